@@ -1,0 +1,37 @@
+// The only build path: compiles src/main.ts (plus the worker entrypoints) into one executable,
+// dist/sky, with bytecode for fast start-up. Version and commit are embedded; the binary never
+// reads a user's .env or bunfig.toml.
+import { $ } from 'bun'
+import { chmodSync, mkdirSync } from 'node:fs'
+import pkg from '../package.json' with { type: 'json' }
+
+const root = new URL('..', import.meta.url).pathname
+const outfile = process.env.SKY_BUILD_OUT ?? `${root}dist/sky`
+const commit = (await $`git -C ${root} rev-parse --short HEAD`.quiet().nothrow()).stdout.toString().trim() || 'unknown'
+
+// Workers must be listed as entrypoints and referenced by their path relative to the common
+// ancestor of all entrypoints (src/), injected with `define`.
+const workers = { SKY_WORKER_REQUEST: 'workers/request-worker.ts' }
+
+mkdirSync(`${root}dist`, { recursive: true })
+const started = performance.now()
+const result = await Bun.build({
+  entrypoints: [`${root}src/main.ts`, ...Object.values(workers).map((w) => `${root}src/${w}`)],
+  compile: { outfile, autoloadDotenv: false, autoloadBunfig: false } as never,
+  minify: true,
+  bytecode: true,
+  format: 'esm',
+  target: 'bun',
+  sourcemap: 'none',
+  define: {
+    SKY_BUILD_VERSION: JSON.stringify(pkg.version),
+    SKY_BUILD_COMMIT: JSON.stringify(commit),
+    ...Object.fromEntries(Object.entries(workers).map(([k, v]) => [k, JSON.stringify(`./${v}`)])),
+  },
+})
+if (!result.success) {
+  for (const log of result.logs) console.error(log)
+  process.exit(1)
+}
+chmodSync(outfile, 0o755)
+console.error(`built ${outfile} (${pkg.version}, ${commit}) in ${Math.round(performance.now() - started)} ms`)

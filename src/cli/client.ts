@@ -1,0 +1,73 @@
+// The CLI's view of the API: one SkyClient per process, and the standard ways of finishing a
+// request (wait quietly, stream its log, or return at once with --async), with Ctrl+C detaching.
+import { InterruptedError } from '../core/errors'
+import { SkyClient } from '../sdk/client'
+import { info, out } from './output'
+
+let client: SkyClient | undefined
+
+export function sky(): SkyClient {
+  return (client ??= new SkyClient())
+}
+
+export function requestHints(c: SkyClient, id: string): string {
+  const short = id.slice(0, 8)
+  return [
+    `├── View logs: sky api logs ${short}`,
+    `├── Or, visit: ${c.endpoint.url}/api/stream?request_id=${short}`,
+    `└── To cancel the request, run: sky api cancel ${short}`,
+  ].join('\n')
+}
+
+export interface FinishOptions {
+  /** Stream the request's log while waiting. */
+  stream?: boolean
+  /** Return right after submitting. */
+  async?: boolean
+  /** Request name for the --async message, e.g. `sky.launch`. */
+  name?: string
+}
+
+/**
+ * Wait for a submitted request (optionally streaming its log). Ctrl+C leaves it running on the
+ * server and prints how to reattach or cancel. With --async returns undefined at once.
+ */
+export async function finish<T>(id: string, o: FinishOptions = {}): Promise<T | undefined> {
+  const c = sky()
+  if (o.async) {
+    out(`Submitted ${o.name ?? 'request'}: ${id}`)
+    info(`⚙︎ Request submitted; it runs in the background.\n${requestHints(c, id)}`)
+    return undefined
+  }
+  const ac = new AbortController()
+  let interrupted = false
+  const onSigint = () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    ac.abort()
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    if (o.stream) {
+      try {
+        for await (const s of c.stream(id, { signal: ac.signal })) process.stdout.write(s)
+      } catch (e) {
+        if (!interrupted) throw e
+      }
+    }
+    if (interrupted) throw new InterruptedError('Interrupted.')
+    const result = await Promise.race([
+      c.get<T>(id),
+      new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(new InterruptedError('Interrupted.')))),
+    ])
+    return result
+  } catch (e) {
+    if (interrupted) {
+      info(`\n⚙︎ Request will continue running asynchronously.\n${requestHints(c, id)}`)
+      throw new InterruptedError('')
+    }
+    throw e
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}

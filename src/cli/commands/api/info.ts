@@ -1,0 +1,27 @@
+// sky api info: which server, its health and versions, and who we are to it.
+import { defineCommand } from 'citty'
+import { COMMIT, VERSION } from '../../../version'
+import { outputArg, outputFormat } from '../../args'
+import { sky } from '../../client'
+import { out, printJson } from '../../output'
+
+export default defineCommand({
+  meta: { name: 'info', description: 'Show the API server in use, its status and your user.' },
+  args: { ...outputArg },
+  async run({ args }) {
+    const c = sky()
+    const h = await c.health()
+    const user = h.user ?? { name: '-', id: '-' }
+    if (outputFormat(args.output) === 'json') {
+      printJson({
+        client: { version: VERSION, commit: COMMIT },
+        server: { url: c.endpoint.url, status: h.status, version: h.version, commit: h.commit, api_version: h.api_version },
+        user,
+      })
+      return
+    }
+    out(`Using SkyPilot API server: ${c.endpoint.url} Dashboard: ${c.endpoint.url}/dashboard`)
+    out(`├── Status: ${h.status}, commit: ${h.commit}, version: ${h.version}`)
+    out(`└── User: ${user.name} (${user.id})`)
+  },
+})

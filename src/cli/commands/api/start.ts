@@ -1,0 +1,38 @@
+// sky api start: start the API server in the background (or in this process with --foreground).
+import { defineCommand } from 'citty'
+import { UsageError } from '../../../core/errors'
+import { SkyClient } from '../../../sdk/client'
+import { startLocalServer } from '../../../sdk/autostart'
+import { DEFAULT_PORT, parseEndpoint } from '../../../sdk/endpoint'
+import { info, out } from '../../output'
+
+export default defineCommand({
+  meta: { name: 'start', description: 'Start the API server.' },
+  args: {
+    deploy: { type: 'boolean', description: 'Deploy for a team: bind 0.0.0.0, require login, use all host resources.' },
+    host: { type: 'string', description: 'Address to listen on: 127.0.0.1 (default), localhost or 0.0.0.0.' },
+    port: { type: 'string', description: `Port to listen on (default ${DEFAULT_PORT}).` },
+    foreground: { type: 'boolean', description: 'Run in this process instead of in the background.' },
+  },
+  async run({ args }) {
+    const host = args.host ?? (args.deploy ? '0.0.0.0' : '127.0.0.1')
+    if (!['127.0.0.1', 'localhost', '0.0.0.0', '::'].includes(host) && !/^[\d.]+$/.test(host)) {
+      throw new UsageError(`--host: '${host}' is not allowed; use 127.0.0.1, localhost or 0.0.0.0.`)
+    }
+    const port = args.port === undefined ? DEFAULT_PORT : Number(args.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: '${args.port}' is not a port number (0-65535).`)
+    if (args.foreground) {
+      const { runForeground } = await import('../../../server/foreground')
+      await runForeground({ host, port, deploy: !!args.deploy })
+      return
+    }
+    const ep = parseEndpoint(`http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`, 'default')
+    const c = new SkyClient({ endpoint: ep, autoStart: false })
+    if (await c.healthy()) {
+      out(`API server is already running at ${ep.url}.`)
+      return
+    }
+    await startLocalServer(ep, () => c.healthy(), { deploy: !!args.deploy, host, quiet: true })
+    info(`✓ API server started at ${ep.url}. Dashboard: ${ep.url}/dashboard`)
+  },
+})

@@ -1,0 +1,51 @@
+// SQLite backend on bun:sqlite: WAL, NORMAL sync, a busy timeout so worker threads and the server
+// thread can share one file. Statements are cached by bun:sqlite's `query`.
+import { Database } from 'bun:sqlite'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import type { Db, Row, SqlValue } from './db'
+
+export function openSqlite(path: string): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const raw = new Database(path, { create: true, strict: true })
+  raw.exec('PRAGMA journal_mode = WAL')
+  raw.exec('PRAGMA synchronous = NORMAL')
+  raw.exec('PRAGMA busy_timeout = 10000')
+  raw.exec('PRAGMA foreign_keys = ON')
+  let depth = 0
+
+  const db: Db = {
+    kind: 'sqlite',
+    async all<T = Row>(sql: string, params: SqlValue[] = []) {
+      return raw.query(sql).all(...(params as never[])) as T[]
+    },
+    async get<T = Row>(sql: string, params: SqlValue[] = []) {
+      return (raw.query(sql).get(...(params as never[])) ?? undefined) as T | undefined
+    },
+    async run(sql: string, params: SqlValue[] = []) {
+      const r = raw.query(sql).run(...(params as never[]))
+      return { changes: r.changes }
+    },
+    async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+      // Nested calls join the outer transaction. BEGIN IMMEDIATE takes the write lock up front
+      // so two threads never deadlock upgrading read locks.
+      if (depth > 0) return fn(db)
+      raw.exec('BEGIN IMMEDIATE')
+      depth++
+      try {
+        const out = await fn(db)
+        raw.exec('COMMIT')
+        return out
+      } catch (e) {
+        raw.exec('ROLLBACK')
+        throw e
+      } finally {
+        depth--
+      }
+    },
+    async close() {
+      raw.close()
+    },
+  }
+  return db
+}

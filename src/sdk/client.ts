@@ -1,0 +1,224 @@
+// The typed HTTP client the CLI and user programs use. Every operation returns a request id;
+// `get`, `stream` and `streamAndGet` finish the loop. Server errors come back as the same typed
+// error classes the server threw.
+import { configGet } from '../core/config'
+import {
+  AuthRequiredError,
+  CancelledError,
+  InternalError,
+  PermissionDeniedError,
+  ServerUnreachableError,
+  VersionMismatchError,
+  fromWire,
+  type WireError,
+} from '../core/errors'
+import { localUser, type UserIdentity } from '../core/user'
+import { API_VERSION, HEADER_API_VERSION, HEADER_REQUEST_ID, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
+import { startLocalServer } from './autostart'
+import { resolveEndpoint, type Endpoint } from './endpoint'
+
+export interface RequestPayload<T = unknown> {
+  request_id: string
+  name: string
+  status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
+  user_id: string
+  user_name: string
+  cluster_name: string | null
+  created_at: number
+  started_at: number | null
+  finished_at: number | null
+  status_msg: string | null
+  return_value?: T
+  error?: WireError | null
+}
+
+export interface HealthInfo {
+  status: string
+  api_version: number
+  version: string
+  commit: string
+  user?: { name: string; id: string }
+  deploy?: boolean
+  basic_auth_enabled?: boolean
+}
+
+export interface ClientOptions {
+  endpoint?: Endpoint
+  /** Start a local server when none answers (default true for local endpoints). */
+  autoStart?: boolean
+  user?: UserIdentity
+  token?: string
+}
+
+function isConnError(e: unknown): boolean {
+  const code = (e as { code?: string })?.code ?? ''
+  return (
+    ['ConnectionRefused', 'ECONNREFUSED', 'ECONNRESET', 'FailedToOpenSocket', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ConnectionClosed'].includes(code) ||
+    /Unable to connect|ECONNREFUSED|connection refused|socket connection was closed/i.test(String((e as Error)?.message))
+  )
+}
+
+export class SkyClient {
+  readonly endpoint: Endpoint
+  private autoStart: boolean
+  private user: UserIdentity
+  private token?: string
+  private checkedVersion = false
+
+  constructor(o: ClientOptions = {}) {
+    this.endpoint = o.endpoint ?? resolveEndpoint()
+    this.autoStart = o.autoStart ?? this.endpoint.isLocal
+    this.user = o.user ?? localUser()
+    this.token = o.token ?? process.env.SKYPILOT_SERVICE_ACCOUNT_TOKEN ?? configGet<string>('api_server.service_account_token')
+  }
+
+  private headers(extra?: Record<string, string>): Record<string, string> {
+    const h: Record<string, string> = {
+      [HEADER_API_VERSION]: String(API_VERSION),
+      [HEADER_VERSION]: VERSION,
+      'x-sky-user-id': this.user.id,
+      'x-sky-user-name': this.user.name,
+      ...extra,
+    }
+    if (this.token) h.authorization = `Bearer ${this.token}`
+    else if (this.endpoint.authorization) h.authorization = this.endpoint.authorization
+    return h
+  }
+
+  private checkServerVersion(res: Response): void {
+    if (this.checkedVersion) return
+    const v = res.headers.get(HEADER_API_VERSION)
+    if (v === null) {
+      throw new VersionMismatchError(`${this.endpoint.url} did not identify itself as a sky API server (no ${HEADER_API_VERSION} header).`, {
+        hint: 'Check the endpoint: sky api info',
+      })
+    }
+    if (Number(v) < MIN_COMPATIBLE_API_VERSION) {
+      const sv = res.headers.get(HEADER_VERSION) ?? 'unknown'
+      throw new VersionMismatchError(
+        `The API server is too old: it runs version ${sv} (API ${v}); this client (version ${VERSION}) needs API ${MIN_COMPATIBLE_API_VERSION} or newer.`,
+        { hint: this.endpoint.isLocal ? 'Restart the local server on this version: sky api stop; sky api start' : 'Ask the administrator to upgrade the API server.' },
+      )
+    }
+    this.checkedVersion = true
+  }
+
+  /** Raw fetch with headers, auto-start, version check and typed errors for non-2xx answers. */
+  async fetch(path: string, init: RequestInit = {}, opts: { noAutoStart?: boolean } = {}): Promise<Response> {
+    const url = this.endpoint.url + path
+    const doFetch = () => fetch(url, { ...init, headers: this.headers(init.headers as Record<string, string>) })
+    let res: Response
+    try {
+      res = await doFetch()
+    } catch (e) {
+      if (!isConnError(e)) throw e
+      if (!this.autoStart || opts.noAutoStart) {
+        throw new ServerUnreachableError(`Could not reach the API server at ${this.endpoint.url}.`, {
+          hint: this.endpoint.isLocal ? 'Start it with: sky api start' : 'Check the endpoint and your network, or log in again with: sky api login -e <url>',
+        })
+      }
+      await startLocalServer(this.endpoint, () => this.healthy())
+      res = await doFetch()
+    }
+    this.checkServerVersion(res)
+    if (res.status >= 400) throw await this.errorOf(res)
+    return res
+  }
+
+  private async errorOf(res: Response) {
+    const text = await res.text()
+    let wire: WireError | undefined
+    try {
+      wire = (JSON.parse(text) as { error?: WireError }).error
+    } catch {}
+    if (wire?.code) return fromWire(wire)
+    if (res.status === 401) return new AuthRequiredError(`The API server at ${this.endpoint.url} requires login.`, { hint: `Log in with: sky api login -e ${this.endpoint.url}` })
+    if (res.status === 403) return new PermissionDeniedError(text || 'Permission denied.')
+    return new InternalError(`API server answered HTTP ${res.status}: ${text.slice(0, 500)}`)
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      const res = await fetch(this.endpoint.url + '/api/health', { headers: this.headers(), signal: AbortSignal.timeout(2500) })
+      return res.status === 200 || res.status === 401
+    } catch {
+      return false
+    }
+  }
+
+  async health(opts: { noAutoStart?: boolean } = {}): Promise<HealthInfo> {
+    const res = await this.fetch('/api/health', {}, opts)
+    return (await res.json()) as HealthInfo
+  }
+
+  /** POST an operation; returns its request id. */
+  async submit(path: string, body: unknown = {}): Promise<string> {
+    const res = await this.fetch(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+    const id = res.headers.get(HEADER_REQUEST_ID) ?? ((await res.json()) as { request_id?: string }).request_id
+    if (!id) throw new InternalError(`The API server did not return a request id for ${path}.`)
+    return id
+  }
+
+  /** The request row, waiting until it is final. */
+  async getRequest<T = unknown>(requestId: string): Promise<RequestPayload<T>> {
+    for (;;) {
+      const res = await this.fetch(`/api/get?request_id=${encodeURIComponent(requestId)}`)
+      const r = (await res.json()) as RequestPayload<T>
+      if (res.status !== 202) return r
+    }
+  }
+
+  /** Wait for the request and return its result, or throw its error. */
+  async get<T = unknown>(requestId: string): Promise<T> {
+    const r = await this.getRequest<T>(requestId)
+    if (r.status === 'SUCCEEDED') return r.return_value as T
+    if (r.status === 'CANCELLED') throw new CancelledError(`Request ${r.request_id.slice(0, 8)} (${r.name}) was cancelled.`)
+    throw r.error ? fromWire(r.error) : new InternalError(`Request ${r.request_id} failed.`)
+  }
+
+  /** The request's log as text chunks, following until it ends (or only what exists, follow=false). */
+  async *stream(requestId?: string, o: { follow?: boolean; tail?: number; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    const q = new URLSearchParams()
+    if (requestId) q.set('request_id', requestId)
+    q.set('follow', String(o.follow ?? true))
+    if (o.tail) q.set('tail', String(o.tail))
+    const res = await this.fetch(`/api/stream?${q}`, { signal: o.signal })
+    if (!res.body) return
+    const dec = new TextDecoder()
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const s = dec.decode(chunk, { stream: true })
+      if (s) yield s
+    }
+    const rest = dec.decode()
+    if (rest) yield rest
+  }
+
+  async streamAndGet<T = unknown>(requestId: string, out: (s: string) => void = (s) => process.stdout.write(s), signal?: AbortSignal): Promise<T> {
+    for await (const s of this.stream(requestId, { signal })) out(s)
+    return this.get<T>(requestId)
+  }
+
+  async apiStatus(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean; limit?: number; cluster?: string } = {}): Promise<RequestPayload[]> {
+    const q = new URLSearchParams()
+    if (o.requestIds?.length) q.set('request_ids', o.requestIds.join(','))
+    if (o.all) q.set('all_status', 'true')
+    if (o.allUsers) q.set('all_users', 'true')
+    if (o.limit) q.set('limit', String(o.limit))
+    if (o.cluster) q.set('cluster_name', o.cluster)
+    const res = await this.fetch(`/api/status?${q}`)
+    return (await res.json()) as RequestPayload[]
+  }
+
+  async apiCancel(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean }): Promise<string[]> {
+    const res = await this.fetch('/api/cancel', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ request_ids: o.requestIds, all: o.all, all_users: o.allUsers }),
+    })
+    return ((await res.json()) as { cancelled: string[] }).cancelled
+  }
+}
+
+export function isConnectionError(e: unknown): boolean {
+  return isConnError(e)
+}

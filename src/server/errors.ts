@@ -1,0 +1,41 @@
+// Turn anything a route throws into `{error: WireError}` with the error's HTTP status. Elysia's
+// schema failures become VALIDATION errors naming each bad field.
+import { ValidationError as ElysiaValidationError } from 'elysia'
+import { ValidationError, toSkyError, type FieldIssue, type SkyError } from '../core/errors'
+
+function jsonPointerToPath(p: string | undefined): string {
+  if (!p) return 'body'
+  return p
+    .split('/')
+    .filter(Boolean)
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '')
+}
+
+export function routeError(code: string | number, error: unknown): SkyError {
+  if (error instanceof ElysiaValidationError || code === 'VALIDATION') {
+    const ve = error as ElysiaValidationError
+    const seen = new Set<string>()
+    const issues: FieldIssue[] = []
+    let all: { path?: string; message?: string; summary?: string; value?: unknown }[] = []
+    try {
+      all = ve.all as never
+    } catch {}
+    for (const e of all) {
+      const path = jsonPointerToPath(e.path)
+      if (seen.has(path)) continue
+      seen.add(path)
+      issues.push({ path, message: e.summary || e.message || 'invalid value', value: e.value })
+    }
+    if (!issues.length) issues.push({ path: 'body', message: 'request body is not valid JSON of the expected shape' })
+    return new ValidationError(issues)
+  }
+  if (code === 'PARSE') return new ValidationError([{ path: 'body', message: 'request body is not valid JSON' }])
+  if (code === 'NOT_FOUND') {
+    const e = toSkyError(new Error('No such endpoint.'))
+    e.code = 'NOT_FOUND'
+    e.httpStatus = 404
+    e.exitCode = 4
+    return e
+  }
+  return toSkyError(error)
+}

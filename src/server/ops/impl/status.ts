@@ -1,0 +1,21 @@
+// `sky status`: the clusters this user (or, with all_users, everyone) has, optionally by name/glob.
+import type { ClusterRecord } from '../../../core/state/clusters'
+import type { OpContext } from '../types'
+
+export interface StatusBody {
+  cluster_names?: string[]
+  all_users?: boolean
+  refresh?: boolean
+}
+
+export function globToRegExp(glob: string): RegExp {
+  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  return new RegExp(`^${re}$`)
+}
+
+export async function status(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[]> {
+  const all = await ctx.store.clusters.list(body.all_users ? {} : { userId: ctx.user.id })
+  if (!body.cluster_names?.length) return all
+  const pats = body.cluster_names.map(globToRegExp)
+  return all.filter((c) => pats.some((p) => p.test(c.name)))
+}

@@ -1,0 +1,218 @@
+// The executor: two lanes (LONG, SHORT) of worker threads. The server thread owns the queue and
+// all writes to request rows; workers run handlers and report back. Short requests never wait
+// behind long ones because each lane has its own threads.
+import type { WireError } from '../../core/errors'
+import type { DbLocation } from '../../core/state/db'
+import type { Lane, RequestRecord, RequestStatus } from '../../core/state/requests'
+import type { Store } from '../../core/state/store'
+import type { OpUser } from '../ops/types'
+import type { LaneSizing } from './sizing'
+
+declare const SKY_WORKER_REQUEST: string | undefined
+
+function workerSpecifier(): string | URL {
+  if (typeof SKY_WORKER_REQUEST === 'string') return SKY_WORKER_REQUEST
+  return new URL('../../workers/request-worker.ts', import.meta.url)
+}
+
+interface Job {
+  id: string
+  name: string
+  body: unknown
+  user: OpUser
+}
+
+interface Slot {
+  worker: Worker
+  ready: Promise<void>
+  running: Set<string>
+  idleSince: number
+}
+
+export interface ExecutorOptions {
+  store: Store
+  db: DbLocation
+  logDir: string
+  plugins: string[]
+  sizing: LaneSizing
+  /** Called after a request reached a final state (row already written). */
+  onFinal: (id: string, status: RequestStatus) => void
+  /** A handler asked to cancel a cluster's other requests. */
+  onCancelCluster: (requestId: string, cluster: string, except: string[]) => Promise<string[]>
+  /** Give up on a cancelled handler that ignores its AbortSignal after this long. */
+  hardCancelMs?: number
+  idleWorkerMs?: number
+}
+
+export class Executor {
+  private queues: Record<Lane, Job[]> = { long: [], short: [] }
+  private slots: Record<Lane, Slot[]> = { long: [], short: [] }
+  private where = new Map<string, { lane: Lane; slot: Slot }>()
+  private reaper: ReturnType<typeof setInterval> | undefined
+  private stopping = false
+
+  constructor(private o: ExecutorOptions) {
+    this.reaper = setInterval(() => this.reapIdle(), 30_000)
+    this.reaper.unref?.()
+  }
+
+  /** Queue a PENDING request. */
+  enqueue(lane: Lane, job: Job): void {
+    this.queues[lane].push(job)
+    this.pump(lane)
+  }
+
+  /** Remove a PENDING request from the queue; true if it was there. */
+  dequeue(id: string): boolean {
+    for (const lane of ['long', 'short'] as Lane[]) {
+      const q = this.queues[lane]
+      const i = q.findIndex((j) => j.id === id)
+      if (i >= 0) {
+        q.splice(i, 1)
+        return true
+      }
+    }
+    return false
+  }
+
+  /** Abort a RUNNING request's handler; terminate its worker if it does not stop in time. */
+  abort(id: string): void {
+    const at = this.where.get(id)
+    if (!at) return
+    at.slot.worker.postMessage({ type: 'cancel', id })
+    const t = setTimeout(() => {
+      if (this.where.get(id)?.slot === at.slot) this.killSlot(at.lane, at.slot, 'cancelled request did not stop')
+    }, this.o.hardCancelMs ?? 10_000)
+    t.unref?.()
+  }
+
+  isRunningHere(id: string): boolean {
+    return this.where.has(id)
+  }
+
+  runningCount(): number {
+    return this.where.size
+  }
+
+  private capacity(lane: Lane): number {
+    return lane === 'long' ? 1 : this.o.sizing.shortConcurrency
+  }
+
+  private maxSlots(lane: Lane): number {
+    return lane === 'long' ? this.o.sizing.long : this.o.sizing.short
+  }
+
+  private pump(lane: Lane): void {
+    const q = this.queues[lane]
+    while (q.length && !this.stopping) {
+      const slot = this.pickSlot(lane)
+      if (!slot) return
+      const job = q.shift()!
+      void this.start(lane, slot, job)
+    }
+  }
+
+  private pickSlot(lane: Lane): Slot | undefined {
+    const cap = this.capacity(lane)
+    const slots = this.slots[lane]
+    let best: Slot | undefined
+    for (const s of slots) if (s.running.size < cap && (!best || s.running.size < best.running.size)) best = s
+    // Prefer a fresh thread over doubling up while under the limit.
+    if ((!best || best.running.size > 0) && slots.length < this.maxSlots(lane)) return this.spawn(lane)
+    return best
+  }
+
+  private spawn(lane: Lane): Slot {
+    const worker = new Worker(workerSpecifier())
+    let resolveReady!: () => void
+    let rejectReady!: (e: Error) => void
+    const ready = new Promise<void>((res, rej) => {
+      resolveReady = res
+      rejectReady = rej
+    })
+    const slot: Slot = { worker, ready, running: new Set(), idleSince: Date.now() }
+    worker.onmessage = (ev: MessageEvent) => {
+      const m = ev.data
+      if (m.type === 'ready') resolveReady()
+      else if (m.type === 'init-failed') rejectReady(new Error(m.error?.message ?? 'worker init failed'))
+      else if (m.type === 'done') void this.finish(lane, slot, m.id, m.ok ? null : m.error, m.result)
+      else if (m.type === 'cancel-cluster') {
+        void this.o.onCancelCluster(m.requestId, m.cluster, m.except).then((ids) =>
+          worker.postMessage({ type: 'cancel-cluster-result', callId: m.callId, ids }),
+        )
+      }
+    }
+    worker.onerror = (ev) => {
+      ev.preventDefault?.()
+      this.killSlot(lane, slot, `worker crashed: ${(ev as ErrorEvent).message ?? 'unknown error'}`)
+    }
+    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir })
+    this.slots[lane].push(slot)
+    return slot
+  }
+
+  private async start(lane: Lane, slot: Slot, job: Job): Promise<void> {
+    slot.running.add(job.id)
+    this.where.set(job.id, { lane, slot })
+    const ok = await this.o.store.requests.markRunning(job.id, null, null)
+    if (!ok) {
+      // Cancelled between queueing and starting.
+      slot.running.delete(job.id)
+      this.where.delete(job.id)
+      this.pump(lane)
+      return
+    }
+    try {
+      await slot.ready
+    } catch (e) {
+      await this.finish(lane, slot, job.id, { name: 'InternalError', code: 'INTERNAL', message: (e as Error).message }, null)
+      return
+    }
+    slot.worker.postMessage({ type: 'run', id: job.id, name: job.name, body: job.body, user: job.user })
+  }
+
+  private async finish(lane: Lane, slot: Slot, id: string, error: WireError | null, result: unknown): Promise<void> {
+    if (!slot.running.delete(id)) return
+    this.where.delete(id)
+    slot.idleSince = Date.now()
+    const status: RequestStatus = error ? (error.code === 'CANCELLED' ? 'CANCELLED' : 'FAILED') : 'SUCCEEDED'
+    const changed = await this.o.store.requests.finish(id, status, error ? null : result, error)
+    const final = changed ? status : ((await this.o.store.requests.get(id))?.status ?? status)
+    this.o.onFinal(id, final)
+    this.pump(lane)
+  }
+
+  private killSlot(lane: Lane, slot: Slot, why: string): void {
+    slot.worker.terminate()
+    this.slots[lane] = this.slots[lane].filter((s) => s !== slot)
+    for (const id of [...slot.running]) {
+      void this.finish(lane, slot, id, { name: 'InternalError', code: 'INTERNAL', message: `Request stopped: ${why}.` }, null)
+    }
+    this.pump(lane)
+  }
+
+  private reapIdle(): void {
+    const limit = this.o.idleWorkerMs ?? 300_000
+    for (const lane of ['long', 'short'] as Lane[]) {
+      for (const s of this.slots[lane]) {
+        if (s.running.size === 0 && Date.now() - s.idleSince > limit) {
+          s.worker.terminate()
+          this.slots[lane] = this.slots[lane].filter((x) => x !== s)
+        }
+      }
+    }
+  }
+
+  /** Stop taking work; wait up to graceMs for running requests; then terminate threads. */
+  async shutdown(graceMs: number): Promise<string[]> {
+    this.stopping = true
+    if (this.reaper) clearInterval(this.reaper)
+    const deadline = Date.now() + graceMs
+    while (this.where.size && Date.now() < deadline) await Bun.sleep(50)
+    const unfinished = [...this.where.keys()]
+    for (const lane of ['long', 'short'] as Lane[]) for (const s of this.slots[lane]) s.worker.terminate()
+    return unfinished
+  }
+}
+
+export type { RequestRecord }

@@ -1,0 +1,25 @@
+// GET /api/health: liveness plus the facts the client checks (versions, auth mode, user).
+import { Elysia } from 'elysia'
+import { API_VERSION, COMMIT, VERSION } from '../../version'
+import type { AppDeps } from '../context'
+
+export function healthRoutes(d: AppDeps) {
+  return new Elysia().get('/api/health', async ({ request }) => {
+    let user: { name: string; id: string } | undefined
+    try {
+      const who = await d.identify(request)
+      user = { name: who.name, id: who.id }
+    } catch {}
+    return {
+      status: 'healthy',
+      api_version: API_VERSION,
+      version: VERSION,
+      commit: COMMIT,
+      user,
+      deploy: d.info.deploy,
+      basic_auth_enabled: d.info.deploy,
+      service_account_token_enabled: d.info.deploy,
+      started_at: d.info.startedAt,
+    }
+  })
+}

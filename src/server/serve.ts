@@ -1,0 +1,108 @@
+// Server lifecycle: open the store, recover interrupted requests, start the executor and HTTP
+// listener, collect old requests, and drain on SIGTERM.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { configGet } from '../core/config'
+import { paths } from '../core/paths'
+import { openStore, defaultDbLocation, type Store } from '../core/state/store'
+import type { DbLocation } from '../core/state/db'
+import { localUser } from '../core/user'
+import { VERSION } from '../version'
+import { createApp } from './app'
+import type { AppDeps } from './context'
+import { localIdentify } from './identity'
+import { opIndex } from './ops/registry'
+import type { OpMeta, PluginModule } from './ops/types'
+import { Executor } from './requests/executor'
+import { FileLogStore } from './requests/log-store'
+import { RequestService } from './requests/service'
+import { laneSizing } from './requests/sizing'
+
+export interface ServerOptions {
+  host: string
+  port: number
+  deploy: boolean
+  db?: DbLocation
+  /** Plugin module paths adding operations (also read from `api_server.plugins`). */
+  plugins?: string[]
+  /** Finished requests older than this are deleted (default `api_server.requests_retention_hours`, 24 h). */
+  retentionMs?: number
+  /** Write $SKY_HOME/api_server/server.json (the CLI finds the local server by it). */
+  writePidFile?: boolean
+}
+
+export interface RunningServer {
+  url: string
+  port: number
+  store: Store
+  requests: RequestService
+  stop(graceMs?: number): Promise<void>
+}
+
+async function loadPlugins(list: string[]): Promise<OpMeta[]> {
+  const metas: OpMeta[] = []
+  for (const p of list) {
+    const mod = (await import(p)) as PluginModule
+    for (const op of mod.ops ?? []) metas.push({ name: op.name, lane: op.lane, idempotent: op.idempotent, cluster: op.cluster })
+  }
+  return metas
+}
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const startedAt = Date.now()
+  const db = o.db ?? defaultDbLocation()
+  const store = await openStore(db)
+  const plugins = [...(o.plugins ?? []), ...((configGet<string[]>('api_server.plugins') ?? []) as string[])]
+  const pluginMetas = await loadPlugins(plugins)
+  const logs = new FileLogStore()
+  const svc = new RequestService(store, opIndex(pluginMetas), logs)
+  const executor = new Executor({
+    store,
+    db,
+    logDir: paths.requestLogs(),
+    plugins,
+    sizing: laneSizing(o.deploy),
+    onFinal: (id, status) => svc.notifyFinal(id, status),
+    onCancelCluster: (rid, cluster, except) => svc.cancelClusterRequests(rid, cluster, except),
+  })
+  svc.attach(executor)
+  const deps: AppDeps = {
+    store,
+    requests: svc,
+    info: { deploy: o.deploy, host: o.host, port: o.port, startedAt },
+    identify: localIdentify(localUser()),
+    pluginOps: pluginMetas.map((m) => m.name),
+  }
+  const app = createApp(deps)
+  app.listen({ hostname: o.host, port: o.port, idleTimeout: 0 })
+  const port = app.server!.port!
+  deps.info.port = port
+  await svc.recover()
+
+  const retention = o.retentionMs ?? Number(configGet('api_server.requests_retention_hours', 24)) * 3600_000
+  const gcTimer = setInterval(() => void svc.gc(retention).catch(() => {}), Math.min(Math.max(retention, 60_000), 3600_000))
+  gcTimer.unref?.()
+  void svc.gc(retention).catch(() => {})
+
+  const pidFile = paths.serverPidFile()
+  if (o.writePidFile) {
+    mkdirSync(paths.serverDir(), { recursive: true })
+    writeFileSync(pidFile, JSON.stringify({ pid: process.pid, host: o.host, port, version: VERSION, startedAt }))
+  }
+
+  let stopped = false
+  return {
+    url: `http://${o.host === '0.0.0.0' ? '127.0.0.1' : o.host}:${port}`,
+    port,
+    store,
+    requests: svc,
+    async stop(graceMs = 0) {
+      if (stopped) return
+      stopped = true
+      clearInterval(gcTimer)
+      app.server?.stop(graceMs === 0)
+      await executor.shutdown(graceMs)
+      if (o.writePidFile) rmSync(pidFile, { force: true })
+      await store.close()
+    },
+  }
+}

@@ -1,0 +1,92 @@
+// Worker thread that executes requests. The server thread sends {run} messages; this thread runs
+// the operation's handler with an AbortSignal and a request logger, and answers {done}.
+import { toSkyError, CancelledError } from '../core/errors'
+import type { DbLocation } from '../core/state/db'
+import { openStore, type Store } from '../core/state/store'
+import { loadHandler } from '../server/ops/handlers'
+import type { OpHandler, OpUser, PluginModule } from '../server/ops/types'
+import { FileLogStore } from '../server/requests/log-store'
+
+declare const self: Worker
+
+type InMsg =
+  | { type: 'init'; db: DbLocation; plugins: string[]; logDir: string; env?: Record<string, string> }
+  | { type: 'run'; id: string; name: string; body: unknown; user: OpUser }
+  | { type: 'cancel'; id: string }
+  | { type: 'cancel-cluster-result'; callId: number; ids: string[] }
+
+let store: Store
+let logs: FileLogStore
+const pluginHandlers = new Map<string, OpHandler>()
+const running = new Map<string, AbortController>()
+const pendingCalls = new Map<number, (ids: string[]) => void>()
+let nextCall = 0
+let ready: Promise<void> | undefined
+
+async function init(m: Extract<InMsg, { type: 'init' }>): Promise<void> {
+  if (m.env) Object.assign(process.env, m.env)
+  store = await openStore(m.db, { migrate: false })
+  logs = new FileLogStore(m.logDir)
+  for (const p of m.plugins) {
+    const mod = (await import(p)) as PluginModule
+    for (const op of mod.ops ?? []) pluginHandlers.set(op.name, op.handler)
+  }
+}
+
+async function run(m: Extract<InMsg, { type: 'run' }>): Promise<void> {
+  const ac = new AbortController()
+  running.set(m.id, ac)
+  const write = (text: string) => logs.append(m.id, text)
+  try {
+    await ready
+    const handler = pluginHandlers.get(m.name) ?? (await loadHandler(m.name))
+    const result = await handler(
+      {
+        requestId: m.id,
+        user: m.user,
+        signal: ac.signal,
+        store,
+        write,
+        log: (line) => write(line.endsWith('\n') ? line : line + '\n'),
+        cancelClusterRequests: (cluster, except) =>
+          new Promise((resolve) => {
+            const callId = ++nextCall
+            pendingCalls.set(callId, resolve)
+            self.postMessage({ type: 'cancel-cluster', callId, requestId: m.id, cluster, except })
+          }),
+      },
+      m.body,
+    )
+    if (ac.signal.aborted) throw new CancelledError('Request was cancelled.')
+    self.postMessage({ type: 'done', id: m.id, ok: true, result: result ?? null })
+  } catch (e) {
+    const err = ac.signal.aborted ? new CancelledError('Request was cancelled.') : toSkyError(e)
+    if (err.code === 'INTERNAL' && e instanceof Error && e.stack) write(`${e.stack}\n`)
+    self.postMessage({ type: 'done', id: m.id, ok: false, error: err.toWire() })
+  } finally {
+    running.delete(m.id)
+  }
+}
+
+self.onmessage = (ev: MessageEvent<InMsg>) => {
+  const m = ev.data
+  switch (m.type) {
+    case 'init':
+      ready = init(m)
+      ready.then(
+        () => self.postMessage({ type: 'ready' }),
+        (e) => self.postMessage({ type: 'init-failed', error: toSkyError(e).toWire() }),
+      )
+      return
+    case 'run':
+      void run(m)
+      return
+    case 'cancel':
+      running.get(m.id)?.abort()
+      return
+    case 'cancel-cluster-result':
+      pendingCalls.get(m.callId)?.(m.ids)
+      pendingCalls.delete(m.callId)
+      return
+  }
+}
