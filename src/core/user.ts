@@ -13,6 +13,24 @@ export interface UserIdentity {
 
 let cached: UserIdentity | undefined
 
+/** The OS user name: $USER/$LOGNAME, else the passwd entry of our uid (Bun's userInfo can say "unknown"). */
+export function osUserName(): string {
+  const env = process.env.USER || process.env.LOGNAME
+  if (env) return env
+  try {
+    const n = userInfo().username
+    if (n && n !== 'unknown') return n
+  } catch {}
+  try {
+    const uid = process.getuid?.()
+    const line = readFileSync('/etc/passwd', 'utf8')
+      .split('\n')
+      .find((l) => l.split(':')[2] === String(uid))
+    if (line) return line.split(':')[0]!
+  } catch {}
+  return 'user'
+}
+
 export function localUser(): UserIdentity {
   if (cached) return cached
   const file = paths.userHash()
@@ -22,10 +40,6 @@ export function localUser(): UserIdentity {
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, id)
   }
-  let name = process.env.USER || ''
-  try {
-    name = userInfo().username || name
-  } catch {}
-  cached = { id, name: name || 'user' }
+  cached = { id, name: osUserName() }
   return cached
 }

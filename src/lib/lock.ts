@@ -2,15 +2,7 @@
 // dead process is taken over. Used to make concurrent first commands start exactly one server.
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import { dirname } from 'node:path'
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+import { pidAlive } from './proc'
 
 function tryCreate(path: string): boolean {
   try {

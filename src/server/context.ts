@@ -7,6 +7,8 @@ export interface ServerInfo {
   host: string
   port: number
   startedAt: number
+  /** Set on SIGTERM: new operations are refused with 503 while running ones finish. */
+  draining?: boolean
 }
 
 export interface AppDeps {

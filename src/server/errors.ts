@@ -1,7 +1,7 @@
 // Turn anything a route throws into `{error: WireError}` with the error's HTTP status. Elysia's
 // schema failures become VALIDATION errors naming each bad field.
 import { ValidationError as ElysiaValidationError } from 'elysia'
-import { ValidationError, toSkyError, type FieldIssue, type SkyError } from '../core/errors'
+import { NotFoundError, SkyError, ValidationError, toSkyError, type FieldIssue } from '../core/errors'
 
 function jsonPointerToPath(p: string | undefined): string {
   if (!p) return 'body'
@@ -12,6 +12,7 @@ function jsonPointerToPath(p: string | undefined): string {
 }
 
 export function routeError(code: string | number, error: unknown): SkyError {
+  if (error instanceof SkyError) return error
   if (error instanceof ElysiaValidationError || code === 'VALIDATION') {
     const ve = error as ElysiaValidationError
     const seen = new Set<string>()
@@ -30,12 +31,6 @@ export function routeError(code: string | number, error: unknown): SkyError {
     return new ValidationError(issues)
   }
   if (code === 'PARSE') return new ValidationError([{ path: 'body', message: 'request body is not valid JSON' }])
-  if (code === 'NOT_FOUND') {
-    const e = toSkyError(new Error('No such endpoint.'))
-    e.code = 'NOT_FOUND'
-    e.httpStatus = 404
-    e.exitCode = 4
-    return e
-  }
+  if (code === 'NOT_FOUND') return new NotFoundError('No such endpoint.')
   return toSkyError(error)
 }

@@ -99,8 +99,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (stopped) return
       stopped = true
       clearInterval(gcTimer)
-      app.server?.stop(graceMs === 0)
+      deps.info.draining = true
       await executor.shutdown(graceMs)
+      app.server?.stop(true)
       if (o.writePidFile) rmSync(pidFile, { force: true })
       await store.close()
     },

@@ -146,7 +146,7 @@ export class Executor {
       ev.preventDefault?.()
       this.killSlot(lane, slot, `worker crashed: ${(ev as ErrorEvent).message ?? 'unknown error'}`)
     }
-    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir })
+    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir, env: { SKY_HOME: process.env.SKY_HOME ?? '' } })
     this.slots[lane].push(slot)
     return slot
   }

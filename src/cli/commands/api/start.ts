@@ -3,7 +3,7 @@ import { defineCommand } from 'citty'
 import { UsageError } from '../../../core/errors'
 import { SkyClient } from '../../../sdk/client'
 import { startLocalServer } from '../../../sdk/autostart'
-import { DEFAULT_PORT, parseEndpoint } from '../../../sdk/endpoint'
+import { DEFAULT_PORT, parseEndpoint, resolveEndpoint } from '../../../sdk/endpoint'
 import { info, out } from '../../output'
 
 export default defineCommand({
@@ -15,11 +15,14 @@ export default defineCommand({
     foreground: { type: 'boolean', description: 'Run in this process instead of in the background.' },
   },
   async run({ args }) {
+    // Without flags, start the server the client would talk to (SKYPILOT_API_SERVER_ENDPOINT or
+    // config), when that endpoint is local.
+    const configured = resolveEndpoint()
     const host = args.host ?? (args.deploy ? '0.0.0.0' : '127.0.0.1')
     if (!['127.0.0.1', 'localhost', '0.0.0.0', '::'].includes(host) && !/^[\d.]+$/.test(host)) {
       throw new UsageError(`--host: '${host}' is not allowed; use 127.0.0.1, localhost or 0.0.0.0.`)
     }
-    const port = args.port === undefined ? DEFAULT_PORT : Number(args.port)
+    const port = args.port === undefined ? (configured.isLocal ? configured.port : DEFAULT_PORT) : Number(args.port)
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: '${args.port}' is not a port number (0-65535).`)
     if (args.foreground) {
       const { runForeground } = await import('../../../server/foreground')

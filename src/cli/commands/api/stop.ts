@@ -4,16 +4,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { UsageError } from '../../../core/errors'
 import { paths } from '../../../core/paths'
 import { resolveEndpoint } from '../../../sdk/endpoint'
+import { pidAlive } from '../../../lib/proc'
 import { info, out } from '../../output'
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 export default defineCommand({
   meta: { name: 'stop', description: 'Stop the local API server.' },
@@ -27,15 +20,15 @@ export default defineCommand({
       return
     }
     const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number }
-    if (!alive(pid)) {
+    if (!pidAlive(pid)) {
       rmSync(file, { force: true })
       out('No local API server is running.')
       return
     }
     process.kill(pid, 'SIGTERM')
     const deadline = Date.now() + 40_000
-    while (alive(pid) && Date.now() < deadline) await Bun.sleep(20)
-    if (alive(pid)) {
+    while (pidAlive(pid) && Date.now() < deadline) await Bun.sleep(20)
+    if (pidAlive(pid)) {
       info('The API server did not stop in time; killing it.')
       process.kill(pid, 'SIGKILL')
     }

@@ -1,0 +1,136 @@
+// Test helpers: temporary homes, free ports, and running the compiled binary.
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { pidAlive } from '../../src/lib/proc'
+export { pidAlive }
+
+export const ROOT = resolve(import.meta.dir, '../..')
+export const SKY_BIN = process.env.SKY_BIN ?? join(ROOT, 'dist/sky')
+export const TEST_PLUGIN = join(ROOT, 'test/fixtures/plugins/test-ops.ts')
+
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer()
+    s.once('error', rej)
+    s.listen(0, host, () => {
+      const port = (s.address() as { port: number }).port
+      s.close(() => res(port))
+    })
+  })
+}
+
+export interface TempHome {
+  dir: string
+  port: number
+  endpoint: string
+  env: Record<string, string>
+  /** Write $SKY_HOME/config.yaml. */
+  config(yaml: string): void
+  /** Run the compiled binary with this home's env. */
+  sky(args: string[], o?: { env?: Record<string, string>; timeoutMs?: number; stdin?: string }): Promise<RunOut>
+  spawn(args: string[], o?: { env?: Record<string, string> }): Bun.Subprocess<'ignore', 'pipe', 'pipe'>
+  serverPid(): number | undefined
+  cleanup(): Promise<void>
+}
+
+export interface RunOut {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+export async function tempHome(o: { plugins?: boolean; config?: string } = {}): Promise<TempHome> {
+  const dir = mkdtempSync(join(tmpdir(), 'sky-e2e-'))
+  const port = await freePort()
+  const endpoint = `http://127.0.0.1:${port}`
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? dir,
+    USER: 'tester',
+    SKY_HOME: dir,
+    SKYPILOT_API_SERVER_ENDPOINT: endpoint,
+    NO_COLOR: '1',
+  }
+  const spawned: Bun.Subprocess[] = []
+  const h: TempHome = {
+    dir,
+    port,
+    endpoint,
+    env,
+    config(yaml) {
+      writeFileSync(join(dir, 'config.yaml'), yaml)
+    },
+    async sky(args, ro = {}) {
+      const p = Bun.spawn([SKY_BIN, ...args], {
+        env: { ...env, ...ro.env },
+        stdin: ro.stdin !== undefined ? new TextEncoder().encode(ro.stdin) : 'ignore',
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
+      const timer = setTimeout(() => p.kill('SIGKILL'), ro.timeoutMs ?? 60_000)
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+      clearTimeout(timer)
+      return { code, stdout, stderr }
+    },
+    spawn(args, so = {}) {
+      const p = Bun.spawn([SKY_BIN, ...args], { env: { ...env, ...so.env }, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+      spawned.push(p)
+      return p
+    },
+    serverPid() {
+      const f = join(dir, 'api_server', 'server.json')
+      if (!existsSync(f)) return undefined
+      return (JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid
+    },
+    async cleanup() {
+      for (const p of spawned) if (p.exitCode === null) p.kill('SIGKILL')
+      const pid = h.serverPid()
+      if (pid && pidAlive(pid)) {
+        process.kill(pid, 'SIGKILL')
+        for (let i = 0; i < 100 && pidAlive(pid); i++) await Bun.sleep(10)
+      }
+      // Any other server this home started (by its port in the command line).
+      const ps = Bun.spawnSync(['pgrep', '-f', `--port ${port}`]).stdout.toString().trim()
+      for (const line of ps.split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(line), 'SIGKILL')
+        } catch {}
+      }
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+  if (o.plugins || o.config) {
+    mkdirSync(dir, { recursive: true })
+    h.config(`${o.config ?? ''}\n${o.plugins ? `api_server:\n  plugins: [${TEST_PLUGIN}]\n` : ''}`)
+  }
+  return h
+}
+
+export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, stepMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v) return v as T
+    if (Date.now() > deadline) throw new Error('waitFor timed out')
+    await Bun.sleep(stepMs)
+  }
+}
+
+/** Submit a plugin operation straight over HTTP; returns the request id. */
+export async function submitPlugin(endpoint: string, name: string, body: unknown): Promise<string> {
+  const r = await fetch(`${endpoint}/api/plugins/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  if (r.status !== 200) throw new Error(`submit ${name}: HTTP ${r.status} ${await r.text()}`)
+  return r.headers.get('x-skypilot-request-id')!
+}
+
+export async function requestRow(endpoint: string, id: string): Promise<{ status: string; error?: { message: string }; return_value?: unknown }> {
+  const r = await fetch(`${endpoint}/api/status?request_ids=${id}&all_status=true`)
+  const rows = (await r.json()) as { status: string; error?: { message: string } }[]
+  return rows[0]!
+}
+
+export function cleanupDir(d: string) {
+  rmSync(d, { recursive: true, force: true })
+}
