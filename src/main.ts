@@ -9,3 +9,5 @@ if (argv[0] === '_agent') {
   const { runCli } = await import('./cli/main')
   await runCli(argv)
 }
+
+export {}

@@ -55,7 +55,8 @@ async function checkOptions(cmd: AnyCmd, rest: string[], path: string[]): Promis
   const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()
   for (const [name, def] of Object.entries(defs)) {
     if (def.type === 'positional') continue
-    const names = [name, kebab(name), ...(def.alias === undefined ? [] : Array.isArray(def.alias) ? def.alias : [def.alias])]
+    const alias = (def as { alias?: string | string[] }).alias
+    const names = [name, kebab(name), ...(alias === undefined ? [] : Array.isArray(alias) ? alias : [alias])]
     for (const n of names) {
       known.add(n)
       if (def.type === 'boolean') booleans.add(n)

@@ -10,7 +10,7 @@ export function infraLabel(i: ClusterRecord['infra']): string {
   const names: Record<string, string> = { aws: 'AWS', gcp: 'GCP', kubernetes: 'Kubernetes', ssh: 'SSH', local: 'Local' }
   const cloud = names[i.cloud] ?? i.cloud
   const where = i.zone ?? i.region
-  return where ? `${cloud} (${where})` : cloud
+  return where && i.cloud !== 'local' ? `${cloud} (${where})` : cloud
 }
 
 export function autostopLabel(c: ClusterRecord): string {

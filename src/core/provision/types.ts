@@ -10,7 +10,8 @@ export interface ClusterHandle {
   region: string | null
   zone: string | null
   /** Nodes in rank order; node 0 is the head, where the agent runs. */
-  nodes: (NodeSpec & { ssh?: NodeSpec['ssh'] & { password?: string; jump?: unknown } })[]
+  /** `connect`: how the API server reaches the node (SSH target), kept out of cluster.json. */
+  nodes: (NodeSpec & { connect?: unknown })[]
   headIp: string
   /** Agent runtime dir on the head node. */
   runtimeDir: string
@@ -26,6 +27,8 @@ export interface ProvisionRequest {
   region: string | null
   zone: string | null
   capacityNeeded: NodeCapacity
+  /** Live infra: the nodes the optimizer picked (SSH hosts), in rank order. */
+  nodeNames?: string[]
   /** Set when re-provisioning a known (stopped or partly made) cluster. */
   existing?: ClusterHandle | null
   signal: AbortSignal

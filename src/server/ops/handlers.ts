@@ -2,8 +2,25 @@
 import { NotFoundError } from '../../core/errors'
 import type { OpHandler } from './types'
 
+const clusters = () => import('./impl/clusters')
+const jobs = () => import('./impl/jobs')
+const catalog = () => import('./impl/catalog')
+
 const loaders: Record<string, () => Promise<OpHandler>> = {
   'sky.status': async () => (await import('./impl/status')).status,
+  'sky.launch': async () => (await clusters()).launch,
+  'sky.exec': async () => (await clusters()).exec,
+  'sky.start': async () => (await clusters()).start,
+  'sky.stop': async () => (await clusters()).stop,
+  'sky.down': async () => (await clusters()).down,
+  'sky.autostop': async () => (await clusters()).autostop,
+  'sky.queue': async () => (await jobs()).queue,
+  'sky.cancel': async () => (await jobs()).cancel,
+  'sky.logs': async () => (await jobs()).logs,
+  'sky.job_status': async () => (await jobs()).jobStatus,
+  'sky.optimize': async () => (await catalog()).optimize,
+  'sky.check': async () => (await catalog()).check,
+  'sky.gpus': async () => (await catalog()).gpus,
 }
 
 const cache = new Map<string, OpHandler>()

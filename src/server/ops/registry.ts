@@ -6,6 +6,19 @@ const cluster = (b: Record<string, unknown>) => (typeof b.cluster_name === 'stri
 
 export const builtinOps: OpMeta[] = [
   { name: 'sky.status', lane: 'short', idempotent: true },
+  { name: 'sky.launch', lane: 'long', idempotent: true, cluster },
+  { name: 'sky.exec', lane: 'long', idempotent: false, cluster },
+  { name: 'sky.start', lane: 'long', idempotent: true, cluster },
+  { name: 'sky.stop', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.down', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.autostop', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.queue', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.cancel', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.logs', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.job_status', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.optimize', lane: 'short', idempotent: true },
+  { name: 'sky.check', lane: 'short', idempotent: true },
+  { name: 'sky.gpus', lane: 'short', idempotent: true },
 ]
 
 export function opIndex(extra: OpMeta[] = []): Map<string, OpMeta> {
@@ -13,5 +26,3 @@ export function opIndex(extra: OpMeta[] = []): Map<string, OpMeta> {
   for (const op of [...builtinOps, ...extra]) m.set(op.name, op)
   return m
 }
-
-export { cluster as clusterOfBody }

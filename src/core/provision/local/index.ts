@@ -17,6 +17,11 @@ export function localCapacity() {
   return { cpus: cap.cpus, memoryGb: cap.memoryGb, gpus: cap.gpus ? { name: cap.gpus.name, count: cap.gpus.count } : null }
 }
 
+/** Remove a local cluster's node directories by name (also when no handle was ever saved). */
+export function removeLocalCluster(name: string): void {
+  rmSync(join(paths.localNodesDir(), name), { recursive: true, force: true })
+}
+
 export const localProvisioner: Provisioner = {
   name: 'local',
   canStop: true,

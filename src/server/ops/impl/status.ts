@@ -1,4 +1,5 @@
-// `sky status`: the clusters this user (or, with all_users, everyone) has, optionally by name/glob.
+// `sky status`: the clusters this user (or, with all_users, everyone) has, optionally by name/glob;
+// with refresh, asks each UP cluster's agent first.
 import type { ClusterRecord } from '../../../core/state/clusters'
 import type { OpContext } from '../types'
 
@@ -14,8 +15,14 @@ export function globToRegExp(glob: string): RegExp {
 }
 
 export async function status(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[]> {
-  const all = await ctx.store.clusters.list(body.all_users ? {} : { userId: ctx.user.id })
-  if (!body.cluster_names?.length) return all
-  const pats = body.cluster_names.map(globToRegExp)
-  return all.filter((c) => pats.some((p) => p.test(c.name)))
+  let all = await ctx.store.clusters.list(body.all_users ? {} : { userId: ctx.user.id })
+  if (body.cluster_names?.length) {
+    const pats = body.cluster_names.map(globToRegExp)
+    all = all.filter((c) => pats.some((p) => p.test(c.name)))
+  }
+  if (body.refresh) {
+    const { refreshClusters } = await import('../../../core/clusters/refresh')
+    all = await refreshClusters(ctx.store, all)
+  }
+  return all
 }

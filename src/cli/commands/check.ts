@@ -1,0 +1,23 @@
+// sky check [INFRA...]: which infra is usable and why not; remembered for the optimizer.
+import { defineCommand } from 'citty'
+import type { InfraCheck } from '../../core/infra/check'
+import { renderCheck } from '../../core/infra/render-check'
+import { check } from '../../sdk/ops'
+import { outputArg, outputFormat, positionals } from '../args'
+import { finish, sky } from '../client'
+import { out, printJson } from '../output'
+
+export default defineCommand({
+  meta: { name: 'check', description: 'Check which infra is usable (credentials, SSH pools, kubeconfig).' },
+  args: {
+    infra: { type: 'positional', required: false, description: 'Only these infra: local, ssh, kubernetes, aws, gcp.' },
+    ...outputArg,
+  },
+  async run({ args }) {
+    const fmt = outputFormat(args.output)
+    const names = positionals(args)
+    const checks = (await finish<InfraCheck[]>(await check(sky(), names.length ? names : undefined))) ?? []
+    if (fmt === 'json') printJson(checks)
+    else out(renderCheck(checks, { color: process.stdout.isTTY === true && !process.env.NO_COLOR }))
+  },
+})

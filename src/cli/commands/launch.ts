@@ -1,0 +1,80 @@
+// sky launch: launch a cluster (or reuse one) and run a task on it, streaming its output.
+import { defineCommand } from 'citty'
+import { randomBytes } from 'node:crypto'
+import { JobFailedError, UsageError } from '../../core/errors'
+import { osUserName } from '../../core/user'
+import { launch as launchOp, optimize as optimizeOp } from '../../sdk/ops'
+import { asyncArg, positionals, yesArg } from '../args'
+import { finish, sky } from '../client'
+import { loadEntrypoint, taskYaml } from '../entrypoint'
+import { out } from '../output'
+import { confirm } from '../prompt'
+import { taskArgs } from '../task-args'
+
+export function generatedClusterName(): string {
+  const user = osUserName().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20) || 'user'
+  return `sky-${randomBytes(2).toString('hex')}-${user}`
+}
+
+export function jobExit(r: { job_status?: string | null; exit_code?: number | null; job_id?: number | null } | undefined): void {
+  if (!r?.job_status || r.job_status === 'SUCCEEDED' || r.job_status === 'PENDING') return
+  const code = r.exit_code && r.exit_code > 0 ? r.exit_code : 1
+  throw new JobFailedError('', code)
+}
+
+export default defineCommand({
+  meta: { name: 'launch', description: 'Launch a cluster and run a task on it (ENTRYPOINT: task YAML or a command).' },
+  args: {
+    entrypoint: { type: 'positional', required: false, description: 'Task YAML file, or a shell command (after --).' },
+    cluster: { type: 'string', alias: 'c', description: 'Cluster name (reused if it exists; generated if omitted).' },
+    dryrun: { type: 'boolean', description: 'Print the plan and change nothing.' },
+    'detach-run': { type: 'boolean', alias: 'd', description: 'Return once the job is submitted, without streaming its logs.' },
+    'idle-minutes-to-autostop': { type: 'string', alias: 'i', description: 'Stop the cluster after this many idle minutes.' },
+    down: { type: 'boolean', description: 'Tear the cluster down when its jobs are done (with -i: after that many idle minutes).' },
+    'retry-until-up': { type: 'boolean', alias: 'r', description: 'Keep retrying until some candidate has capacity.' },
+    setup: { type: 'boolean', default: true, description: 'Run setup (use --no-setup to skip it).' },
+    ...taskArgs,
+    ...yesArg,
+    ...asyncArg,
+  },
+  async run({ args, rawArgs }) {
+    const dag = loadEntrypoint(positionals(args), args, rawArgs)
+    if (dag.tasks.length !== 1) throw new UsageError(`sky launch runs one task; this YAML has ${dag.tasks.length}. Use sky jobs launch for pipelines.`)
+    const yaml = taskYaml(dag)
+    const name = args.cluster ?? generatedClusterName()
+    let idle: number | undefined
+    if (args['idle-minutes-to-autostop'] !== undefined) {
+      idle = Number(args['idle-minutes-to-autostop'])
+      if (!Number.isInteger(idle) || idle < 0) throw new UsageError(`--idle-minutes-to-autostop: '${args['idle-minutes-to-autostop']}' must be a whole number of minutes (>= 0).`)
+    }
+    const c = sky()
+    if (args.dryrun || !args.yes) {
+      const plan = await finish<{ cluster_status: string | null; cluster_owner?: string; plan_text: string | null }>(await optimizeOp(c, yaml, name))
+      if (plan?.plan_text) out(plan.plan_text + '\n')
+      if (args.dryrun) {
+        if (plan?.cluster_status) out(`Cluster '${name}' exists (${plan.cluster_status}); the task would run on it.`)
+        return
+      }
+      const question = !plan?.cluster_status
+        ? `Launching a new cluster '${name}'. Proceed?`
+        : plan.cluster_status === 'STOPPED'
+          ? `Restarting the stopped cluster '${name}'. Proceed?`
+          : undefined
+      if (question) {
+        if (!process.stdin.isTTY) throw new UsageError(`${question} — no terminal to ask on; pass -y to confirm.`)
+        if (!(await confirm(question))) throw new UsageError('Aborted.')
+      }
+    }
+    const id = await launchOp(c, yaml, {
+      clusterName: name,
+      retryUntilUp: !!args['retry-until-up'],
+      idleMinutesToAutostop: idle,
+      down: !!args.down,
+      autostopDown: !!args.down && idle !== undefined,
+      noSetup: args.setup === false,
+      detachRun: !!args['detach-run'],
+      command: `sky ${['launch', ...rawArgs].join(' ')}`.slice(0, 500),
+    })
+    jobExit(await finish(id, { stream: true, async: !!args.async, name: 'sky.launch' }))
+  },
+})

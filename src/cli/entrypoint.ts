@@ -1,0 +1,48 @@
+// Turn a command's ENTRYPOINT (a task YAML path or an inline command) plus task options into a
+// validated Dag with absolute local paths, ready to send to the server.
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { isAbsolute, resolve } from 'node:path'
+import { NotFoundError, UsageError } from '../core/errors'
+import { applyOverrides, checkRequiredValues, dagFromTask, parseDagWithOverrides, taskFromCommand } from '../core/task/overrides'
+import { serializeDag } from '../core/task/serialize'
+import type { Dag, Task } from '../core/task/types'
+import { overridesFromArgs } from './task-args'
+
+function absolute(p: string, base: string): string {
+  if (p === '~' || p.startsWith('~/')) return resolve(homedir(), p.slice(2))
+  return isAbsolute(p) ? p : resolve(base, p)
+}
+
+function localizePaths(t: Task, base: string): Task {
+  const out: Task = { ...t, fileMounts: { ...t.fileMounts } }
+  if (typeof t.workdir === 'string') out.workdir = absolute(t.workdir, base)
+  for (const [dst, m] of Object.entries(t.fileMounts)) if (m.kind === 'local') out.fileMounts[dst] = { ...m, source: absolute(m.source, base) }
+  return out
+}
+
+const looksLikeYaml = (s: string) => /\.ya?ml$/i.test(s)
+
+/** The Dag for `sky launch/exec/jobs launch ENTRYPOINT... [task options]`. */
+export function loadEntrypoint(entry: string[], args: Record<string, unknown>, rawArgs: string[]): Dag {
+  const overrides = overridesFromArgs(args, rawArgs)
+  let dag: Dag
+  if (entry.length === 1 && looksLikeYaml(entry[0]!)) {
+    const file = entry[0]!
+    if (!existsSync(file)) throw new NotFoundError(`Task file '${file}' not found.`)
+    if (!statSync(file).isFile()) throw new UsageError(`'${file}' is not a file.`)
+    dag = parseDagWithOverrides(readFileSync(file, 'utf8'), overrides, { filePath: file })
+  } else if (entry.length > 0) {
+    dag = applyOverrides(dagFromTask(taskFromCommand(entry.join(' '))), overrides)
+  } else {
+    dag = applyOverrides({ tasks: [{ numNodes: 1, resources: { mode: 'single', candidates: [{}] }, envs: {}, secrets: {}, fileMounts: {} }] }, overrides)
+  }
+  checkRequiredValues(dag)
+  const base = process.cwd()
+  return { ...dag, tasks: dag.tasks.map((t) => localizePaths(t, base)) }
+}
+
+/** YAML to send to the server (secrets included: they travel to the cluster, never to output). */
+export function taskYaml(dag: Dag): string {
+  return serializeDag(dag, { redactSecrets: false })
+}

@@ -1,0 +1,93 @@
+// stop / start / down / autostop of a cluster. Each is idempotent: running it again after a
+// crash converges on the same state.
+import { ConflictError } from '../errors'
+import type { Store } from '../state/store'
+import { AgentClient } from './agent-client'
+import { provisionerFor } from './provisioners'
+import { getOwnedCluster, handleOf, type Actor } from './record'
+import { installAgent } from './launch'
+import { removeLocalCluster } from '../provision/local'
+import type { ClusterRecord } from '../state/clusters'
+
+async function withAgent<T>(c: ClusterRecord, fn: (a: AgentClient) => Promise<T>): Promise<T> {
+  const handle = handleOf(c)
+  const p = await provisionerFor(handle.cloud)
+  const runner = p.runner(handle, 0)
+  try {
+    return await fn(new AgentClient(runner, handle))
+  } finally {
+    await runner.close()
+  }
+}
+
+export async function stopCluster(store: Store, name: string, actor: Actor, log: (l: string) => void): Promise<void> {
+  const c = await getOwnedCluster(store, name, actor)
+  if (c.status === 'STOPPED') {
+    log(`Cluster '${name}' is already stopped.`)
+    return
+  }
+  if (!c.handle) throw new ConflictError(`Cluster '${name}' was never fully launched; take it down instead: sky down ${name}`)
+  const p = await provisionerFor(handleOf(c).cloud)
+  if (!p.canStop) {
+    throw new ConflictError(`Cluster '${name}' runs on ${handleOf(c).cloud} machines, which cannot be stopped, only taken down.`, { hint: `sky down ${name}` })
+  }
+  await withAgent(c, (a) => a.call('stop-all')).catch(() => undefined)
+  await p.stop(handleOf(c))
+  await store.clusters.setStatus(name, 'STOPPED')
+  log(`✓ Cluster ${name} stopped.`)
+}
+
+export async function startCluster(store: Store, name: string, actor: Actor, signal: AbortSignal, log: (l: string) => void): Promise<void> {
+  const c = await getOwnedCluster(store, name, actor)
+  if (!c.handle) throw new ConflictError(`Cluster '${name}' was never fully launched; launch it again: sky launch -c ${name}`)
+  if (c.status === 'UP') {
+    log(`Cluster '${name}' is already up.`)
+    return
+  }
+  const p = await provisionerFor(handleOf(c).cloud)
+  log(`⚙︎ Starting cluster '${name}'.`)
+  await store.clusters.setStatus(name, 'INIT')
+  const handle = await p.provision({
+    clusterName: name,
+    numNodes: c.numNodes,
+    region: handleOf(c).region,
+    zone: handleOf(c).zone,
+    capacityNeeded: { cpus: 0, memoryGb: 0, gpus: null },
+    existing: handleOf(c),
+    signal,
+    log,
+  })
+  await installAgent(name, handle, signal)
+  await store.clusters.upsert({ ...c, handle: handle as never, status: 'UP', statusUpdatedAt: Date.now(), lastUse: Date.now() })
+  if (c.autostopMinutes >= 0) await setAutostop(store, name, actor, c.autostopMinutes, c.autostopDown, signal)
+  log(`✓ Cluster ${name} started.`)
+}
+
+export async function downCluster(store: Store, name: string, actor: Actor, log: (l: string) => void, purge = false): Promise<void> {
+  const c = await getOwnedCluster(store, name, actor)
+  try {
+    if (c.handle) {
+      const handle = handleOf(c)
+      const p = await provisionerFor(handle.cloud)
+      await withAgent(c, (a) => a.call('stop-all')).catch(() => undefined)
+      await p.terminate(handle)
+    } else if (c.infra.cloud === 'local') {
+      removeLocalCluster(name)
+    }
+  } catch (e) {
+    if (!purge) throw e
+    log(`Teardown failed (${(e as Error).message}); removing the record anyway (--purge).`)
+  }
+  await store.clusters.delete(name)
+  log(`✓ Cluster ${name} terminated.`)
+}
+
+export async function setAutostop(store: Store, name: string, actor: Actor, minutes: number, down: boolean, signal?: AbortSignal, waitFor?: string): Promise<void> {
+  const c = await getOwnedCluster(store, name, actor)
+  if (c.status !== 'UP') throw new ConflictError(`Cluster '${name}' is ${c.status}; autostop can only be set on an UP cluster.`, { hint: `sky start ${name}` })
+  const args = minutes < 0 ? ['--cancel'] : ['--idle-minutes', String(minutes), ...(down ? ['--down'] : []), ...(waitFor ? ['--wait-for', waitFor] : [])]
+  await withAgent(c, (a) => a.call('autostop', args, undefined, signal))
+  await store.clusters.setAutostop(name, minutes < 0 ? -1 : minutes, minutes >= 0 && down)
+}
+
+export { withAgent }

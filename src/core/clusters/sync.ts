@@ -1,0 +1,41 @@
+// Put the task's files on every node: the workdir into ~/sky_workdir, local file_mounts at their
+// destination paths. Cloud URIs and buckets need a storage backend this build does not have.
+import { existsSync } from 'node:fs'
+import { ValidationError } from '../errors'
+import type { ClusterHandle, Provisioner } from '../provision/types'
+import type { Task } from '../task/types'
+
+export const WORKDIR = '~/sky_workdir'
+
+export async function syncFiles(p: Provisioner, handle: ClusterHandle, task: Task, log: (l: string) => void, opts: { fileMounts: boolean }): Promise<void> {
+  const uploads: { src: string; dst: string }[] = []
+  if (typeof task.workdir === 'string') uploads.push({ src: task.workdir, dst: WORKDIR })
+  if (task.workdir && typeof task.workdir === 'object') {
+    throw new ValidationError([{ path: 'workdir', message: `git workdirs (${task.workdir.url}) are not supported by this build; clone it locally and use a directory` }])
+  }
+  if (opts.fileMounts) {
+    for (const [dst, m] of Object.entries(task.fileMounts)) {
+      if (m.kind === 'local') uploads.push({ src: m.source, dst })
+      else {
+        throw new ValidationError([
+          { path: `file_mounts.${dst}`, message: `${m.kind === 'uri' ? `'${m.source}'` : 'storage objects'} need a cloud storage backend, which this build does not have; use a local path` },
+        ])
+      }
+    }
+  }
+  if (!uploads.length) return
+  for (const u of uploads) {
+    if (!existsSync(u.src)) throw new ValidationError([{ path: u.dst === WORKDIR ? 'workdir' : `file_mounts.${u.dst}`, message: `local path '${u.src}' does not exist` }])
+  }
+  log('⚙︎ Syncing files.')
+  await Promise.all(
+    handle.nodes.map(async (_, rank) => {
+      const r = p.runner(handle, rank)
+      try {
+        for (const u of uploads) await r.upload(u.src, u.dst)
+      } finally {
+        await r.close()
+      }
+    }),
+  )
+}
