@@ -46,7 +46,8 @@ export interface SshHostsOptions {
   mode?: SshHarnessMode
 }
 
-const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd', '/usr/local/sbin/sshd'].find((p) => existsSync(p)) ?? 'sshd'
+/** sshd must be started by absolute path (it re-executes itself). */
+const sshdPath = () => ['/usr/sbin/sshd', '/usr/bin/sshd', '/usr/local/sbin/sshd'].find((p) => existsSync(p)) ?? Bun.which('sshd') ?? 'sshd'
 const ID_RE = /^skyt-?([0-9a-z]{5})([0-9a-z]{2})(?:-|br$|[hp]\d+$)/
 
 function sh(args: string[], opts: { allowFail?: boolean; stdin?: string } = {}): string {
@@ -232,12 +233,13 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
   keygen(keyPath)
   keygen(otherKeyPath)
   writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${keyPath}.pub`))
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
+  if (isRoot) mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }) // sshd's privilege-separation dir
 
   let mode: SshHarnessMode = opts.mode ?? (process.env.SKY_TEST_SSH_MODE as SshHarnessMode | undefined) ?? 'netns'
-  let fallbackReason: string | undefined
+  let fallbackReason: string | undefined = mode === 'loopback' ? 'loopback mode requested' : undefined
   let plan: NetPlan | null = null
   const namespaces: string[] = []
+  const nets: Array<{ ns: string; ip: string }> = []
   const procs: Bun.Subprocess[] = []
   let stopped = false
 
@@ -261,8 +263,14 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
           sh(['ip', 'link', 'add', plan.bridge, 'type', 'bridge'])
           sh(['ip', 'addr', 'add', `10.213.${plan.k}.254/24`, 'dev', plan.bridge])
           sh(['ip', 'link', 'set', plan.bridge, 'up'])
+          for (let n = 1; n <= count; n++) {
+            namespaces.push(`skyt-${id}-${n}`)
+            nets.push(setupNet(plan, n))
+          }
         } catch (err) {
-          if (plan) teardownNet(plan, [])
+          if (plan) teardownNet(plan, namespaces)
+          namespaces.length = 0
+          nets.length = 0
           plan = null
           mode = 'loopback'
           fallbackReason = `cannot create network namespaces: ${(err as Error).message}`
@@ -272,10 +280,12 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
 
     const user = isRoot ? 'root' : userInfo().username
     const realHome = userInfo().homedir
-    const privateMounts = isRoot && Bun.which('unshare') !== null
+    // Each sshd gets a private mount namespace (own home, and /etc/shadow for password auth) when possible.
+    const privateMounts =
+      isRoot && Bun.which('unshare') !== null && Bun.spawnSync(['unshare', '--mount', '--propagation', 'private', 'true']).exitCode === 0
+    if (opts.password && !privateMounts) throw new Error('password auth in the sshd harness needs root and unshare --mount')
     let shadow: string | undefined
     if (opts.password) {
-      if (!isRoot) throw new Error('password auth in the sshd harness needs root')
       const hash = passwordHash(opts.password)
       shadow = join(dir, 'shadow')
       const lines = readFileSync('/etc/shadow', 'utf8').split('\n')
@@ -288,8 +298,7 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
       let port: number
       let ns: string | undefined
       if (plan) {
-        ;({ ns, ip } = setupNet(plan, n))
-        namespaces.push(ns)
+        ;({ ns, ip } = nets[n - 1]!)
         port = 22
       } else {
         ip = `127.0.0.${n + 1}`
@@ -325,7 +334,7 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
         privateMounts ? `mount --bind '${home}' '${realHome}'` : '',
         shadow ? `mount --bind '${shadow}' /etc/shadow` : '',
       ].filter(Boolean)
-      const start = `${mounts.map((m) => `${m} && `).join('')}exec ${SSHD} -D -e -f '${config}'`
+      const start = `${mounts.map((m) => `${m} && `).join('')}exec ${sshdPath()} -D -e -f '${config}'`
       const argv = ns
         ? ['ip', 'netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', start]
         : privateMounts

@@ -8,7 +8,6 @@ import type { Resources, Task } from '../task/types'
 import { AgentClient } from './agent-client'
 import { jobDemand } from './demand'
 import type { Actor } from './record'
-import { WORKDIR } from './sync'
 
 export interface JobOutcome {
   job_id: number
@@ -64,7 +63,8 @@ export async function runJob(
       run: task.run ?? null,
       envs,
       secrets,
-      workdir: task.workdir ? WORKDIR : null,
+      // Relative to each node's home (the agent resolves it per node).
+      workdir: task.workdir ? 'sky_workdir' : null,
       priority: request?.priority ?? 0,
       taskId: null,
     }

@@ -15,6 +15,8 @@ export interface Infra {
 export interface AtLeast {
   value: number
   orMore: boolean
+  /** memory only: `value` is GB per vCPU (the internal `4x` form). */
+  perCpu?: boolean
 }
 
 export interface Accelerator {
@@ -22,6 +24,11 @@ export interface Accelerator {
   name: string
   /** May be fractional (e.g. 0.5) for scheduling on a shared node. */
   count: number
+  /**
+   * Set when the user asked by GPU memory instead of by name (`80GB+`, `nvidia:48GB:2`); `name`
+   * then holds that spec without the count, and the optimizer expands it to matching GPUs.
+   */
+  byMemory?: { memoryGb: number; orMore: boolean; manufacturer?: string }
 }
 
 export type DiskTier = 'low' | 'medium' | 'high' | 'ultra' | 'best'
@@ -37,9 +44,12 @@ export interface AutostopConfig {
 }
 
 export interface JobRecoveryConfig {
+  /** Upper-case strategy name (FAILOVER, EAGER_NEXT_REGION, ...); undefined = default. */
   strategy?: string
   maxRestartsOnErrors?: number
   recoverOnExitCodes?: number[]
+  /** Other (plugin) keys of the `job_recovery` mapping, carried through. */
+  extra?: Record<string, unknown>
 }
 
 /** One concrete-or-partial resource request (no alternatives inside: see ResourcesSpec). */
@@ -64,6 +74,9 @@ export interface Resources {
   autostop?: AutostopConfig
   jobRecovery?: JobRecoveryConfig
   priority?: number
+  priorityClass?: string
+  /** `[nvme|ssd:]SIZE[+]` local disk request. */
+  localDisk?: string
   /** Keys of the SkyPilot format we accept and carry but do not act on (kept for round-trip). */
   extra?: Record<string, unknown>
 }
@@ -94,7 +107,21 @@ export type FileMount =
       mode?: 'MOUNT' | 'COPY' | 'MOUNT_CACHED'
       persistent?: boolean
       config?: Record<string, unknown>
+      mountOptions?: string
+      /** File-mount type preset (e.g. DATASET_RO). */
+      type?: string
+      /** Internal `_...` keys, carried through. */
+      extra?: Record<string, unknown>
     }
+
+/** A reference to a secret stored on the API server (`secrets:NAME`, `managed_secrets:`). */
+export interface ManagedSecretRef {
+  name: string
+  /** personal | workspace | global; undefined = default lookup. */
+  scope?: string
+  /** Mount the secret as a file at this path instead of an env var. */
+  mountPath?: string
+}
 
 export interface Task {
   name?: string
@@ -105,11 +132,15 @@ export interface Task {
   envs: Record<string, string | null>
   /** Redacted whenever printed. */
   secrets: Record<string, string | null>
+  /** Managed secret references, resolved on the server. */
+  managedSecrets?: ManagedSecretRef[]
   /** Remote path → mount. */
   fileMounts: Record<string, FileMount>
   setup?: string
   run?: string
   service?: Record<string, unknown>
+  /** Pool spec (`pool:` top-level key: workers, min_workers, max_workers, ...). */
+  pool?: Record<string, unknown>
   config?: Record<string, unknown>
   volumes?: Record<string, unknown>
   /** Other accepted top-level keys of the SkyPilot format, carried through untouched. */
@@ -120,5 +151,9 @@ export interface Task {
 export interface Dag {
   name?: string
   execution?: 'serial' | 'parallel'
+  /** Job groups: tasks whose completion ends the group (others are auxiliary); default all. */
+  primaryTasks?: string[]
+  /** Job groups: delay before auxiliary tasks are stopped, e.g. `30s`, or per task {default, <task>}. */
+  terminationDelay?: string | Record<string, string>
   tasks: Task[]
 }

@@ -1,0 +1,62 @@
+// `sky _agent <subcommand> ...`: dispatch, JSON output, errors as {"error": {...}} with the
+// error's exit code.
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { toSkyError } from '../errors'
+import { parseArgs } from './args'
+import { cmdAutostop, cmdCancel, cmdHealth, cmdInit, cmdLogs, cmdQueue, cmdStatus, cmdStopAll, cmdSubmit, type AgentIO, type CommandContext } from './commands'
+import { runDaemon } from './daemon'
+import { layout } from './layout'
+
+export type { AgentIO }
+
+export function defaultIO(): AgentIO {
+  return {
+    stdout: (chunk) =>
+      new Promise<void>((res) => {
+        process.stdout.write(chunk, () => res())
+      }),
+    stderr: (text) => void process.stderr.write(text),
+    readStdin: () => Bun.stdin.text(),
+  }
+}
+
+/** Run one agent subcommand; returns the process exit code. */
+export async function runAgent(argv: string[], io: AgentIO = defaultIO()): Promise<number> {
+  try {
+    const args = parseArgs(argv)
+    const root = resolve(args.values.root ?? join(homedir(), '.sky-runtime'))
+    const ctx: CommandContext = { L: layout(root), args, io }
+    const json = async (v: unknown) => {
+      await io.stdout(JSON.stringify(v) + '\n')
+      return 0
+    }
+    switch (args.cmd) {
+      case 'init':
+        return await json(await cmdInit(ctx))
+      case 'submit':
+        return await json(await cmdSubmit(ctx))
+      case 'queue':
+        return await json(cmdQueue(ctx))
+      case 'status':
+        return await json(cmdStatus(ctx))
+      case 'cancel':
+        return await json(await cmdCancel(ctx))
+      case 'logs':
+        return await cmdLogs(ctx)
+      case 'autostop':
+        return await json(await cmdAutostop(ctx))
+      case 'health':
+        return await json(cmdHealth(ctx))
+      case 'stop-all':
+        return await json(await cmdStopAll(ctx))
+      case 'daemon':
+        return await runDaemon(root)
+    }
+    return 2
+  } catch (e) {
+    const err = toSkyError(e)
+    await io.stdout(JSON.stringify({ error: err.toWire() }) + '\n')
+    return err.exitCode || 1
+  }
+}

@@ -1,0 +1,33 @@
+// Where the agent keeps things inside its runtime dir (`--root`, e.g. `~/.sky-runtime`).
+import { join } from 'node:path'
+
+export interface Layout {
+  root: string
+  db: string
+  cluster: string
+  pidFile: string
+  daemonLog: string
+  autostop: string
+  autostopLog: string
+  logsDir: string
+  jobDir(id: number): string
+  runLog(id: number): string
+  exitFile(id: number, phase: string, rank: number): string
+}
+
+export function layout(root: string): Layout {
+  const logsDir = join(root, 'logs')
+  return {
+    root,
+    db: join(root, 'agent.db'),
+    cluster: join(root, 'cluster.json'),
+    pidFile: join(root, 'agent.pid'),
+    daemonLog: join(root, 'agent.log'),
+    autostop: join(root, 'autostop.json'),
+    autostopLog: join(logsDir, 'autostop.log'),
+    logsDir,
+    jobDir: (id) => join(logsDir, String(id)),
+    runLog: (id) => join(logsDir, String(id), 'run.log'),
+    exitFile: (id, phase, rank) => join(logsDir, String(id), `${phase}-${rank}.exit`),
+  }
+}

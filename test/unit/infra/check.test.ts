@@ -1,0 +1,172 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { checkInfra, enabledInfraFromChecks, formatEnabledInfra, type InfraCheck } from '../../../src/core/infra/check'
+import { renderCheck } from '../../../src/core/infra/render-check'
+import { parseIni } from '../../../src/core/infra/cloud-credentials'
+import { ValidationError } from '../../../src/core/errors'
+
+let root: string
+let home: string
+let skyHome: string
+
+function write(path: string, text: string): string {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, text)
+  return path
+}
+
+/** An environment with only a temp HOME and SKY_HOME (plus extras). */
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return { HOME: home, SKY_HOME: skyHome, ...extra }
+}
+
+function byInfra(checks: InfraCheck[], infra: string): InfraCheck {
+  return checks.find((c) => c.infra === infra)!
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'sky-check-'))
+  home = join(root, 'home')
+  skyHome = join(root, 'sky')
+  mkdirSync(home, { recursive: true })
+  mkdirSync(skyHome, { recursive: true })
+})
+
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true })
+})
+
+const KUBECONFIG = `apiVersion: v1
+kind: Config
+current-context: prod
+contexts:
+  - name: dev
+    context: {cluster: c1, user: u1, namespace: team}
+  - name: prod
+    context: {cluster: c2, user: u2}
+  - name: ssh-lab
+    context: {cluster: c3, user: u3}
+clusters: []
+users: []
+`
+
+describe('sky check', () => {
+  test('nothing configured: only local is enabled, with reasons and fixes for the rest', () => {
+    const checks = checkInfra({ env: env() })
+    expect(checks.map((c) => c.infra)).toEqual(['local', 'ssh', 'kubernetes', 'aws', 'gcp'])
+    expect(checks.filter((c) => c.enabled).map((c) => c.infra)).toEqual(['local'])
+    expect(byInfra(checks, 'ssh').reason).toContain('ssh_node_pools.yaml')
+    expect(byInfra(checks, 'kubernetes').reason).toContain('no kubeconfig contexts found')
+    expect(byInfra(checks, 'aws').reason).toContain('aws configure')
+    expect(byInfra(checks, 'gcp').reason).toContain('gcloud auth application-default login')
+    expect(enabledInfraFromChecks(checks)).toEqual({ infra: ['local'], regions: {} })
+  })
+
+  test('AWS from environment variables or a credentials profile', () => {
+    expect(byInfra(checkInfra({ env: env({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }) }), 'aws')).toMatchObject({
+      enabled: true,
+      capabilities: ['compute', 'storage'],
+    })
+    write(join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n\n[work]\naws_access_key_id=B\naws_secret_access_key=t\n')
+    const def = byInfra(checkInfra({ env: env() }), 'aws')
+    expect(def).toMatchObject({ enabled: true, reason: "~/.aws/credentials (profile 'default')" })
+    expect(byInfra(checkInfra({ env: env({ AWS_PROFILE: 'work' }) }), 'aws').reason).toContain("profile 'work'")
+    const missing = byInfra(checkInfra({ env: env({ AWS_PROFILE: 'nope' }) }), 'aws')
+    expect(missing.enabled).toBe(false)
+    expect(missing.reason).toContain('profiles there: default, work')
+  })
+
+  test('AWS SSO profile in ~/.aws/config', () => {
+    write(join(home, '.aws', 'config'), '[profile corp]\nsso_session = corp\nregion = us-east-1\n')
+    expect(byInfra(checkInfra({ env: env({ AWS_PROFILE: 'corp' }) }), 'aws')).toMatchObject({ enabled: true })
+    expect(byInfra(checkInfra({ env: env({ AWS_PROFILE: 'corp' }) }), 'aws').reason).toContain('SSO')
+  })
+
+  test('GCP application default credentials, key file, and a missing key file', () => {
+    write(join(home, '.config', 'gcloud', 'application_default_credentials.json'), '{"type":"authorized_user"}')
+    write(join(home, '.config', 'gcloud', 'configurations', 'config_default'), '[core]\nproject = my-proj\n')
+    const adc = byInfra(checkInfra({ env: env() }), 'gcp')
+    expect(adc.enabled).toBe(true)
+    expect(adc.reason).toContain("project 'my-proj'")
+    const key = write(join(root, 'key.json'), '{"type":"service_account","project_id":"svc-proj"}')
+    const sa = byInfra(checkInfra({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: key }) }), 'gcp')
+    expect(sa.enabled).toBe(true)
+    expect(sa.reason).toContain("project 'svc-proj'")
+    const gone = byInfra(checkInfra({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: join(root, 'nope.json') }) }), 'gcp')
+    expect(gone.enabled).toBe(false)
+    expect(gone.reason).toContain('does not exist')
+  })
+
+  test('Kubernetes contexts from ~/.kube/config or KUBECONFIG, current first, ssh-* excluded', () => {
+    write(join(home, '.kube', 'config'), KUBECONFIG)
+    const k = byInfra(checkInfra({ env: env() }), 'kubernetes')
+    expect(k).toMatchObject({ enabled: true, regions: ['prod', 'dev'] })
+    const other = write(join(root, 'other.yaml'), 'contexts:\n  - name: kind-sky\n    context: {cluster: kind}\n')
+    const multi = byInfra(checkInfra({ env: env({ KUBECONFIG: `${other}:${join(home, '.kube', 'config')}` }) }), 'kubernetes')
+    expect(multi.regions).toEqual(['prod', 'kind-sky', 'dev'])
+    const allowed = byInfra(checkInfra({ env: env(), config: { kubernetes: { allowed_contexts: ['dev'] } } }), 'kubernetes')
+    expect(allowed.regions).toEqual(['dev'])
+    write(join(home, '.kube', 'config'), 'contexts: [\n')
+    const broken = byInfra(checkInfra({ env: env() }), 'kubernetes')
+    expect(broken.enabled).toBe(false)
+    expect(broken.reason).toContain('not valid YAML')
+  })
+
+  test('SSH node pools', () => {
+    write(
+      join(skyHome, 'ssh_node_pools.yaml'),
+      'lab:\n  user: ubuntu\n  identity_file: ~/.ssh/id\n  hosts:\n    - 10.0.0.1\n    - {ip: 10.0.0.2, user: root}\nempty:\n  hosts: []\n',
+    )
+    const s = byInfra(checkInfra({ env: env() }), 'ssh')
+    expect(s).toMatchObject({ enabled: true, regions: ['lab'], capabilities: ['compute'] })
+    write(join(skyHome, 'ssh_node_pools.yaml'), 'empty:\n  hosts: []\n')
+    const none = byInfra(checkInfra({ env: env() }), 'ssh')
+    expect(none.enabled).toBe(false)
+    expect(none.reason).toContain("pool 'empty' lists no hosts")
+  })
+
+  test('reads process.env and paths.sshNodePools() when no env is given', () => {
+    const saved = { HOME: process.env.HOME, SKY_HOME: process.env.SKY_HOME, AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY }
+    try {
+      process.env.HOME = home
+      process.env.SKY_HOME = skyHome
+      process.env.AWS_ACCESS_KEY_ID = 'AKIA'
+      process.env.AWS_SECRET_ACCESS_KEY = 'x'
+      write(join(skyHome, 'ssh_node_pools.yaml'), 'p1:\n  hosts: [h1]\n')
+      const checks = checkInfra()
+      expect(byInfra(checks, 'aws').enabled).toBe(true)
+      expect(byInfra(checks, 'ssh').regions).toEqual(['p1'])
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k]
+        else process.env[k] = v
+      }
+    }
+  })
+
+  test('only some infra; unknown names are rejected', () => {
+    expect(checkInfra({ env: env(), only: ['k8s', 'AWS'] }).map((c) => c.infra)).toEqual(['kubernetes', 'aws'])
+    expect(() => checkInfra({ env: env(), only: ['azure'] })).toThrow(ValidationError)
+  })
+
+  test('enabled infra for the optimizer, status line and rendering', () => {
+    write(join(home, '.kube', 'config'), KUBECONFIG)
+    write(join(skyHome, 'ssh_node_pools.yaml'), 'lab:\n  hosts: [h1]\n')
+    const checks = checkInfra({ env: env({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }) })
+    expect(enabledInfraFromChecks(checks)).toEqual({
+      infra: ['local', 'ssh', 'kubernetes', 'aws'],
+      regions: { ssh: ['lab'], kubernetes: ['prod', 'dev'] },
+    })
+    expect(formatEnabledInfra(checks)).toBe('local, ssh/lab, k8s/prod, k8s/dev, aws')
+    const text = renderCheck(checks)
+    expect(text).toContain('  AWS: enabled [compute, storage]')
+    expect(text).toContain('  GCP: disabled\n    Reason: no GCP credentials found')
+    expect(text).toContain('    Allowed contexts:\n    ├── prod\n    └── dev')
+  })
+
+  test('INI parsing', () => {
+    expect(parseIni('# c\n[a]\nk = v = w\n[b c]\nx=1\n')).toEqual({ a: { k: 'v = w' }, 'b c': { x: '1' } })
+  })
+})
