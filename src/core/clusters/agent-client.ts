@@ -5,6 +5,12 @@ import { shellQuote } from '../provision/agent-command'
 import type { ClusterHandle } from '../provision/types'
 import type { CommandRunner } from '../runner/types'
 
+/** Agent settings the API server passes on to nodes (an ops/test knob: the autostop minute). */
+function forwardedEnv(): Record<string, string> | undefined {
+  const m = process.env.SKY_AGENT_MINUTE_MS
+  return m ? { SKY_AGENT_MINUTE_MS: m } : undefined
+}
+
 export class AgentClient {
   constructor(
     private runner: CommandRunner,
@@ -18,6 +24,7 @@ export class AgentClient {
   async call<T>(sub: string, args: string[] = [], stdin?: unknown, signal?: AbortSignal): Promise<T> {
     const r = await this.runner.run(this.command(sub, args), {
       stdin: stdin === undefined ? undefined : JSON.stringify(stdin),
+      env: forwardedEnv(),
       signal,
     })
     const line = r.stdout.trim().split('\n').pop() ?? ''
@@ -40,7 +47,7 @@ export class AgentClient {
     if (o.job !== undefined) args.push('--job', String(o.job))
     if (o.follow) args.push('--follow')
     if (o.tail) args.push('--tail', String(o.tail))
-    const r = await this.runner.run(this.command('logs', args), { onStdout: o.onChunk, onStderr: o.onChunk, signal: o.signal })
+    const r = await this.runner.run(this.command('logs', args), { onStdout: o.onChunk, onStderr: o.onChunk, signal: o.signal, env: forwardedEnv() })
     return r.code
   }
 }

@@ -200,6 +200,7 @@ function parseAcceleratorArgs(v: unknown, path: string, issues: Issues): Record<
     const x = v[k]
     if (x === undefined || x === null) continue
     if (want === 'boolean' && typeof x !== 'boolean') issues.bad(`${path}.${k}`, x, 'must be true or false')
+    else if (want === 'string' && typeof x === 'number') out[k] = String(x)
     else if (want === 'string' && typeof x !== 'string') issues.bad(`${path}.${k}`, x, 'must be a string')
     else out[k] = x
   }

@@ -5,6 +5,8 @@ import { checkKeys, child, isMap, type Issues, type Json } from './issues'
 
 type Check = (v: unknown) => string | undefined
 
+export const LB_POLICIES = ['round_robin', 'least_load', 'instance_aware_least_load']
+
 const num: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? undefined : 'must be a number')
 const nonNeg: Check = (v) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? undefined : 'must be a number >= 0')
 const int0: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? undefined : 'must be a whole number >= 0')
@@ -12,10 +14,7 @@ const int1: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >=
 const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false')
 const str: Check = (v) => (typeof v === 'string' ? undefined : 'must be a string')
 const port: Check = (v) => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 65535 ? undefined : 'must be a port number 1-65535')
-const oneOf =
-  (...allowed: string[]): Check =>
-  (v) =>
-    typeof v === 'string' && allowed.includes(v.toLowerCase()) ? undefined : `must be one of ${allowed.join(', ')}`
+const nonEmpty: Check = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : `must be a policy name such as ${LB_POLICIES.join(', ')}`)
 
 const POOL: Record<string, Check> = {
   workers: int0,
@@ -48,21 +47,38 @@ const TARGET_QPS: Check = (v) => {
   return "must be a number, or a mapping accelerator → QPS like {'H100:1': 10}"
 }
 
+const any: Check = () => undefined
+
+// Keys that older or experimental SkyServe versions accepted; carried through unchecked so
+// existing YAMLs keep working.
+const LEGACY_REPLICA_POLICY: Record<string, Check> = {
+  auto_restart: any,
+  num_extra: any,
+  num_init_replicas: any,
+  init_replicas: any,
+  spot_mixer: any,
+  spot_policy: any,
+  spot_zones: any,
+  qps_upper_threshold: any,
+  qps_lower_threshold: any,
+}
+const LEGACY_SERVICE_KEYS = ['route53_hosted_zone', 'external_load_balancers', 'https', 'controller_resources']
+
 const REPLICA_POLICY: Record<string, Check> = {
+  ...LEGACY_REPLICA_POLICY,
   min_replicas: int0,
   max_replicas: int0,
   num_overprovision: int0,
   target_qps_per_replica: TARGET_QPS,
   dynamic_ondemand_fallback: bool,
   base_ondemand_fallback_replicas: int0,
-  spot_placer: oneOf('dynamic_fallback'),
+  spot_placer: str,
   upscale_delay_seconds: num,
   downscale_delay_seconds: num,
 }
 
-export const LB_POLICIES = ['round_robin', 'least_load', 'instance_aware_least_load']
 
-const SERVICE_KEYS = ['readiness_probe', 'load_balancer', 'pool', 'replica_policy', 'ports', 'replicas', 'workers', 'load_balancing_policy', 'tls']
+const SERVICE_KEYS = ['readiness_probe', 'load_balancer', 'pool', 'replica_policy', 'ports', 'replicas', 'workers', 'load_balancing_policy', 'tls', ...LEGACY_SERVICE_KEYS]
 
 function checkFields(v: Json, path: string, fields: Record<string, Check>, issues: Issues, required: string[] = []): void {
   checkKeys(issues, path, v, Object.keys(fields))
@@ -105,7 +121,8 @@ export function checkService(value: unknown, path: string, issues: Issues): Json
     }
     if (v.replicas !== undefined && v.replicas !== null) issues.add(child(path, 'replicas'), "cannot be used together with 'replica_policy'; set replica_policy.min_replicas instead")
   }
-  const simple: Record<string, Check> = { ports: port, replicas: int0, workers: int0, load_balancing_policy: oneOf(...LB_POLICIES) }
+  // Policy names are checked by the serve controller (plugins and newer versions add policies).
+  const simple: Record<string, Check> = { ports: port, replicas: int0, workers: int0, load_balancing_policy: nonEmpty }
   for (const [k, check] of Object.entries(simple)) {
     const x = v[k]
     if (x === undefined || x === null) continue

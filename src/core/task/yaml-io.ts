@@ -2,7 +2,18 @@
 // (YAML 1.1): `yes`/`no`/`on`/`off` are booleans, `0755` is octal, `8:30` is sexagesimal, merge
 // keys work and duplicate keys silently take the last value. We mirror that, except that dates
 // stay strings and `y`/`n` stay strings (PyYAML does not treat them as booleans either).
-import { type CreateNodeOptions, type DocumentOptions, isMap as isYamlMap, isScalar, parseAllDocuments, type ParseOptions, type SchemaOptions, stringify, type ToStringOptions } from 'yaml'
+import {
+  type CreateNodeOptions,
+  type DocumentOptions,
+  isMap as isYamlMap,
+  isScalar,
+  parseAllDocuments,
+  type ParseOptions,
+  type SchemaOptions,
+  stringify,
+  type ToStringOptions,
+  visit,
+} from 'yaml'
 import { type Issues } from './issues'
 
 type Tag = { tag: string; test?: RegExp; [k: string]: unknown }
@@ -77,6 +88,11 @@ export function loadYamlDocuments(text: string, issues: Issues, where: string): 
       failed = true
       continue
     }
+    if (text.includes('__proto__') && hasProtoKey(doc)) {
+      issues.add(where, "'__proto__' cannot be used as a key")
+      failed = true
+      continue
+    }
     let value: unknown
     try {
       value = normalize(doc.toJS({ maxAliasCount: 1000 }), 0)
@@ -88,6 +104,19 @@ export function loadYamlDocuments(text: string, issues: Issues, where: string): 
     out.push({ value, scalarText: { envs: scalarSources(doc, 'envs'), secrets: scalarSources(doc, 'secrets') } })
   }
   return failed ? [] : out
+}
+
+function hasProtoKey(doc: Parameters<typeof visit>[0]): boolean {
+  let found = false
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__') {
+        found = true
+        return visit.BREAK
+      }
+    },
+  })
+  return found
 }
 
 function firstLine(e: unknown): string {

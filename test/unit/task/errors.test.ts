@@ -60,7 +60,7 @@ const CASES: Array<[string, string, string]> = [
   ['service: {replica_policy: {max_replicas: 3}}\n', 'service.replica_policy.min_replicas', 'is required'],
   ['service: {replica_policy: {min_replicas: 3, max_replicas: 1}}\n', 'service.replica_policy.max_replicas', '>= min_replicas'],
   ['service: {replicas: 2, replica_policy: {min_replicas: 1}}\n', 'service.replicas', "replica_policy"],
-  ['service: {load_balancing_policy: random}\n', 'service.load_balancing_policy', 'least_load'],
+  ['service: {load_balancing_policy: 5}\n', 'service.load_balancing_policy', 'least_load'],
   ['service: {replica_policy: {min_replicas: 1, target_qps_per_replica: {"h100 x": 1}}}\n', 'service.replica_policy.target_qps_per_replica', 'accelerator'],
   ['service: {tls: {keyfile: k}}\n', 'service.tls.certfile', 'is required'],
   ['service: {readiness_probe: /h, replica: 1}\n', 'service.replica', "did you mean 'replicas'"],

@@ -1,0 +1,122 @@
+// Clusters on SSH node pools: real OpenSSH servers, each in its own network namespace (or on its
+// own loopback address), reached by the compiled binary through ssh2.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { requestRow, tempHome, waitFor, type TempHome } from '../harness'
+import { startSshHosts, type SshHosts } from '../harness/sshd'
+
+let hosts: SshHosts
+let h: TempHome
+const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
+
+function poolYaml(list: { ip: string; port: number }[], user: string, key: string, extra = ''): string {
+  return `my-pool:\n  user: ${user}\n  identity_file: ${key}\n  hosts:\n${list.map((x) => `    - ip: ${x.ip}\n      port: ${x.port}\n`).join('')}${extra}`
+}
+
+beforeAll(async () => {
+  hosts = await startSshHosts(3)
+  h = await tempHome()
+  const [a, b] = hosts.hosts
+  writeFileSync(join(h.dir, 'ssh_node_pools.yaml'), poolYaml([a!, b!], a!.user, hosts.keyPath) + `lonely:\n  user: ${a!.user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n    - ip: ${hosts.hosts[2]!.ip}\n      port: ${hosts.hosts[2]!.port}\n`)
+}, 60_000)
+
+afterAll(async () => {
+  await h?.sky(['down', '-a', '-y'], { timeoutMs: 60_000 }).catch(() => {})
+  await h?.cleanup()
+  await hosts?.stop()
+})
+
+describe('ssh node pools', () => {
+  test('sky check lists the pools', async () => {
+    const r = await h.sky(['check', 'ssh'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('my-pool')
+  })
+
+  test('a 2-node cluster: ranks, node IPs, file sync, runtime installed on the head', async () => {
+    const wd = join(h.dir, 'proj')
+    mkdirSync(wd, { recursive: true })
+    writeFileSync(join(wd, 'hello.txt'), 'synced-file')
+    const yaml = join(h.dir, 'two.yaml')
+    writeFileSync(
+      yaml,
+      `num_nodes: 2\nworkdir: ${wd}\nrun: |\n  echo "rank=$SKYPILOT_NODE_RANK n=$SKYPILOT_NUM_NODES ips=$(echo "$SKYPILOT_NODE_IPS" | tr '\\n' ,) file=$(cat hello.txt)"\n`,
+    )
+    const r = await h.sky(['launch', '-y', '-c', 'c2', '--infra', 'ssh/my-pool', yaml], { timeoutMs: 180_000 })
+    expect(out(r)).toContain('⚙︎ Launching on SSH (my-pool).')
+    expect(r.code).toBe(0)
+    const [a, b] = hosts.hosts
+    const ips = `ips=${a!.ip},${b!.ip},`
+    expect(out(r)).toContain(`rank=0 n=2 ${ips} file=synced-file`)
+    expect(out(r)).toContain(`rank=1 n=2 ${ips} file=synced-file`)
+    expect(existsSync(join(a!.home, '.sky-runtime/bin/sky'))).toBe(true)
+    const st = await h.sky(['status', 'c2'])
+    expect(st.stdout).toMatch(/c2\s+SSH \(my-pool\)\s+2x/)
+  }, 240_000)
+
+  test('exec, and the job fails when one rank fails', async () => {
+    const r = await h.sky(['exec', 'c2', '--num-nodes', '2', '--', 'if [ "$SKYPILOT_NODE_RANK" = 1 ]; then exit 5; fi; sleep 1; echo head-done'], { timeoutMs: 60_000 })
+    expect(r.code).not.toBe(0)
+    expect(out(r)).toContain('Job finished (status: FAILED)')
+    const st = await h.sky(['logs', 'c2', '--status'])
+    expect(st.code).toBe(1)
+  }, 90_000)
+
+  test('cancel kills the job on every node', async () => {
+    const r = await h.sky(['exec', 'c2', '-d', '--num-nodes', '2', '--', 'sleep 777'], { timeoutMs: 60_000 })
+    const id = /Job submitted, ID: (\d+)/.exec(out(r))![1]!
+    await waitFor(async () => (await h.sky(['queue', 'c2'])).stdout.includes('RUNNING'), 30_000, 200)
+    await Bun.sleep(500)
+    expect((await h.sky(['cancel', 'c2', id])).stdout).toContain(`Cancelled job: ${id}`)
+    await waitFor(() => Bun.spawnSync(['pgrep', '-f', 'sleep 777']).stdout.toString().trim() === '', 15_000, 200)
+  }, 90_000)
+
+  test('the agent keeps working after it is killed on the head', async () => {
+    Bun.spawnSync(['pkill', '-9', '-f', '_agent daemon'])
+    const r = await h.sky(['exec', 'c2', '--', 'echo after-restart'], { timeoutMs: 60_000 })
+    expect(r.code).toBe(0)
+    expect(out(r)).toContain('after-restart')
+  }, 90_000)
+
+  test('SSH clusters cannot be stopped, only taken down; autodown tears it down', async () => {
+    const s = await h.sky(['stop', 'c2', '-y'])
+    expect(s.code).toBe(2)
+    expect(out(s)).toContain('sky down c2')
+    const env = { SKY_AGENT_MINUTE_MS: '300' }
+    const h2 = await tempHome()
+    try {
+      writeFileSync(join(h2.dir, 'ssh_node_pools.yaml'), `p3:\n  user: ${hosts.hosts[2]!.user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n    - ip: ${hosts.hosts[2]!.ip}\n      port: ${hosts.hosts[2]!.port}\n`)
+      const r = await h2.sky(['launch', '-y', '-c', 'auto', '--infra', 'ssh/p3', '-i', '1', '--down', '--', 'echo hi'], { env, timeoutMs: 180_000 })
+      expect(r.code).toBe(0)
+      await waitFor(async () => !(await h2.sky(['status', '--refresh'], { env })).stdout.includes('auto'), 30_000, 500)
+    } finally {
+      await h2.sky(['down', '-a', '-y'], { env })
+      await h2.cleanup()
+    }
+  }, 240_000)
+
+  test('an unreachable host: clear error, nothing half-made', async () => {
+    const h3 = await tempHome()
+    try {
+      writeFileSync(join(h3.dir, 'ssh_node_pools.yaml'), `dead:\n  user: root\n  identity_file: ${hosts.keyPath}\n  hosts:\n    - ip: ${hosts.unusedIp ?? '127.0.0.1'}\n      port: ${hosts.unusedIp ? 22 : 1}\n`)
+      const r = await h3.sky(['launch', '-y', '-c', 'nope', '--infra', 'ssh/dead', '--', 'true'], { timeoutMs: 60_000 })
+      expect(r.code).toBe(3)
+      expect(r.stderr).toMatch(/dead|unreachable|refused|timed out/i)
+      expect((await h3.sky(['status'])).stdout).toContain('No existing clusters.')
+    } finally {
+      await h3.cleanup()
+    }
+  }, 90_000)
+
+  test('down removes the cluster and frees the hosts', async () => {
+    const d = await h.sky(['down', 'c2', '-y'], { timeoutMs: 60_000 })
+    expect(d.code).toBe(0)
+    expect(existsSync(join(hosts.hosts[0]!.home, '.sky-runtime/cluster.json'))).toBe(false)
+    const again = await h.sky(['launch', '-y', '-c', 'c3', '--infra', 'ssh/my-pool', '--', 'echo reuse'], { timeoutMs: 120_000 })
+    expect(again.code).toBe(0)
+    expect(out(again)).toContain('reuse')
+  }, 180_000)
+})
+
+export { requestRow }
