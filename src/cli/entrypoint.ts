@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
-import { NotFoundError, UsageError } from '../core/errors'
+import { NotFoundError, UsageError, ValidationError } from '../core/errors'
 import { applyOverrides, checkRequiredValues, dagFromTask, parseDagWithOverrides, taskFromCommand } from '../core/task/overrides'
 import { serializeDag } from '../core/task/serialize'
 import type { Dag, Task } from '../core/task/types'
@@ -24,7 +24,7 @@ function localizePaths(t: Task, base: string): Task {
 const looksLikeYaml = (s: string) => /\.ya?ml$/i.test(s)
 
 /** The Dag for `sky launch/exec/jobs launch ENTRYPOINT... [task options]`. */
-export function loadEntrypoint(entry: string[], args: Record<string, unknown>, rawArgs: string[]): Dag {
+export function loadEntrypoint(entry: string[], args: Record<string, unknown>, rawArgs: string[], o: { dryrun?: boolean } = {}): Dag {
   const overrides = overridesFromArgs(args, rawArgs)
   let dag: Dag
   if (entry.length === 1 && looksLikeYaml(entry[0]!)) {
@@ -37,7 +37,15 @@ export function loadEntrypoint(entry: string[], args: Record<string, unknown>, r
   } else {
     dag = applyOverrides({ tasks: [{ numNodes: 1, resources: { mode: 'single', candidates: [{}] }, envs: {}, secrets: {}, fileMounts: {} }] }, overrides)
   }
-  checkRequiredValues(dag)
+  if (o.dryrun) {
+    // A dry run only plans: values left empty in the YAML are reported, not required.
+    try {
+      checkRequiredValues(dag)
+    } catch (e) {
+      if (!(e instanceof ValidationError)) throw e
+      for (const i of e.issues) process.stderr.write(`Warning: ${i.path} ${i.message}\n`)
+    }
+  } else checkRequiredValues(dag)
   const base = process.cwd()
   return { ...dag, tasks: dag.tasks.map((t) => localizePaths(t, base)) }
 }

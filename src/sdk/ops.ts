@@ -54,7 +54,8 @@ export const tailLogs = (c: SkyClient, clusterName: string, o: { jobId?: number;
   c.submit('/logs', { cluster_name: clusterName, job_id: o.jobId, follow: o.follow, tail: o.tail })
 export const jobStatus = (c: SkyClient, clusterName: string, jobIds?: number[]) => c.submit('/job_status', { cluster_name: clusterName, job_ids: jobIds })
 
-export const optimize = (c: SkyClient, task: string, clusterName?: string) => c.submit('/optimize', { task, cluster_name: clusterName })
+export const optimize = (c: SkyClient, task: string, clusterName?: string, o: { dryrun?: boolean } = {}) =>
+  c.submit('/optimize', { task, cluster_name: clusterName, dryrun: o.dryrun })
 export const check = (c: SkyClient, infra?: string[]) => c.submit('/check', { infra })
 export const listAccelerators = (c: SkyClient, o: { name?: string; infra?: string; allRegions?: boolean; all?: boolean } = {}) =>
   c.submit('/list_accelerators', { name: o.name, infra: o.infra, all_regions: o.allRegions, all: o.all })

@@ -38,8 +38,8 @@ export default defineCommand({
     ...asyncArg,
   },
   async run({ args, rawArgs }) {
-    const dag = loadEntrypoint(positionals(args), args, rawArgs)
-    if (dag.tasks.length !== 1) throw new UsageError(`sky launch runs one task; this YAML has ${dag.tasks.length}. Use sky jobs launch for pipelines.`)
+    const dag = loadEntrypoint(positionals(args), args, rawArgs, { dryrun: !!args.dryrun })
+    if (dag.tasks.length !== 1 && !args.dryrun) throw new UsageError(`sky launch runs one task; this YAML has ${dag.tasks.length}. Use sky jobs launch for pipelines.`)
     const yaml = taskYaml(dag)
     const name = args.cluster ?? generatedClusterName()
     let idle: number | undefined
@@ -49,7 +49,9 @@ export default defineCommand({
     }
     const c = sky()
     if (args.dryrun || !args.yes) {
-      const plan = await finish<{ cluster_status: string | null; cluster_owner?: string; plan_text: string | null }>(await optimizeOp(c, yaml, name))
+      const plan = await finish<{ cluster_status: string | null; cluster_owner?: string; plan_text: string | null }>(
+        await optimizeOp(c, yaml, name, { dryrun: !!args.dryrun }),
+      )
       if (plan?.plan_text) out(plan.plan_text + '\n')
       if (args.dryrun) {
         if (plan?.cluster_status) out(`Cluster '${name}' exists (${plan.cluster_status}); the task would run on it.`)

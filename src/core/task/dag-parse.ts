@@ -2,7 +2,7 @@
 // pipeline, or a job group with `execution: parallel`), optionally preceded by a header document
 // that has only `name` and/or `execution`.
 import { child, isMap, Issues } from './issues'
-import { ENV_NAME_RE, parseTask } from './task-parse'
+import { isEnvName, parseTask } from './task-parse'
 import type { Dag, Task } from './types'
 import { loadYamlDocuments } from './yaml-io'
 
@@ -98,7 +98,7 @@ export function overridePairs(pairs: EnvPairs | undefined, flag: string, issues:
   const list: unknown[] = Array.isArray(pairs) ? pairs : Object.entries(pairs)
   for (const pair of list) {
     const [k, v] = Array.isArray(pair) ? pair : [undefined, undefined]
-    if (typeof k !== 'string' || !ENV_NAME_RE.test(k)) {
+    if (!isEnvName(k)) {
       issues.bad(flag, k, 'must be a valid environment variable name (letters, digits and _; not starting with a digit)')
       continue
     }

@@ -9,7 +9,7 @@ import { parseInfra, canonicalCloud, isEmptyInfra } from './infra'
 import { describe, Issues } from './issues'
 import { DISK_TIERS, MAX_PRIORITY, MIN_PRIORITY, NETWORK_TIERS } from './resources-fields'
 import { parseAtLeast, parseDiskSize, parseMemory, parsePorts } from './scalars'
-import { ENV_NAME_RE, TASK_NAME_RE } from './task-parse'
+import { isEnvName, TASK_NAME_RE } from './task-parse'
 import type { Dag, Resources, Task } from './types'
 
 export interface TaskOverrides {
@@ -72,7 +72,7 @@ function collect(file: string | undefined, specs: string[] | undefined, flag: st
       const { values, badLines } = parseDotenv(text)
       for (const line of badLines) issues.add(`${flag}-file`, `'${file}' line ${line} is not KEY=VALUE`)
       for (const [k, v] of Object.entries(values)) {
-        if (ENV_NAME_RE.test(k)) out[k] = v
+        if (isEnvName(k)) out[k] = v
         else issues.add(`${flag}-file`, `'${k}' in '${file}' is not a valid variable name`)
       }
     }
@@ -81,7 +81,7 @@ function collect(file: string | undefined, specs: string[] | undefined, flag: st
   for (const spec of specs ?? []) {
     const eq = spec.indexOf('=')
     const key = (eq >= 0 ? spec.slice(0, eq) : spec).trim()
-    if (!ENV_NAME_RE.test(key)) {
+    if (!isEnvName(key)) {
       issues.bad(flag, spec, 'must be KEY=VALUE, or KEY to copy it from your environment')
       continue
     }

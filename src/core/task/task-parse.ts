@@ -36,6 +36,11 @@ export const TASK_KEYS = [
 const EXTRA_KEYS = ['volume_mounts', 'api_server_access', 'event_callback', 'inputs', 'outputs', 'file_mounts_mapping', 'experimental', '_metadata', '_user_specified_yaml']
 
 export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** A usable environment variable name (identifier; `__proto__` is refused). */
+export function isEnvName(k: unknown): k is string {
+  return typeof k === 'string' && ENV_NAME_RE.test(k) && k !== '__proto__'
+}
 /** Task/cluster names: alphanumerics with single or double `.`/`_`/`-` separators inside. */
 export const TASK_NAME_RE = /^[A-Za-z0-9]+(?:[._-]{1,2}[A-Za-z0-9]+)*$/
 const SECRET_REF = 'secrets:'
@@ -138,7 +143,7 @@ function parseEnvMap(v: unknown, path: string, issues: Issues, scalarText?: Map<
   }
   for (const [k, x] of Object.entries(v)) {
     const p = child(path, k)
-    if (!ENV_NAME_RE.test(k)) {
+    if (!isEnvName(k)) {
       issues.add(p, `'${k}' is not a valid environment variable name (letters, digits and _; not starting with a digit)`)
       continue
     }

@@ -2,15 +2,43 @@
 import { optimizerContext, saveChecks } from '../../../core/clusters/enabled'
 import { planFor, singleTask } from '../../../core/clusters/launch'
 import { checkInfra } from '../../../core/infra/check'
-import { renderPlan } from '../../../core/optimizer'
+import { optimize as optimizePlan, renderPlan } from '../../../core/optimizer'
+import { parseDag } from '../../../core/task/dag-parse'
+import type { Task } from '../../../core/task/types'
+import { toSkyError } from '../../../core/errors'
+import { INFRA_NAMES, infraDisplayName } from '../../../core/infra/types'
 import type { OpContext } from '../types'
 
-export async function optimize(c: OpContext, b: { task: string; cluster_name?: string }) {
-  const task = singleTask(b.task, 'sky launch')
+export async function optimize(c: OpContext, b: { task: string; cluster_name?: string; dryrun?: boolean }) {
+  if (!b.dryrun) {
+    const task = singleTask(b.task, 'sky launch')
+    const existing = b.cluster_name ? await c.store.clusters.get(b.cluster_name) : undefined
+    if (existing) return { cluster_status: existing.status, cluster_owner: existing.userName, plan_text: null }
+    const plan = await planFor(c.store, task)
+    return { cluster_status: null, plan_text: renderPlan(plan), chosen: plan.chosen }
+  }
+  const dag = parseDag(b.task)
   const existing = b.cluster_name ? await c.store.clusters.get(b.cluster_name) : undefined
-  if (existing) return { cluster_status: existing.status, cluster_owner: existing.userName, plan_text: null }
-  const plan = await planFor(c.store, task)
-  return { cluster_status: null, plan_text: renderPlan(plan), chosen: plan.chosen }
+  const texts: string[] = []
+  for (const task of dag.tasks) texts.push(await dryRunPlan(c, task, dag.tasks.length > 1 ? task.name : undefined))
+  return { cluster_status: existing?.status ?? null, plan_text: texts.join('\n\n') }
+}
+
+/**
+ * A dry run plans over the enabled infra; when nothing there fits, it plans over every infra in
+ * the catalog instead and says so, so users can see what their YAML would need and cost.
+ */
+async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined): Promise<string> {
+  try {
+    return renderPlan(await planFor(c.store, task), { taskName })
+  } catch (e) {
+    if (toSkyError(e).code !== 'RESOURCES_UNAVAILABLE') throw e
+    const ctx = await optimizerContext(c.store)
+    const off = INFRA_NAMES.filter((n) => !ctx.enabled.infra.includes(n) && n !== 'ssh' && n !== 'kubernetes')
+    const plan = optimizePlan({ spec: task.resources, numNodes: task.numNodes, enabled: { infra: [...ctx.enabled.infra, ...off], regions: ctx.enabled.regions }, liveNodes: ctx.liveNodes })
+    const names = off.map(infraDisplayName).join(', ')
+    return `Note: nothing enabled here fits; this plan includes ${names}, which ${off.length === 1 ? 'is' : 'are'} not enabled (sky check).\n${renderPlan(plan, { taskName })}`
+  }
 }
 
 export async function check(c: OpContext, b: { infra?: string[] }) {
