@@ -59,3 +59,6 @@ export const optimize = (c: SkyClient, task: string, clusterName?: string, o: { 
 export const check = (c: SkyClient, infra?: string[]) => c.submit('/check', { infra })
 export const listAccelerators = (c: SkyClient, o: { name?: string; infra?: string; allRegions?: boolean; all?: boolean } = {}) =>
   c.submit('/list_accelerators', { name: o.name, infra: o.infra, all_regions: o.allRegions, all: o.all })
+
+export const sshUp = (c: SkyClient, infra?: string) => c.submit('/ssh_node_pools/deploy', { infra })
+export const sshDown = (c: SkyClient, infra?: string) => c.submit('/ssh_node_pools/down', { infra })

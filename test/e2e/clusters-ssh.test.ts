@@ -53,6 +53,9 @@ describe('ssh node pools', () => {
     expect(existsSync(join(a!.home, '.sky-runtime/bin/sky'))).toBe(true)
     const st = await h.sky(['status', 'c2'])
     expect(st.stdout).toMatch(/c2\s+SSH \(my-pool\)\s+2x/)
+    // `ssh c2` works through the generated config.
+    const ssh = Bun.spawnSync(['ssh', '-F', join(h.dir, '.ssh/config'), '-o', 'BatchMode=yes', 'c2', 'echo via-ssh-$SKY_UNSET; hostname'], { env: { ...process.env, HOME: h.dir } })
+    expect(ssh.stdout.toString()).toContain('via-ssh-')
   }, 240_000)
 
   test('exec, and the job fails when one rank fails', async () => {
@@ -108,6 +111,16 @@ describe('ssh node pools', () => {
       await h3.cleanup()
     }
   }, 90_000)
+
+  test('sky ssh up checks every host and installs the runtime', async () => {
+    const r = await h.sky(['ssh', 'up', '--infra', 'lonely'], { timeoutMs: 120_000 })
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain(`✓ ${hosts.hosts[2]!.ip}:`)
+    expect(existsSync(join(hosts.hosts[2]!.home, '.sky-runtime/bin/sky'))).toBe(true)
+    const d = await h.sky(['ssh', 'down', '--infra', 'lonely'], { timeoutMs: 60_000 })
+    expect(d.code).toBe(0)
+    expect(existsSync(join(hosts.hosts[2]!.home, '.sky-runtime'))).toBe(false)
+  }, 180_000)
 
   test('down removes the cluster and frees the hosts', async () => {
     const d = await h.sky(['down', 'c2', '-y'], { timeoutMs: 60_000 })

@@ -47,7 +47,7 @@ export async function tempHome(o: { plugins?: boolean; config?: string } = {}): 
   const endpoint = `http://127.0.0.1:${port}`
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: process.env.HOME ?? dir,
+    HOME: dir,
     USER: 'tester',
     SKY_HOME: dir,
     SKYPILOT_API_SERVER_ENDPOINT: endpoint,

@@ -25,6 +25,7 @@ export function rootCommand() {
       check: lazy(() => import('./check')),
       gpus: lazy(() => import('./gpus/index')),
       'show-gpus': lazy(() => import('./show-gpus')),
+      ssh: lazy(() => import('./ssh/index')),
       api: lazy(() => import('./api/index')),
     },
   })

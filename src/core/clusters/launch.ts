@@ -15,6 +15,7 @@ import { checkOwner, handleOf, newRecord, type Actor } from './record'
 import { runJob, type JobOutcome } from './run-job'
 import { syncFiles } from './sync'
 import { setAutostop } from './lifecycle'
+import { writeSshConfig } from './ssh-config'
 
 export interface LaunchBody {
   task: string
@@ -164,6 +165,7 @@ export async function launch(ctx: LaunchContext, body: LaunchBody): Promise<Laun
     await ctx.store.clusters.upsert({ ...rec, status: 'INIT' })
     await installAgent(name, handle, ctx.signal)
     await ctx.store.clusters.upsert({ ...rec, status: 'UP', statusUpdatedAt: Date.now(), lastUse: Date.now() })
+    writeSshConfig(name, handle)
     if (!existing || existing.status !== 'UP') ctx.log(`✓ Cluster launched: ${name}.`)
   }
   const p = await provisionerFor(handle.cloud)

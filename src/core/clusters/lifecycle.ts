@@ -7,6 +7,7 @@ import { provisionerFor } from './provisioners'
 import { getOwnedCluster, handleOf, type Actor } from './record'
 import { installAgent } from './launch'
 import { removeLocalCluster } from '../provision/local'
+import { removeSshConfig } from './ssh-config'
 import type { ClusterRecord } from '../state/clusters'
 
 async function withAgent<T>(c: ClusterRecord, fn: (a: AgentClient) => Promise<T>): Promise<T> {
@@ -79,6 +80,7 @@ export async function downCluster(store: Store, name: string, actor: Actor, log:
     log(`Teardown failed (${(e as Error).message}); removing the record anyway (--purge).`)
   }
   await store.clusters.delete(name)
+  removeSshConfig(name)
   log(`✓ Cluster ${name} terminated.`)
 }
 

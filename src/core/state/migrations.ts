@@ -2,7 +2,15 @@
 // DOUBLE PRECISION, INTEGER). Append new entries; never edit an applied one.
 import type { Db } from './db'
 
-export const migrations: { version: number; name: string; sql: string[] }[] = [
+export interface Migration {
+  version: number
+  name: string
+  sql: string[]
+  /** PostgreSQL's statements when its dialect differs (otherwise `sql` runs on both). */
+  postgres?: string[]
+}
+
+export const migrations: Migration[] = [
   {
     version: 1,
     name: 'requests',
@@ -61,15 +69,89 @@ export const migrations: { version: number; name: string; sql: string[] }[] = [
     name: 'kv',
     sql: [`CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at BIGINT NOT NULL)`],
   },
+  {
+    version: 4,
+    name: 'users and service-account tokens',
+    sql: [
+      `CREATE TABLE IF NOT EXISTS users (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        password_hash TEXT,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL
+      )`,
+      `CREATE TABLE IF NOT EXISTS service_account_tokens (
+        token_id TEXT PRIMARY KEY,
+        token_name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        user_id TEXT NOT NULL,
+        creator_user_id TEXT,
+        created_at BIGINT NOT NULL,
+        last_used_at BIGINT,
+        expires_at BIGINT,
+        revoked_at BIGINT
+      )`,
+      `CREATE INDEX IF NOT EXISTS sa_tokens_user ON service_account_tokens (user_id)`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'request owner role, replica leases',
+    sql: [`ALTER TABLE requests ADD COLUMN user_role TEXT`, `CREATE INDEX IF NOT EXISTS requests_replica ON requests (replica_id, status)`],
+    postgres: [
+      `ALTER TABLE requests ADD COLUMN IF NOT EXISTS user_role TEXT`,
+      `CREATE INDEX IF NOT EXISTS requests_replica ON requests (replica_id, status)`,
+      // Id-prefix lookups compare bytes, whatever the database's collation.
+      `CREATE INDEX IF NOT EXISTS requests_id_bytes ON requests ((request_id COLLATE "C"))`,
+    ],
+  },
+  {
+    version: 6,
+    name: 'request log chunks',
+    sql: [
+      `CREATE TABLE IF NOT EXISTS request_log_chunks (
+        request_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        len INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (request_id, seq)
+      )`,
+    ],
+    postgres: [
+      `CREATE TABLE IF NOT EXISTS request_log_chunks (
+        request_id TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        len INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (request_id, seq)
+      )`,
+    ],
+  },
 ]
 
+/** Replicas starting together on one PostgreSQL: the first migrates, the others wait for it. */
+const PG_MIGRATION_LOCK = 724_100_001
+
 export async function migrate(db: Db): Promise<void> {
+  if (db.kind === 'postgres') {
+    await db.tx(async (t) => {
+      await t.run(`SELECT pg_advisory_xact_lock(${PG_MIGRATION_LOCK})`)
+      await applyPending(t)
+    })
+    return
+  }
+  await applyPending(db)
+}
+
+async function applyPending(db: Db): Promise<void> {
   await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`)
   const done = new Set((await db.all<{ version: number }>(`SELECT version FROM schema_migrations`)).map((r) => Number(r.version)))
   for (const m of migrations) {
     if (done.has(m.version)) continue
+    const stmts = (db.kind === 'postgres' && m.postgres) || m.sql
     await db.tx(async (t) => {
-      for (const stmt of m.sql) await t.run(stmt)
+      for (const stmt of stmts) await t.run(stmt)
       await t.run(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, [m.version, m.name, Date.now()])
     })
   }

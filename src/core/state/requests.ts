@@ -24,6 +24,8 @@ export interface RequestRecord {
   finishedAt: number | null
   replicaId: string | null
   attempts: number
+  /** The submitter's role when submitted (`admin` may act on everyone's clusters). */
+  userRole: string | null
 }
 
 interface RawRequest {
@@ -43,6 +45,7 @@ interface RawRequest {
   finished_at: number | bigint | null
   replica_id: string | null
   attempts: number
+  user_role?: string | null
 }
 
 const num = (v: number | bigint | null): number | null => (v === null || v === undefined ? null : Number(v))
@@ -65,6 +68,7 @@ function fromRow(r: RawRequest, withBody = true): RequestRecord {
     finishedAt: num(r.finished_at),
     replicaId: r.replica_id,
     attempts: Number(r.attempts ?? 0),
+    userRole: r.user_role ?? null,
   }
 }
 
@@ -77,13 +81,25 @@ export interface ListFilter {
   includeBody?: boolean
 }
 
-export class RequestRepo {
-  constructor(private db: Db) {}
+const LIST_COLS =
+  'request_id, name, user_id, user_name, status, lane, cluster_name, NULL AS body, result, error, status_msg, created_at, started_at, finished_at, replica_id, attempts, user_role'
 
-  async insert(r: Omit<RequestRecord, 'result' | 'error' | 'startedAt' | 'finishedAt' | 'statusMsg' | 'replicaId' | 'attempts'>): Promise<void> {
+export type NewRequest = Omit<RequestRecord, 'result' | 'error' | 'startedAt' | 'finishedAt' | 'statusMsg' | 'replicaId' | 'attempts' | 'userRole'> & {
+  userRole?: string | null
+}
+
+export class RequestRepo {
+  /** `request_id` compared byte-wise (PostgreSQL's default collation may not sort '\uffff' last). */
+  private idCol: string
+
+  constructor(private db: Db) {
+    this.idCol = db.kind === 'postgres' ? 'request_id COLLATE "C"' : 'request_id'
+  }
+
+  async insert(r: NewRequest): Promise<void> {
     await this.db.run(
-      `INSERT INTO requests (request_id, name, user_id, user_name, status, lane, cluster_name, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [r.requestId, r.name, r.userId, r.userName, r.status, r.lane, r.clusterName, JSON.stringify(r.body ?? {}), r.createdAt],
+      `INSERT INTO requests (request_id, name, user_id, user_name, user_role, status, lane, cluster_name, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [r.requestId, r.name, r.userId, r.userName, r.userRole ?? null, r.status, r.lane, r.clusterName, JSON.stringify(r.body ?? {}), r.createdAt],
     )
   }
 
@@ -95,7 +111,7 @@ export class RequestRepo {
   /** Ids starting with `prefix` (at most `limit`, to detect ambiguity cheaply). */
   async idsByPrefix(prefix: string, limit = 10): Promise<string[]> {
     const rows = await this.db.all<{ request_id: string }>(
-      `SELECT request_id FROM requests WHERE request_id >= ? AND request_id < ? ORDER BY request_id LIMIT ?`,
+      `SELECT request_id FROM requests WHERE ${this.idCol} >= ? AND ${this.idCol} < ? ORDER BY ${this.idCol} LIMIT ?`,
       [prefix, prefix + '\uffff', limit],
     )
     return rows.map((r) => r.request_id)
@@ -117,12 +133,10 @@ export class RequestRepo {
       params.push(f.clusterName)
     }
     if (f.idPrefixes?.length) {
-      where.push(`(${f.idPrefixes.map(() => '(request_id >= ? AND request_id < ?)').join(' OR ')})`)
+      where.push(`(${f.idPrefixes.map(() => `(${this.idCol} >= ? AND ${this.idCol} < ?)`).join(' OR ')})`)
       for (const p of f.idPrefixes) params.push(p, p + '\uffff')
     }
-    const cols = f.includeBody
-      ? '*'
-      : 'request_id, name, user_id, user_name, status, lane, cluster_name, NULL AS body, result, error, status_msg, created_at, started_at, finished_at, replica_id, attempts'
+    const cols = f.includeBody ? '*' : LIST_COLS
     let sql = `SELECT ${cols} FROM requests${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC`
     if (f.limit && f.limit > 0) {
       sql += ' LIMIT ?'
@@ -141,13 +155,85 @@ export class RequestRepo {
     return r.changes > 0
   }
 
-  /** Record the final state unless the request is already final (e.g. cancelled meanwhile). */
-  async finish(id: string, status: RequestStatus, result: unknown, error: WireError | null): Promise<boolean> {
+  /**
+   * Record the final state unless the request is already final (e.g. cancelled meanwhile). With
+   * `replicaId`, only while that replica still holds it (its lease was not taken over).
+   */
+  async finish(id: string, status: RequestStatus, result: unknown, error: WireError | null, replicaId?: string): Promise<boolean> {
     const r = await this.db.run(
-      `UPDATE requests SET status = ?, result = ?, error = ?, finished_at = ?, lease_until = NULL WHERE request_id = ? AND status IN ('PENDING', 'RUNNING')`,
-      [status, result === undefined ? null : JSON.stringify(result), error ? JSON.stringify(error) : null, Date.now(), id],
+      `UPDATE requests SET status = ?, result = ?, error = ?, finished_at = ?, lease_until = NULL WHERE request_id = ? AND ${
+        replicaId === undefined ? `status IN ('PENDING', 'RUNNING')` : `status = 'RUNNING' AND replica_id = ?`
+      }`,
+      [status, result === undefined ? null : JSON.stringify(result), error ? JSON.stringify(error) : null, Date.now(), id, ...(replicaId === undefined ? [] : [replicaId])],
     )
     return r.changes > 0
+  }
+
+  /**
+   * Several replicas: atomically take up to `limit` of the oldest PENDING requests of a lane for
+   * `replicaId`, RUNNING with a lease until `leaseUntil`. Concurrent claimers skip each other's
+   * rows (FOR UPDATE SKIP LOCKED), so every request is claimed once.
+   */
+  async claim(lane: Lane, replicaId: string, leaseUntil: number, limit: number): Promise<RequestRecord[]> {
+    const lock = this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''
+    const sql = `UPDATE requests SET status = 'RUNNING', started_at = ?, replica_id = ?, lease_until = ?, attempts = attempts + 1
+      WHERE request_id IN (SELECT request_id FROM requests WHERE status = 'PENDING' AND lane = ? ORDER BY created_at LIMIT ?${lock}) AND status = 'PENDING'
+      RETURNING *`
+    const args: SqlValue[] = [Date.now(), replicaId, leaseUntil, lane, limit]
+    const rows = this.db.kind === 'postgres' ? await this.db.all<RawRequest>(sql, args) : await this.db.tx((t) => t.all<RawRequest>(sql, args))
+    return rows.map((r) => fromRow(r)).sort((a, b) => a.createdAt - b.createdAt)
+  }
+
+  /** Extend the lease of every request `replicaId` runs; returns the ids it still holds. */
+  async renewLeases(replicaId: string, leaseUntil: number): Promise<string[]> {
+    const rows = await this.db.all<{ request_id: string }>(
+      `UPDATE requests SET lease_until = ? WHERE replica_id = ? AND status = 'RUNNING' RETURNING request_id`,
+      [leaseUntil, replicaId],
+    )
+    return rows.map((r) => r.request_id)
+  }
+
+  /** Expire at once the leases of `replicaId` (it is shutting down, or restarted under that id). */
+  async releaseLeases(replicaId: string): Promise<number> {
+    return (await this.db.run(`UPDATE requests SET lease_until = 0 WHERE replica_id = ? AND status = 'RUNNING'`, [replicaId])).changes
+  }
+
+  /** RUNNING requests whose replica stopped renewing their lease before `now`. */
+  async expiredLeases(now: number): Promise<RequestRecord[]> {
+    const rows = await this.db.all<RawRequest>(`SELECT * FROM requests WHERE status = 'RUNNING' AND lease_until IS NOT NULL AND lease_until < ? ORDER BY created_at`, [now])
+    return rows.map((r) => fromRow(r))
+  }
+
+  /** Take over an expired lease: back to PENDING (to re-run) if it is still expired. */
+  async requeueExpired(id: string, now: number, msg: string): Promise<boolean> {
+    const r = await this.db.run(
+      `UPDATE requests SET status = 'PENDING', status_msg = ?, replica_id = NULL, lease_until = NULL WHERE request_id = ? AND status = 'RUNNING' AND lease_until < ?`,
+      [msg, id, now],
+    )
+    return r.changes > 0
+  }
+
+  /** Take over an expired lease: FAILED with `error`, if it is still expired. */
+  async failExpired(id: string, now: number, error: WireError): Promise<boolean> {
+    const r = await this.db.run(
+      `UPDATE requests SET status = 'FAILED', error = ?, finished_at = ?, lease_until = NULL WHERE request_id = ? AND status = 'RUNNING' AND lease_until < ?`,
+      [JSON.stringify(error), Date.now(), id, now],
+    )
+    return r.changes > 0
+  }
+
+  /** Current status of each of `ids` that still exists. */
+  async statuses(ids: string[]): Promise<Map<string, RequestStatus>> {
+    const out = new Map<string, RequestStatus>()
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500)
+      const rows = await this.db.all<{ request_id: string; status: RequestStatus }>(
+        `SELECT request_id, status FROM requests WHERE request_id IN (${part.map(() => '?').join(',')})`,
+        part,
+      )
+      for (const r of rows) out.set(r.request_id, r.status)
+    }
+    return out
   }
 
   async requeue(id: string, msg: string): Promise<void> {
@@ -160,10 +246,9 @@ export class RequestRepo {
 
   async deleteFinishedBefore(cutoff: number): Promise<string[]> {
     const rows = await this.db.all<{ request_id: string }>(
-      `SELECT request_id FROM requests WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND finished_at < ?`,
+      `DELETE FROM requests WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND finished_at < ? RETURNING request_id`,
       [cutoff],
     )
-    if (rows.length) await this.db.run(`DELETE FROM requests WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND finished_at < ?`, [cutoff])
     return rows.map((r) => r.request_id)
   }
 

@@ -21,6 +21,8 @@ const loaders: Record<string, () => Promise<OpHandler>> = {
   'sky.optimize': async () => (await catalog()).optimize,
   'sky.check': async () => (await catalog()).check,
   'sky.gpus': async () => (await catalog()).gpus,
+  'sky.ssh_up': async () => (await import('./impl/ssh')).sshUp,
+  'sky.ssh_down': async () => (await import('./impl/ssh')).sshDown,
 }
 
 const cache = new Map<string, OpHandler>()

@@ -19,6 +19,8 @@ export const builtinOps: OpMeta[] = [
   { name: 'sky.optimize', lane: 'short', idempotent: true },
   { name: 'sky.check', lane: 'short', idempotent: true },
   { name: 'sky.gpus', lane: 'short', idempotent: true },
+  { name: 'sky.ssh_up', lane: 'long', idempotent: true },
+  { name: 'sky.ssh_down', lane: 'long', idempotent: true },
 ]
 
 export function opIndex(extra: OpMeta[] = []): Map<string, OpMeta> {

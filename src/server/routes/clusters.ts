@@ -57,6 +57,8 @@ export function clusterRoutes(d: AppDeps) {
     .post('/job_status', op('sky.job_status'), { body: t.Object({ cluster_name: name, job_ids: t.Optional(jobIds) }) })
     .post('/optimize', op('sky.optimize'), { body: t.Object({ task, cluster_name: t.Optional(name), dryrun: t.Optional(t.Boolean()) }) })
     .post('/check', op('sky.check'), { body: t.Object({ infra: t.Optional(t.Array(t.String({ minLength: 1 }))) }) })
+    .post('/ssh_node_pools/deploy', op('sky.ssh_up'), { body: t.Object({ infra: t.Optional(t.String({ minLength: 1 })) }) })
+    .post('/ssh_node_pools/down', op('sky.ssh_down'), { body: t.Object({ infra: t.Optional(t.String({ minLength: 1 })) }) })
     .post('/list_accelerators', op('sky.gpus'), {
       body: t.Object({ name: t.Optional(t.String()), infra: t.Optional(t.String()), all_regions: t.Optional(t.Boolean()), all: t.Optional(t.Boolean()) }),
     })

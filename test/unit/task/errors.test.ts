@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { formatIssue, ValidationError } from '../../../src/core/errors'
 import { parseDag } from '../../../src/core/task/dag-parse'
-import { yamlIssues } from './helpers'
+import { issuesOf, yamlIssues } from './helpers'
 
 describe('exact messages', () => {
   test.each([
@@ -158,7 +158,13 @@ const CASES: Array<[string, string, string]> = [
   ['name: p\nexecution: sideways\n---\nrun: a\n---\nrun: b\n', 'execution', 'serial, parallel'],
   ['run: a\n---\nnum_nodes: x\n', 'tasks[1].num_nodes', 'positive integer'],
   ['run: a\nexecution: parallel\n', 'execution', 'unknown field'],
-  // YAML syntax
+  ['name: g\nexecution: parallel\nprimary_tasks: [nope]\n---\nname: a\nrun: a\n---\nname: b\nrun: b\n', 'primary_tasks[0]', 'must name a task'],
+  ['name: g\nexecution: parallel\nprimary_tasks: trainer\n---\nname: a\nrun: a\n---\nname: b\nrun: b\n', 'primary_tasks', 'list of task names'],
+  ['name: g\nexecution: parallel\ntermination_delay: soon\n---\nrun: a\n---\nrun: b\n', 'termination_delay', "'30s'"],
+  // YAML syntax and hostile input
+  ['envs:\n  __proto__: x\n', 'yaml', '__proto__'],
+  ['a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n', 'yaml', 'alias'],
+  ['run: ' + '['.repeat(3000) + '\n', 'yaml', 'not valid YAML'],
   ['run: [unclosed\n', 'yaml', 'not valid YAML'],
   ['a: b: c\n', 'yaml', 'not valid YAML'],
   ['\tname: tabbed\n', 'yaml', 'not valid YAML'],
@@ -177,6 +183,11 @@ describe('collecting', () => {
   test('all problems are reported at once, in one ValidationError', () => {
     const issues = yamlIssues('num_nodes: 0\nresources:\n  cpus: x\n  memory: y\n  disk_tier: z\nenvs: {1A: b}\nfoo: bar\n')
     expect(issues.map((i) => i.path).sort()).toEqual(["envs['1A']", 'foo', 'num_nodes', 'resources.cpus', 'resources.disk_tier', 'resources.memory'])
+  })
+
+  test('non-string input is a ValidationError', () => {
+    expect(issuesOf(() => parseDag(undefined as unknown as string))[0]!.path).toBe('yaml')
+    expect(issuesOf(() => parseDag(42 as unknown as string))[0]!.path).toBe('yaml')
   })
 
   test('issues carry the offending value', () => {

@@ -30,6 +30,7 @@ const SEEDS: string[] = [
   'run: echo hi\n',
   'resources:\n  infra: k8s/ctx\n  cpus: 2+\n  memory: 4x\n  ports: [80, 8000-8010]\n  autostop: {idle_minutes: 3, down: true}\n  job_recovery: {strategy: failover, recover_on_exit_codes: [1]}\n',
   'workdir: {url: https://x/y.git, ref: main}\nsecrets: [secrets:A]\nmanaged_secrets: [{B: {mount_path: /b}}]\nconfig: {hooks: [{run: x, events: [stop]}]}\n',
+  'name: g\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: 30s\n---\nname: a\nrun: a\n---\nname: b\nresources: {ordered: [{infra: aws}, {infra: gcp}]}\n',
 ]
 
 const JUNK: unknown[] = [

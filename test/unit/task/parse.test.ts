@@ -270,3 +270,50 @@ setup: echo $LOCAL
     expect(dag.tasks.map((t) => t.envs.A)).toEqual(['2', '2'])
   })
 })
+
+describe('job groups and legacy keys', () => {
+  test('job-group header: primary_tasks and termination_delay', () => {
+    const dag = parseDag(`# leading comment document
+---
+name: rl
+execution: parallel
+primary_tasks: [trainer]
+termination_delay: {default: 30s, replay-buffer: 1m}
+---
+name: trainer
+run: python train.py
+---
+name: replay-buffer
+resources:
+  job_recovery:
+    strategy: DYNAMIC_NODE_SET
+    min_nodes: 1
+run: python buffer.py
+`)
+    expect(dag).toMatchObject({ name: 'rl', execution: 'parallel', primaryTasks: ['trainer'], terminationDelay: { default: '30s', 'replay-buffer': '1m' } })
+    expect(dag.tasks[1]!.resources.candidates[0]!.jobRecovery).toEqual({ strategy: 'DYNAMIC_NODE_SET', extra: { min_nodes: 1 } })
+    expect(parseDag('name: g\nexecution: parallel\ntermination_delay: 30s\n---\nname: a\nrun: a\n---\nname: b\nrun: b\n').terminationDelay).toBe('30s')
+  })
+
+  test('older SkyServe keys are carried', () => {
+    const t = task(`service:
+  readiness_probe: /health
+  replicas: 1
+  https: {key: k.pem, cert: c.pem}
+  route53_hosted_zone: example.com
+  external_load_balancers: [{resources: {cloud: aws}, load_balancing_policy: prefix_tree}]
+  load_balancing_policy: prefix_tree
+run: x
+`)
+    expect(t.service).toMatchObject({ https: { key: 'k.pem', cert: 'c.pem' }, load_balancing_policy: 'prefix_tree' })
+    const p = task('service:\n  replica_policy: {min_replicas: 1, auto_restart: false, spot_placer: DynamicFailover, spot_zones: [a], init_replicas: 2}\n')
+    expect(p.service).toMatchObject({ replica_policy: { auto_restart: false, spot_zones: ['a'] } })
+  })
+
+  test('numeric accelerator_args strings are accepted', () => {
+    expect(task('resources:\n  accelerators: tpu-v2-8\n  accelerator_args: {runtime_version: 2.12, tpu_vm: False}\n').resources.candidates[0]!.acceleratorArgs).toEqual({
+      runtime_version: '2.12',
+      tpu_vm: false,
+    })
+  })
+})

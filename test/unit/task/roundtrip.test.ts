@@ -23,6 +23,8 @@ const SAMPLES = [
   'name: solo\n---\nname: other\nrun: x',
   'name: a\n---\nrun: b',
   'run: a\n---\nrun: b',
+  'name: g\nexecution: parallel\nprimary_tasks: [a]\ntermination_delay: {default: 30s, b: 1m}\n---\nname: a\nrun: a\n---\nname: b\nrun: b',
+  'resources: {accelerators: {A100: 1, H100: 1}, any_of: []}',
 ]
 
 describe('serialize → parse is the identity', () => {
