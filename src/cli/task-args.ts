@@ -24,6 +24,7 @@ export const taskArgs = {
   'disk-size': { type: 'string', description: 'OS disk size in GB (or with a unit, e.g. 1TB).', valueHint: 'gb' },
   'disk-tier': { type: 'string', description: 'OS disk tier: low, medium, high, ultra, best or none.', valueHint: 'tier' },
   'network-tier': { type: 'string', description: 'Network tier: standard or best.', valueHint: 'tier' },
+  'local-disk': { type: 'string', description: 'Local disk per node: [nvme|ssd:]SIZE[+], e.g. nvme:500GB+.', valueHint: 'spec' },
   'image-id': { type: 'string', description: "Image to boot: a cloud image id or 'docker:<image>'.", valueHint: 'id' },
   ports: { type: 'string', description: 'Ports to open: 8080, 8000-8010 or a comma list (repeatable).', valueHint: 'ports' },
   env: { type: 'string', description: 'Environment variable KEY=VAL, or KEY to copy it from your shell (repeatable).', valueHint: 'key=val' },
@@ -75,6 +76,7 @@ export function overridesFromArgs(args: ParsedArgs, rawArgs?: string[]): TaskOve
   set(o, 'diskSize', one('disk-size'))
   set(o, 'diskTier', one('disk-tier'))
   set(o, 'networkTier', one('network-tier'))
+  set(o, 'localDisk', one('local-disk'))
   set(o, 'imageId', one('image-id'))
   set(o, 'ports', many('ports'))
   set(o, 'envs', many('env'))

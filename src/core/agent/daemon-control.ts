@@ -8,7 +8,7 @@ import { VERSION } from '../../version'
 import { getDaemonRow, type DaemonRow } from './job-store'
 import type { Layout } from './layout'
 import { pidAlive, processCommand } from './proc'
-import { selfCommand } from './self-exec'
+import { selfCommand } from '../../lib/self-exec'
 
 /** Whether `pid` is a live agent daemon for `root` (guards against a reused pid). */
 export function isDaemonProcess(pid: number, root: string): boolean {

@@ -1,6 +1,6 @@
 // The node agent ("skylet"): `sky _agent <subcommand>` on a cluster's head node.
 export { runAgent, defaultIO, type AgentIO } from './cli'
-export { selfCommand } from './self-exec'
+export { selfCommand } from '../../lib/self-exec'
 export { setRunnerFactory, type RunnerFactory } from './remote'
 export { AgentDaemon, runDaemon } from './daemon'
 export { exitCodeForStatus } from './logs'

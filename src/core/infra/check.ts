@@ -2,11 +2,12 @@
 // Reads only local files and the environment; the caller persists the enabled list.
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import { ValidationError } from '../errors'
+import { existsSync } from 'node:fs'
+import { ValidationError, formatIssue } from '../errors'
 import { paths } from '../paths'
 import { awsCredentials, gcpCredentials, type Env } from './cloud-credentials'
 import { readKubeconfig } from './kubeconfig'
-import { readSshNodePools } from './ssh-pools'
+import { loadSshPools } from '../provision/ssh/pools'
 import { INFRA_NAMES, canonicalInfraName, type EnabledInfra, type InfraName } from './types'
 
 export type Capability = 'compute' | 'storage'
@@ -43,15 +44,22 @@ function checkLocal(): InfraCheck {
 }
 
 function checkSsh(file: string, config?: Record<string, unknown>): InfraCheck {
-  const info = readSshNodePools(file)
-  if (!info.exists) {
+  if (!existsSync(file)) {
     return { infra: 'ssh', enabled: false, reason: `no SSH node pools: describe your machines in ${file} (pool name → hosts)`, capabilities: [] }
   }
-  let pools = info.pools.map((p) => p.name)
+  const errors: string[] = []
+  let pools: string[] = []
+  try {
+    pools = Object.entries(loadSshPools(file, { checkFiles: false }))
+      .filter(([, p]) => p.hosts.length > 0)
+      .map(([name]) => name)
+  } catch (e) {
+    errors.push(e instanceof ValidationError ? e.issues.map(formatIssue).join('; ') : (e as Error).message)
+  }
   const allowed = cfgList(config, 'ssh', 'allowed_node_pools')
   if (allowed) pools = pools.filter((p) => allowed.includes(p))
   if (pools.length === 0) {
-    const why = info.errors.length ? info.errors.join('; ') : allowed ? 'no pool is in ssh.allowed_node_pools' : 'the file lists no pools'
+    const why = errors.length ? errors.join('; ') : allowed ? 'no pool is in ssh.allowed_node_pools' : 'the file lists no pools'
     return { infra: 'ssh', enabled: false, reason: `${file}: ${why}`, capabilities: [] }
   }
   return {

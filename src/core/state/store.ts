@@ -8,6 +8,7 @@ import { KvRepo } from './kv'
 import { migrate } from './migrations'
 import { RequestRepo } from './requests'
 import { openSqlite } from './sqlite'
+import { UserRepo } from './users'
 
 export interface Store {
   db: Db
@@ -15,6 +16,7 @@ export interface Store {
   requests: RequestRepo
   clusters: ClusterRepo
   kv: KvRepo
+  users: UserRepo
   close(): Promise<void>
 }
 
@@ -40,6 +42,7 @@ export async function openStore(loc: DbLocation = defaultDbLocation(), opts: { m
     requests: new RequestRepo(db),
     clusters: new ClusterRepo(db),
     kv: new KvRepo(db),
+    users: new UserRepo(db),
     close: () => db.close(),
   }
 }

@@ -117,14 +117,14 @@ describe('sky check', () => {
   test('SSH node pools', () => {
     write(
       join(skyHome, 'ssh_node_pools.yaml'),
-      'lab:\n  user: ubuntu\n  identity_file: ~/.ssh/id\n  hosts:\n    - 10.0.0.1\n    - {ip: 10.0.0.2, user: root}\nempty:\n  hosts: []\n',
+      'lab:\n  user: ubuntu\n  identity_file: ~/.ssh/id\n  hosts:\n    - 10.0.0.1\n    - {ip: 10.0.0.2, user: root}\n',
     )
     const s = byInfra(checkInfra({ env: env() }), 'ssh')
     expect(s).toMatchObject({ enabled: true, regions: ['lab'], capabilities: ['compute'] })
     write(join(skyHome, 'ssh_node_pools.yaml'), 'empty:\n  hosts: []\n')
     const none = byInfra(checkInfra({ env: env() }), 'ssh')
     expect(none.enabled).toBe(false)
-    expect(none.reason).toContain("pool 'empty' lists no hosts")
+    expect(none.reason).toContain('empty.hosts: must be a non-empty list')
   })
 
   test('reads process.env and paths.sshNodePools() when no env is given', () => {
