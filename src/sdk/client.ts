@@ -14,20 +14,13 @@ import {
 } from '../core/errors'
 import { localUser, type UserIdentity } from '../core/user'
 import { API_VERSION, HEADER_API_VERSION, HEADER_REQUEST_ID, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
+import type { RequestPayload as WirePayload } from '../server/requests/encode'
 import { startLocalServer } from './autostart'
 import { resolveEndpoint, type Endpoint } from './endpoint'
 
-export interface RequestPayload<T = unknown> {
-  request_id: string
-  name: string
+/** A request as the server reports it (`/api/get`, `/api/status`), with a typed result. */
+export type RequestPayload<T = unknown> = Omit<WirePayload, 'return_value' | 'error' | 'status'> & {
   status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
-  user_id: string
-  user_name: string
-  cluster_name: string | null
-  created_at: number
-  started_at: number | null
-  finished_at: number | null
-  status_msg: string | null
   return_value?: T
   error?: WireError | null
 }

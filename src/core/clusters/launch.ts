@@ -12,7 +12,7 @@ import { capacityNeeded, misfit } from './demand'
 import { optimizerContext } from './enabled'
 import { hasProvisioner, provisionerFor } from './provisioners'
 import { checkOwner, handleOf, newRecord, type Actor } from './record'
-import { runJob, type JobOutcome } from './run-job'
+import { runJob, type JobOutcome, type RunCtx } from './run-job'
 import { syncFiles } from './sync'
 import { setAutostop } from './lifecycle'
 import { writeSshConfig } from './ssh-config'
@@ -29,13 +29,8 @@ export interface LaunchBody {
   command?: string
 }
 
-export interface LaunchContext {
-  store: Store
-  actor: Actor
-  signal: AbortSignal
-  log: (line: string) => void
-  write: (text: string) => void
-}
+/** What launch needs from its caller: the store, who acts, cancellation and the request log. */
+export type LaunchContext = RunCtx
 
 export interface LaunchResult extends Partial<Omit<JobOutcome, 'job_id'>> {
   cluster_name: string

@@ -27,14 +27,14 @@ export function defaultDbLocation(): DbLocation {
   return { kind: 'sqlite', path: paths.stateDb() }
 }
 
-export async function openDb(loc: DbLocation): Promise<Db> {
+export async function openDb(loc: DbLocation, opts: { poolSize?: number } = {}): Promise<Db> {
   if (loc.kind === 'sqlite') return openSqlite(loc.path)
   const { openPostgres } = await import('./postgres')
-  return openPostgres(loc.url)
+  return openPostgres(loc.url, { max: opts.poolSize })
 }
 
-export async function openStore(loc: DbLocation = defaultDbLocation(), opts: { migrate?: boolean } = {}): Promise<Store> {
-  const db = await openDb(loc)
+export async function openStore(loc: DbLocation = defaultDbLocation(), opts: { migrate?: boolean; poolSize?: number } = {}): Promise<Store> {
+  const db = await openDb(loc, opts)
   if (opts.migrate !== false) await migrate(db)
   return {
     db,

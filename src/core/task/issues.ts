@@ -73,21 +73,6 @@ export function isMap(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
 }
 
-export function kindOf(v: unknown): string {
-  if (v === null || v === undefined) return 'null'
-  if (Array.isArray(v)) return 'a list'
-  if (isMap(v)) return 'a mapping'
-  return `a ${typeof v}`
-}
-
-/** Expect a mapping (null/undefined = empty unless `required`); adds an issue otherwise. */
-export function expectMap(issues: Issues, path: string, v: unknown, what: string): Json | undefined {
-  if (v === null || v === undefined) return undefined
-  if (isMap(v)) return v
-  issues.bad(path, v, `must be ${what}`)
-  return undefined
-}
-
 /**
  * Report keys of `obj` not in `known` (with a did-you-mean). Keys for which `allow(key)` is true
  * pass too. Returns nothing; the caller simply ignores unknown keys afterwards.
