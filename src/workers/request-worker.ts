@@ -5,7 +5,8 @@ import type { DbLocation } from '../core/state/db'
 import { openStore, type Store } from '../core/state/store'
 import { loadHandler } from '../server/ops/handlers'
 import type { OpHandler, OpUser, PluginModule } from '../server/ops/types'
-import { FileLogStore } from '../server/requests/log-store'
+import type { LogStore } from '../server/requests/log-store'
+import { logStoreFor } from '../server/requests/log-store-for'
 
 declare const self: Worker
 
@@ -16,7 +17,7 @@ type InMsg =
   | { type: 'cancel-cluster-result'; callId: number; ids: string[] }
 
 let store: Store
-let logs: FileLogStore
+let logs: LogStore
 const pluginHandlers = new Map<string, OpHandler>()
 const running = new Map<string, AbortController>()
 const pendingCalls = new Map<number, (ids: string[]) => void>()
@@ -25,8 +26,8 @@ let ready: Promise<void> | undefined
 
 async function init(m: Extract<InMsg, { type: 'init' }>): Promise<void> {
   if (m.env) Object.assign(process.env, m.env)
-  store = await openStore(m.db, { migrate: false })
-  logs = new FileLogStore(m.logDir)
+  store = await openStore(m.db, { migrate: false, poolSize: 4 })
+  logs = logStoreFor(store, m.logDir)
   for (const p of m.plugins) {
     const mod = (await import(p)) as PluginModule
     for (const op of mod.ops ?? []) pluginHandlers.set(op.name, op.handler)
@@ -58,10 +59,12 @@ async function run(m: Extract<InMsg, { type: 'run' }>): Promise<void> {
       m.body,
     )
     if (ac.signal.aborted) throw new CancelledError('Request was cancelled.')
+    await logs.flush(m.id)
     self.postMessage({ type: 'done', id: m.id, ok: true, result: result ?? null })
   } catch (e) {
     const err = ac.signal.aborted ? new CancelledError('Request was cancelled.') : toSkyError(e)
     if (err.code === 'INTERNAL' && e instanceof Error && e.stack) write(`${e.stack}\n`)
+    await logs.flush(m.id).catch(() => {})
     self.postMessage({ type: 'done', id: m.id, ok: false, error: err.toWire() })
   } finally {
     running.delete(m.id)

@@ -108,6 +108,10 @@ export class RequestRepo {
     return r ? fromRow(r) : undefined
   }
 
+  async exists(id: string): Promise<boolean> {
+    return (await this.db.get(`SELECT 1 AS x FROM requests WHERE request_id = ?`, [id])) !== undefined
+  }
+
   /** Ids starting with `prefix` (at most `limit`, to detect ambiguity cheaply). */
   async idsByPrefix(prefix: string, limit = 10): Promise<string[]> {
     const rows = await this.db.all<{ request_id: string }>(

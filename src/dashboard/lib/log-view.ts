@@ -83,7 +83,6 @@ export class LogView {
       if (ctrl.signal.aborted || (e as Error).name === 'AbortError') return
       this.onStop = undefined
       this.setState(esc(errorText(e).title), 'error-text')
-      this.state.style.color = 'var(--red)'
     }
   }
 

@@ -8,13 +8,13 @@ interface Route {
   re: RegExp
   keys: string[]
   nav: string
-  page: () => Promise<Page>
+  page: Page
 }
 
 export const BASE = '/dashboard'
 const routes: Route[] = []
 
-export function route(pattern: string, nav: string, page: () => Promise<Page>): void {
+export function route(pattern: string, nav: string, page: Page): void {
   const keys: string[] = []
   const re = new RegExp('^' + pattern.replace(/:(\w+)/g, (_, k: string) => (keys.push(k), '([^/]+)')) + '/?$')
   routes.push({ re, keys, nav, page })

@@ -15,11 +15,13 @@ function workerSpecifier(): string | URL {
   return new URL('../../workers/request-worker.ts', import.meta.url)
 }
 
-interface Job {
+export interface Job {
   id: string
   name: string
   body: unknown
   user: OpUser
+  /** Already RUNNING in the store (claimed from the database by this replica). */
+  claimed?: boolean
 }
 
 interface Slot {
@@ -42,6 +44,8 @@ export interface ExecutorOptions {
   /** Give up on a cancelled handler that ignores its AbortSignal after this long. */
   hardCancelMs?: number
   idleWorkerMs?: number
+  /** Called when a lane has room again (several replicas: claim more from the database). */
+  onRoom?: (lane: Lane) => void
 }
 
 export class Executor {
@@ -50,6 +54,8 @@ export class Executor {
   private where = new Map<string, { lane: Lane; slot: Slot }>()
   private reaper: ReturnType<typeof setInterval> | undefined
   private stopping = false
+  /** Several replicas: this replica's id; results are written only while it holds the request. */
+  replicaId: string | undefined
 
   constructor(private o: ExecutorOptions) {
     this.reaper = setInterval(() => this.reapIdle(), 30_000)
@@ -92,6 +98,19 @@ export class Executor {
 
   runningCount(): number {
     return this.where.size
+  }
+
+  runningIds(): string[] {
+    return [...this.where.keys()]
+  }
+
+  /** How many more requests the lane can start now (0 while stopping). */
+  freeCapacity(lane: Lane): number {
+    if (this.stopping) return 0
+    const cap = this.capacity(lane)
+    let free = (this.maxSlots(lane) - this.slots[lane].length) * cap
+    for (const s of this.slots[lane]) free += cap - s.running.size
+    return Math.max(0, free - this.queues[lane].length)
   }
 
   private capacity(lane: Lane): number {
@@ -154,7 +173,7 @@ export class Executor {
   private async start(lane: Lane, slot: Slot, job: Job): Promise<void> {
     slot.running.add(job.id)
     this.where.set(job.id, { lane, slot })
-    const ok = await this.o.store.requests.markRunning(job.id, null, null)
+    const ok = job.claimed || (await this.o.store.requests.markRunning(job.id, null, null))
     if (!ok) {
       // Cancelled between queueing and starting.
       slot.running.delete(job.id)
@@ -176,10 +195,16 @@ export class Executor {
     this.where.delete(id)
     slot.idleSince = Date.now()
     const status: RequestStatus = error ? (error.code === 'CANCELLED' ? 'CANCELLED' : 'FAILED') : 'SUCCEEDED'
-    const changed = await this.o.store.requests.finish(id, status, error ? null : result, error)
-    const final = changed ? status : ((await this.o.store.requests.get(id))?.status ?? status)
+    let final: RequestStatus = status
+    try {
+      const changed = await this.o.store.requests.finish(id, status, error ? null : result, error, this.replicaId)
+      if (!changed) final = (await this.o.store.requests.get(id))?.status ?? status
+    } catch (e) {
+      process.stderr.write(`request ${id}: could not record its result: ${(e as Error).message}\n`)
+    }
     this.o.onFinal(id, final)
     this.pump(lane)
+    if (this.o.onRoom && !this.stopping) this.o.onRoom(lane)
   }
 
   private killSlot(lane: Lane, slot: Slot, why: string): void {

@@ -1,10 +1,30 @@
 // Request logs: one file per request under $SKY_HOME/api_server/request_logs, created on first
-// write so the many short requests that print nothing cost no file.
+// write so the many short requests that print nothing cost no file. With several replicas the
+// logs live in the database instead (db-log-store.ts), behind the same interface.
 import { appendFileSync, existsSync, mkdirSync, openSync, readSync, closeSync, fstatSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { paths } from '../../core/paths'
 
-export class FileLogStore {
+type Awaitable<T> = T | Promise<T>
+
+export interface LogChunk {
+  data: Uint8Array
+  next: number
+}
+
+/** Where request logs go: written by worker threads, read by the stream route (any replica). */
+export interface LogStore {
+  /** Append text; appends to one request keep their order. */
+  append(id: string, text: string): void
+  /** Resolve when everything appended so far can be read (by any reader). */
+  flush(id?: string): Promise<void>
+  /** Bytes from `offset` on (up to `max`), and the offset after them. */
+  read(id: string, offset: number, max?: number): Awaitable<LogChunk>
+  size(id: string): Awaitable<number>
+  remove(id: string): Awaitable<void>
+}
+
+export class FileLogStore implements LogStore {
   private madeDir = false
   constructor(private dir = paths.requestLogs()) {}
 
@@ -20,8 +40,9 @@ export class FileLogStore {
     appendFileSync(this.pathOf(id), text)
   }
 
-  /** Bytes from `offset` on (up to `max`), and the offset after them. */
-  read(id: string, offset: number, max = 1 << 20): { data: Uint8Array; next: number } {
+  async flush(): Promise<void> {}
+
+  read(id: string, offset: number, max = 1 << 20): LogChunk {
     const file = this.pathOf(id)
     if (!existsSync(file)) return { data: new Uint8Array(0), next: offset }
     const fd = openSync(file, 'r')

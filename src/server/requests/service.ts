@@ -4,26 +4,44 @@ import { AmbiguousError, NotFoundError, PermissionDeniedError } from '../../core
 import { FINAL_STATUSES, type RequestRecord, type RequestStatus } from '../../core/state/requests'
 import type { Store } from '../../core/state/store'
 import type { OpMeta, OpUser } from '../ops/types'
+import type { DbQueue } from './db-queue'
 import type { Executor } from './executor'
-import type { FileLogStore } from './log-store'
+import type { LogStore } from './log-store'
 
 export interface Requester extends OpUser {
   /** Admins may see and act on everyone's requests. */
   isAdmin: boolean
 }
 
+export interface RequestServiceOptions {
+  /** Role recorded for requests whose submitter has none (local server: 'admin'). */
+  defaultRole?: string
+}
+
 export class RequestService {
   private waiters = new Map<string, Set<(s: RequestStatus) => void>>()
   executor!: Executor
+  /** Set when several replicas share a PostgreSQL store: the database is the queue. */
+  dbQueue: DbQueue | undefined
+  readonly defaultRole: string
 
   constructor(
     private store: Store,
     private ops: Map<string, OpMeta>,
-    readonly logs: FileLogStore,
-  ) {}
+    readonly logs: LogStore,
+    o: RequestServiceOptions = {},
+  ) {
+    this.defaultRole = o.defaultRole ?? 'admin'
+  }
 
-  attach(executor: Executor): void {
+  attach(executor: Executor, dbQueue?: DbQueue): void {
     this.executor = executor
+    this.dbQueue = dbQueue
+  }
+
+  /** Ids callers are waiting on (the database queue polls them). */
+  waitedIds(): Iterable<string> {
+    return this.waiters.keys()
   }
 
   opMeta(name: string): OpMeta | undefined {
@@ -39,13 +57,15 @@ export class RequestService {
       name,
       userId: user.id,
       userName: user.name,
+      userRole: user.role ?? null,
       status: 'PENDING',
       lane: meta.lane,
       clusterName: meta.cluster?.(body) ?? null,
       body,
       createdAt: Date.now(),
     })
-    this.executor.enqueue(meta.lane, { id, name, body, user })
+    if (this.dbQueue) this.dbQueue.submitted(meta.lane)
+    else this.executor.enqueue(meta.lane, { id, name, body, user })
     return id
   }
 
@@ -78,6 +98,8 @@ export class RequestService {
   async resolveId(prefix: string): Promise<string> {
     const p = prefix.trim()
     if (!p) throw new NotFoundError('Request id is empty.')
+    // A whole id (what the client sends after submitting) needs no prefix search.
+    if (p.length === 36 && (await this.store.requests.exists(p))) return p
     const ids = await this.store.requests.idsByPrefix(p, 6)
     if (ids.length === 0) throw new NotFoundError(`Request '${p}' not found.`, { hint: 'List requests with: sky api status -a' })
     if (ids.length > 1 && !ids.includes(p)) {
@@ -104,9 +126,11 @@ export class RequestService {
       if (!changed) continue
       this.executor.dequeue(id)
       this.executor.abort(id)
+      this.dbQueue?.cancelled(id)
       this.logs.append(id, 'Request cancelled.\n')
       out.push(id)
       this.notifyFinal(id, 'CANCELLED')
+      this.dbQueue?.finished(id, 'CANCELLED')
     }
     return out
   }
@@ -123,6 +147,12 @@ export class RequestService {
    * operation is idempotent and otherwise marked FAILED with the reason.
    */
   async recover(): Promise<{ requeued: string[]; failed: string[] }> {
+    // Several replicas: other replicas' RUNNING requests are alive; only expired leases (and this
+    // replica's own, from before a restart) are taken over, by the queue.
+    if (this.dbQueue) {
+      await this.dbQueue.start()
+      return { requeued: [], failed: [] }
+    }
     const requeued: string[] = []
     const failed: string[] = []
     for (const r of (await this.store.requests.active()).reverse()) {
@@ -150,7 +180,7 @@ export class RequestService {
         id: r.requestId,
         name: r.name,
         body: r.body,
-        user: { id: r.userId, name: r.userName },
+        user: { id: r.userId, name: r.userName, role: r.userRole ?? this.defaultRole },
       })
       requeued.push(r.requestId)
     }
@@ -159,7 +189,7 @@ export class RequestService {
 
   async gc(retentionMs: number): Promise<number> {
     const ids = await this.store.requests.deleteFinishedBefore(Date.now() - retentionMs)
-    for (const id of ids) this.logs.remove(id)
+    for (const id of ids) await this.logs.remove(id)
     return ids.length
   }
 }

@@ -1,7 +1,7 @@
 // GET /api/stream body: the request's log as chunked text, following it until the request is final.
 import { FINAL_STATUSES } from '../../core/state/requests'
 import type { Store } from '../../core/state/store'
-import type { FileLogStore } from './log-store'
+import type { LogStore } from './log-store'
 
 export interface StreamOptions {
   follow: boolean
@@ -12,10 +12,11 @@ export interface StreamOptions {
   heartbeatMs?: number
 }
 
-function tailOffset(logs: FileLogStore, id: string, lines: number): number {
-  const size = logs.size(id)
-  if (!lines || size === 0) return 0
-  const { data } = logs.read(id, 0, size)
+async function tailOffset(logs: LogStore, id: string, lines: number): Promise<number> {
+  if (!lines) return 0
+  const size = await logs.size(id)
+  if (size === 0) return 0
+  const { data } = await logs.read(id, 0, size)
   let seen = 0
   // Ignore a trailing newline when counting.
   for (let i = data.length - 2; i >= 0; i--) {
@@ -24,15 +25,16 @@ function tailOffset(logs: FileLogStore, id: string, lines: number): number {
   return 0
 }
 
-export function streamRequestLog(store: Store, logs: FileLogStore, id: string, o: StreamOptions): ReadableStream<Uint8Array> {
-  let offset = tailOffset(logs, id, o.tail ?? 0)
+export function streamRequestLog(store: Store, logs: LogStore, id: string, o: StreamOptions): ReadableStream<Uint8Array> {
+  let offset = -1
   let cancelled = false
   const poll = o.pollMs ?? 40
   return new ReadableStream<Uint8Array>({
     async pull(ctrl) {
+      if (offset < 0) offset = await tailOffset(logs, id, o.tail ?? 0)
       let silentSince = Date.now()
       while (!cancelled) {
-        const { data, next } = logs.read(id, offset)
+        const { data, next } = await logs.read(id, offset)
         if (data.length) {
           offset = next
           ctrl.enqueue(data)
@@ -42,7 +44,7 @@ export function streamRequestLog(store: Store, logs: FileLogStore, id: string, o
         const r = await store.requests.get(id)
         if (!r || FINAL_STATUSES.has(r.status)) {
           // One last read: the worker may have written between our read and the status check.
-          const last = logs.read(id, offset)
+          const last = await logs.read(id, offset)
           if (last.data.length) {
             offset = last.next
             ctrl.enqueue(last.data)

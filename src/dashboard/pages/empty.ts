@@ -1,0 +1,29 @@
+// Pages for features this version does not have yet: a clear empty state, not a broken page.
+import { esc } from '../lib/dom'
+import type { Page } from '../lib/router'
+
+export function emptyPage(title: string, message: string, hint: string): Page {
+  return (main) => {
+    main.innerHTML = `
+      <div class="page-head"><h1>${esc(title)}</h1></div>
+      <div class="table-wrap"><div class="empty" role="status"><h3>${esc(message)}</h3>${hint}</div></div>`
+    return () => {}
+  }
+}
+
+export const jobsPage = emptyPage(
+  'Managed jobs',
+  'Managed jobs are not available in this version yet',
+  'Until then, run jobs on a cluster: <code>sky launch -c dev task.yaml</code>, then <code>sky exec dev task.yaml</code>; see them on the cluster\'s page.',
+)
+
+export const servicesPage = emptyPage(
+  'Services',
+  'Services are not available in this version yet',
+  'Serving with replicas and a load balancer (<code>sky serve up</code>) comes in a later version.',
+)
+
+export const notFoundPage: Page = (main) => {
+  main.innerHTML = `<div class="page-head"><h1>Not found</h1></div><div class="notice">No such page. <a href="/dashboard/clusters" data-link>Go to clusters</a></div>`
+  return () => {}
+}
