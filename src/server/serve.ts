@@ -8,6 +8,7 @@ import type { DbLocation } from '../core/state/db'
 import { localUser } from '../core/user'
 import { VERSION } from '../version'
 import { createApp } from './app'
+import { startStatusRefresh } from './daemons'
 import type { AppDeps } from './context'
 import { localIdentify } from './identity'
 import { opIndex } from './ops/registry'
@@ -83,6 +84,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   gcTimer.unref?.()
   void svc.gc(retention).catch(() => {})
 
+  const stopRefresh = startStatusRefresh(store, svc)
+
   const pidFile = paths.serverPidFile()
   if (o.writePidFile) {
     mkdirSync(paths.serverDir(), { recursive: true })
@@ -99,6 +102,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (stopped) return
       stopped = true
       clearInterval(gcTimer)
+      stopRefresh()
       deps.info.draining = true
       await executor.shutdown(graceMs)
       app.server?.stop(true)
