@@ -14,6 +14,7 @@ const commit = (await $`git -C ${root} rev-parse --short HEAD`.quiet().nothrow()
 const workers = { SKY_WORKER_REQUEST: 'workers/request-worker.ts' }
 
 mkdirSync(`${root}dist`, { recursive: true })
+await (await import('./build-dashboard')).writeDashboard()
 const started = performance.now()
 const result = await Bun.build({
   entrypoints: [`${root}src/main.ts`, ...Object.values(workers).map((w) => `${root}src/${w}`)],

@@ -38,10 +38,10 @@ function render(): void {
   unmount = undefined
   const m = match(location.pathname)
   const nav = m?.route.nav
-  for (const a of document.querySelectorAll<HTMLElement>('[data-nav]')) {
+  document.querySelectorAll<HTMLElement>('[data-nav]').forEach((a) => {
     if (a.dataset.nav === nav) a.setAttribute('aria-current', 'page')
     else a.removeAttribute('aria-current')
-  }
+  })
   document.title = `${nav ? TITLES[nav] : 'Not found'} · sky`
   main.replaceChildren()
   delete main.dataset.rendered

@@ -4,3 +4,4 @@ export { SkyClient, type RequestPayload, type HealthInfo, type ClientOptions } f
 export { resolveEndpoint, parseEndpoint, type Endpoint } from './endpoint'
 export * from './ops'
 export * from '../core/errors'
+export * from './users'

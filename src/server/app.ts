@@ -5,39 +5,48 @@ import { API_VERSION, COMMIT, HEADER_API_VERSION, HEADER_VERSION, MIN_COMPATIBLE
 import type { AppDeps } from './context'
 import { routeError } from './errors'
 import { clusterRoutes } from './routes/clusters'
+import { dashboardRoutes } from './routes/dashboard'
 import { healthRoutes } from './routes/health'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
+import { userRoutes } from './routes/users'
 
 export function createApp(d: AppDeps) {
-  return new Elysia({ serve: { idleTimeout: 0 } })
-    .onRequest(({ request, set }) => {
-      set.headers[HEADER_API_VERSION] = String(API_VERSION)
-      set.headers[HEADER_VERSION] = VERSION
-      set.headers['x-skypilot-commit'] = COMMIT
-      const peer = request.headers.get(HEADER_API_VERSION)
-      if (peer !== null && Number(peer) < MIN_COMPATIBLE_API_VERSION) {
-        const err = new VersionMismatchError(
-          `Client is too old: its API version ${peer} is below ${MIN_COMPATIBLE_API_VERSION}, which this server (version ${VERSION}) needs.`,
-          { hint: 'Upgrade the client (sky) to the server\'s version.' },
-        )
-        set.status = 400
-        return new Response(JSON.stringify({ error: err.toWire() }), {
-          status: 400,
-          headers: { 'content-type': 'application/json', [HEADER_API_VERSION]: String(API_VERSION), [HEADER_VERSION]: VERSION },
-        })
-      }
-    })
+  const app = new Elysia({ serve: { idleTimeout: 0 } }).onRequest(({ request, set }) => {
+    set.headers[HEADER_API_VERSION] = String(API_VERSION)
+    set.headers[HEADER_VERSION] = VERSION
+    set.headers['x-skypilot-commit'] = COMMIT
+    const peer = request.headers.get(HEADER_API_VERSION)
+    if (peer !== null && Number(peer) < MIN_COMPATIBLE_API_VERSION) {
+      const err = new VersionMismatchError(
+        `Client is too old: its API version ${peer} is below ${MIN_COMPATIBLE_API_VERSION}, which this server (version ${VERSION}) needs.`,
+        { hint: 'Upgrade the client (sky) to the server\'s version.' },
+      )
+      set.status = 400
+      return new Response(JSON.stringify({ error: err.toWire() }), {
+        status: 400,
+        headers: { 'content-type': 'application/json', [HEADER_API_VERSION]: String(API_VERSION), [HEADER_VERSION]: VERSION },
+      })
+    }
+  })
+  // A deployed server authenticates every request (but /api/health) before routing.
+  const guard = d.guard
+  if (guard) app.onRequest(({ request, server }) => guard(request, server))
+  return app
     .onError(({ code, error, set }) => {
       const e = routeError(code, error)
       set.status = e.httpStatus
       set.headers['content-type'] = 'application/json'
+      if (e.code === 'AUTH_REQUIRED' && e.httpStatus === 401) set.headers['www-authenticate'] = 'Basic realm="sky", charset="UTF-8"'
+      if (e.details?.retry_after !== undefined) set.headers['retry-after'] = String(e.details.retry_after)
       return JSON.stringify({ error: e.toWire() })
     })
     .use(healthRoutes(d))
     .use(requestRoutes(d))
     .use(clusterRoutes(d))
     .use(pluginRoutes(d))
+    .use(userRoutes(d))
+    .use(dashboardRoutes())
 }
 
 export type App = ReturnType<typeof createApp>

@@ -1,5 +1,7 @@
 // What route plugins share: the store, the request service, server facts, and identity lookup.
+import type { Server } from 'bun'
 import type { Store } from '../core/state/store'
+import type { UserService } from '../core/users/service'
 import type { Requester, RequestService } from './requests/service'
 
 export interface ServerInfo {
@@ -19,4 +21,8 @@ export interface AppDeps {
   identify: (req: Request) => Promise<Requester>
   /** Extra operations loaded from plugin modules, by name. */
   pluginOps: string[]
+  /** Users and service-account tokens (managed over /users/*). */
+  users: UserService
+  /** Deployed server: authenticate a request before routing (throws AuthRequiredError). */
+  guard?: (request: Request, server: Server<unknown> | null) => Promise<void>
 }

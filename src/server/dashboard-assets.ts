@@ -5,9 +5,9 @@ import { gzipSync } from 'node:zlib'
 import { IS_COMPILED } from '../version'
 
 export interface DashboardAsset {
-  body: Uint8Array
+  body: Uint8Array<ArrayBuffer>
   /** Present when compressing saved space. */
-  gzip?: Uint8Array
+  gzip?: Uint8Array<ArrayBuffer>
   type: string
   etag: string
   /** Content-hashed name: cache forever. */
@@ -17,7 +17,7 @@ export interface DashboardAsset {
 interface RawFile {
   path: string
   type: string
-  bytes: Uint8Array
+  bytes: Uint8Array<ArrayBuffer>
 }
 
 let loading: Promise<Map<string, DashboardAsset>> | undefined

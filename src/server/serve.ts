@@ -1,20 +1,24 @@
 // Server lifecycle: open the store, recover interrupted requests, start the executor and HTTP
 // listener, collect old requests, and drain on SIGTERM.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { configGet } from '../core/config'
 import { paths } from '../core/paths'
 import { openStore, defaultDbLocation, type Store } from '../core/state/store'
 import type { DbLocation } from '../core/state/db'
 import { localUser } from '../core/user'
+import { UserService } from '../core/users/service'
 import { VERSION } from '../version'
 import { createApp } from './app'
+import { deployAuth } from './auth/deploy'
 import { startStatusRefresh } from './daemons'
 import type { AppDeps } from './context'
 import { localIdentify } from './identity'
 import { opIndex } from './ops/registry'
 import type { OpMeta, PluginModule } from './ops/types'
+import { DbQueue } from './requests/db-queue'
 import { Executor } from './requests/executor'
-import { FileLogStore } from './requests/log-store'
+import { logStoreFor } from './requests/log-store-for'
 import { RequestService } from './requests/service'
 import { laneSizing } from './requests/sizing'
 
@@ -29,6 +33,10 @@ export interface ServerOptions {
   retentionMs?: number
   /** Write $SKY_HOME/api_server/server.json (the CLI finds the local server by it). */
   writePidFile?: boolean
+  /** Several replicas on PostgreSQL: this replica's id (default SKYPILOT_API_SERVER_REPLICA_ID, else host:port). */
+  replicaId?: string
+  /** Several replicas: a RUNNING request unrenewed this long is taken over (default 30 s). */
+  leaseMs?: number
 }
 
 export interface RunningServer {
@@ -54,29 +62,65 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const store = await openStore(db)
   const plugins = [...(o.plugins ?? []), ...((configGet<string[]>('api_server.plugins') ?? []) as string[])]
   const pluginMetas = await loadPlugins(plugins)
-  const logs = new FileLogStore()
-  const svc = new RequestService(store, opIndex(pluginMetas), logs)
+  const logs = logStoreFor(store, paths.requestLogs())
+  const ops = opIndex(pluginMetas)
+  const svc = new RequestService(store, ops, logs)
+  let dbQueue: DbQueue | undefined
   const executor = new Executor({
     store,
     db,
     logDir: paths.requestLogs(),
     plugins,
     sizing: laneSizing(o.deploy),
-    onFinal: (id, status) => svc.notifyFinal(id, status),
+    onFinal: (id, status) => {
+      svc.notifyFinal(id, status)
+      dbQueue?.finished(id, status)
+    },
     onCancelCluster: (rid, cluster, except) => svc.cancelClusterRequests(rid, cluster, except),
+    onRoom: (lane) => dbQueue?.room(lane),
   })
   svc.attach(executor)
+  const users = new UserService(store)
   const deps: AppDeps = {
     store,
     requests: svc,
     info: { deploy: o.deploy, host: o.host, port: o.port, startedAt },
     identify: localIdentify(localUser()),
     pluginOps: pluginMetas.map((m) => m.name),
+    users,
+  }
+  const auth = o.deploy ? deployAuth(store) : undefined
+  if (auth) {
+    users.onChange((id) => auth.auth.invalidateUser(id))
+    deps.identify = auth.identify
+    deps.guard = auth.guard
+    const initial = process.env.SKYPILOT_INITIAL_ADMIN || configGet<string>('api_server.initial_admin')
+    if (await users.ensureInitialAdmin(initial)) process.stderr.write(`Created the first admin user from SKYPILOT_INITIAL_ADMIN.\n`)
+    else if ((await store.users.count()) === 0) {
+      process.stderr.write('Warning: no users exist, so every request will be refused. Set SKYPILOT_INITIAL_ADMIN=name:password and restart.\n')
+    }
   }
   const app = createApp(deps)
   app.listen({ hostname: o.host, port: o.port, idleTimeout: 0 })
   const port = app.server!.port!
   deps.info.port = port
+  auth?.attachServer(app.server)
+  if (store.db.kind === 'postgres') {
+    const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${port}`
+    executor.replicaId = replicaId
+    dbQueue = new DbQueue({
+      store,
+      executor,
+      ops,
+      logs,
+      replicaId,
+      leaseMs: o.leaseMs ?? Number(process.env.SKY_REPLICA_LEASE_MS || Number(configGet('api_server.lease_seconds', 30)) * 1000),
+      defaultRole: svc.defaultRole,
+      onFinal: (id, status) => svc.notifyFinal(id, status),
+      watched: () => svc.waitedIds(),
+    })
+    svc.attach(executor, dbQueue)
+  }
   await svc.recover()
 
   const retention = o.retentionMs ?? Number(configGet('api_server.requests_retention_hours', 24)) * 3600_000
@@ -105,6 +149,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       stopRefresh()
       deps.info.draining = true
       await executor.shutdown(graceMs)
+      await dbQueue?.stop()
       app.server?.stop(true)
       if (o.writePidFile) rmSync(pidFile, { force: true })
       await store.close()

@@ -27,6 +27,7 @@ export function rootCommand() {
       'show-gpus': lazy(() => import('./show-gpus')),
       ssh: lazy(() => import('./ssh/index')),
       api: lazy(() => import('./api/index')),
+      users: lazy(() => import('./users/index')),
     },
   })
 }

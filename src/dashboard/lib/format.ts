@@ -24,10 +24,10 @@ export function timeAgo(ms: number | null | undefined): string {
 /** Refresh every relative time under root (called on a timer). */
 export function tickTimes(root: ParentNode = document): void {
   const now = Date.now()
-  for (const t of root.querySelectorAll<HTMLElement>('time[data-ts]')) {
+  root.querySelectorAll<HTMLElement>('time[data-ts]').forEach((t) => {
     const s = relativeTime(Number(t.dataset.ts), now)
     if (t.textContent !== s) t.textContent = s
-  }
+  })
 }
 
 export function duration(start: number | null | undefined, end: number | null | undefined): string {

@@ -27,8 +27,8 @@ export function loginForm(reason: string | undefined, onDone: (c: Credentials) =
     const b = (e.target as HTMLElement).closest<HTMLElement>('[data-mode]')
     if (!b) return
     mode = b.dataset.mode as typeof mode
-    for (const x of form.querySelectorAll<HTMLElement>('[data-mode]')) x.setAttribute('aria-pressed', String(x === b))
-    for (const f of form.querySelectorAll<HTMLElement>('[data-for]')) f.hidden = f.dataset.for !== mode
+    form.querySelectorAll<HTMLElement>('[data-mode]').forEach((x) => x.setAttribute('aria-pressed', String(x === b)))
+    form.querySelectorAll<HTMLElement>('[data-for]').forEach((f) => (f.hidden = f.dataset.for !== mode))
     qs<HTMLInputElement>(form, mode === 'token' ? '[name=token]' : '[name=user]').focus()
   })
   form.addEventListener('submit', async (e) => {

@@ -41,7 +41,7 @@ export const clustersPage: Page = (main, _params, query) => {
   const search = qs<HTMLInputElement>(main, '[data-search]')
 
   const scopeButtons = () => {
-    for (const b of main.querySelectorAll<HTMLButtonElement>('[data-scope]')) b.setAttribute('aria-pressed', String((b.dataset.scope === 'all') === st.all))
+    main.querySelectorAll<HTMLButtonElement>('[data-scope]').forEach((b) => b.setAttribute('aria-pressed', String((b.dataset.scope === 'all') === st.all)))
   }
   const saveQuery = () => {
     const q = new URLSearchParams()

@@ -73,7 +73,7 @@ export const requestsPage: Page = (main, params, query) => {
     setQuery(q)
   }
   const scopeButtons = () => {
-    for (const b of main.querySelectorAll<HTMLButtonElement>('[data-scope]')) b.setAttribute('aria-pressed', String((b.dataset.scope === 'all') === st.all))
+    main.querySelectorAll<HTMLButtonElement>('[data-scope]').forEach((b) => b.setAttribute('aria-pressed', String((b.dataset.scope === 'all') === st.all)))
   }
 
   const render = () => {

@@ -1,0 +1,16 @@
+// sky users: manage the users and service-account tokens of a deployed API server (admins).
+import { defineCommand } from 'citty'
+
+const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as never)
+
+export default defineCommand({
+  meta: { name: 'users', description: 'Manage users, roles and service-account tokens (deployed API server).' },
+  subCommands: {
+    list: lazy(() => import('./list')),
+    create: lazy(() => import('./create')),
+    delete: lazy(() => import('./delete')),
+    role: lazy(() => import('./role')),
+    password: lazy(() => import('./password')),
+    token: lazy(() => import('./token/index')),
+  },
+})

@@ -1,0 +1,13 @@
+// sky users token: service-account tokens (create shows the token once).
+import { defineCommand } from 'citty'
+
+const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as never)
+
+export default defineCommand({
+  meta: { name: 'token', description: 'Manage service-account tokens.' },
+  subCommands: {
+    create: lazy(() => import('./create')),
+    list: lazy(() => import('./list')),
+    revoke: lazy(() => import('./revoke')),
+  },
+})
