@@ -93,7 +93,9 @@ export async function runCli(argv: string[]): Promise<void> {
   }
   try {
     const root = rootCommand()
-    const { cmd, parent, rest, path } = await resolveChain(root as AnyCmd, argv)
+    const { cmd, rest, path } = await resolveChain(root as AnyCmd, argv)
+    // Usage names the whole chain (`sky users token create`), not just the last two words.
+    const parent = path.length ? ({ meta: { name: ['sky', ...path.slice(0, -1)].join(' ') } } as AnyCmd) : undefined
     if (head.includes('--help') || head.includes('-h') || (path.length === 0 && rest.length === 0)) {
       process.stdout.write((await renderUsage(cmd, parent)) + '\n')
       return

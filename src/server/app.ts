@@ -33,11 +33,12 @@ export function createApp(d: AppDeps) {
   const guard = d.guard
   if (guard) app.onRequest(({ request, server }) => guard(request, server))
   return app
-    .onError(({ code, error, set }) => {
+    .onError(({ code, error, set, request }) => {
       const e = routeError(code, error)
       set.status = e.httpStatus
       set.headers['content-type'] = 'application/json'
-      if (e.code === 'AUTH_REQUIRED' && e.httpStatus === 401) set.headers['www-authenticate'] = 'Basic realm="sky", charset="UTF-8"'
+      // Scripts in a page (the dashboard) get no challenge, so the browser shows no password prompt.
+      if (e.code === 'AUTH_REQUIRED' && e.httpStatus === 401 && request.headers.get('x-requested-with') !== 'XMLHttpRequest') set.headers['www-authenticate'] = 'Basic realm="sky", charset="UTF-8"'
       if (e.details?.retry_after !== undefined) set.headers['retry-after'] = String(e.details.retry_after)
       return JSON.stringify({ error: e.toWire() })
     })
@@ -46,7 +47,7 @@ export function createApp(d: AppDeps) {
     .use(clusterRoutes(d))
     .use(pluginRoutes(d))
     .use(userRoutes(d))
-    .use(dashboardRoutes())
+    .use(dashboardRoutes(d))
 }
 
 export type App = ReturnType<typeof createApp>

@@ -58,6 +58,11 @@ describe('credentials', () => {
       expect(r.headers.get('www-authenticate')).toContain('Basic')
       expect((await r.json()).error.code).toBe('AUTH_REQUIRED')
     }
+    // The dashboard's files load without credentials (its API calls then log in).
+    expect((await fetch(`${base}/dashboard`)).status).toBe(200)
+    const quiet = await fetch(`${base}/api/status`, { headers: { 'x-requested-with': 'XMLHttpRequest' } })
+    expect(quiet.status).toBe(401)
+    expect(quiet.headers.get('www-authenticate')).toBeNull()
     const cli = await as(null, ['status'])
     expect(cli.code).toBe(5)
     expect(cli.stderr).toContain('requires authentication')

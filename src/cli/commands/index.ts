@@ -1,8 +1,7 @@
 // The command tree. Each command is its own module, loaded only when used or when help lists it.
 import { defineCommand } from 'citty'
+import { lazy } from '../lazy'
 import { VERSION } from '../../version'
-
-const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as never)
 
 export function rootCommand() {
   return defineCommand({

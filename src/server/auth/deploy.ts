@@ -1,12 +1,18 @@
-// Identity on a deployed server (`sky api start --deploy`): every route but /api/health needs
-// Basic or Bearer credentials. The guard runs before routing and remembers who sent each
-// request, so route handlers' `identify` is a lookup. Peer addresses come from the socket.
+// Identity on a deployed server (`sky api start --deploy`): every route but /api/health and the
+// dashboard's static files needs Basic or Bearer credentials. The guard runs before routing and
+// remembers who sent each request, so route handlers' `identify` is a lookup. Peer addresses
+// come from the socket.
 import type { Server } from 'bun'
 import type { Store } from '../../core/state/store'
 import type { Requester } from '../requests/service'
 import { Authenticator, type AuthenticatorOptions } from './authenticator'
 
-export const OPEN_PATHS: ReadonlySet<string> = new Set(['/api/health'])
+export const OPEN_PATHS: ReadonlySet<string> = new Set(['/api/health', '/', '/dashboard'])
+
+/** Routes anyone may load: health, and the dashboard's static files (its API calls log in). */
+export function isOpenPath(path: string): boolean {
+  return OPEN_PATHS.has(path) || path.startsWith('/dashboard/')
+}
 
 /** The path of a request URL without parsing the whole URL. */
 export function pathOf(url: string): string {
@@ -34,7 +40,7 @@ export function deployAuth(store: Store, o: AuthenticatorOptions = {}): DeployAu
       return known.get(req) ?? auth.authenticate(req, peerOf(req))
     },
     async guard(req, server) {
-      if (OPEN_PATHS.has(pathOf(req.url))) return
+      if (isOpenPath(pathOf(req.url))) return
       known.set(req, await auth.authenticate(req, peerOf(req, server)))
     },
     attachServer(server) {

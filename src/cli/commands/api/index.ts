@@ -1,6 +1,5 @@
 import { defineCommand } from 'citty'
-
-const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as never)
+import { lazy } from '../../lazy'
 
 export default defineCommand({
   meta: { name: 'api', description: 'Manage the API server and its requests.' },

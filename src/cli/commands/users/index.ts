@@ -1,7 +1,6 @@
 // sky users: manage the users and service-account tokens of a deployed API server (admins).
 import { defineCommand } from 'citty'
-
-const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as never)
+import { lazy } from '../../lazy'
 
 export default defineCommand({
   meta: { name: 'users', description: 'Manage users, roles and service-account tokens (deployed API server).' },

@@ -1,7 +1,6 @@
 // sky users token: service-account tokens (create shows the token once).
 import { defineCommand } from 'citty'
-
-const lazy = (load: () => Promise<{ default: unknown }>) => () => load().then((m) => m.default as never)
+import { lazy } from '../../../lazy'
 
 export default defineCommand({
   meta: { name: 'token', description: 'Manage service-account tokens.' },
