@@ -1,6 +1,6 @@
 // The dashboard's entry: routes, the session (who is logged in; the login form on a 401),
 // keyboard shortcuts, the connection banner and the clock that keeps relative times fresh.
-import { health, setUnauthorizedHandler, type ApiError } from './lib/api'
+import { getJson, health, setUnauthorizedHandler, type ApiError } from './lib/api'
 import { clearCredentials, loadCredentials } from './lib/auth'
 import { byId, qs } from './lib/dom'
 import { tickTimes } from './lib/format'
@@ -43,26 +43,32 @@ function render(): void {
     else a.removeAttribute('aria-current')
   })
   document.title = `${nav ? TITLES[nav] : 'Not found'} · sky`
-  main.replaceChildren()
-  delete main.dataset.rendered
-  unmount = (m ? m.route.page : notFoundPage)(main, m?.params ?? {}, new URLSearchParams(location.search))
+  // A fresh element per page, so the listeners a page adds go away with it.
+  const root = document.createElement('div')
+  root.className = 'page'
+  main.replaceChildren(root)
+  unmount = (m ? m.route.page : notFoundPage)(root, m?.params ?? {}, new URLSearchParams(location.search))
   if (!firstRender) main.focus({ preventScroll: true })
   firstRender = false
   window.scrollTo(0, 0)
 }
 
-function showMe(name: string | undefined, deployed: boolean): void {
+function showMe(name: string | undefined, deployed: boolean, role?: string): void {
   byId('me').hidden = !name
-  byId('me-name').textContent = name ?? ''
-  byId('me-name').title = name ? `Logged in as ${name}` : ''
+  byId('me-name').textContent = name ? (deployed && role ? `${name} · ${role}` : name) : ''
+  byId('me-name').title = name ? `${deployed ? 'Logged in' : 'Local API server; you are'} ${name}` : ''
   byId('logout').hidden = !(deployed || loadCredentials())
 }
 
 async function whoAmI(): Promise<void> {
   try {
     const h = await health()
+    if (h.deploy && !h.user) return showLogin()
     showMe(h.user?.name, !!h.deploy)
-    if (h.deploy && !h.user) showLogin()
+    if (h.deploy) {
+      const me = await getJson<{ name: string; role?: string }>('/users/me')
+      showMe(me.name, true, me.role)
+    }
   } catch {}
 }
 
@@ -96,6 +102,7 @@ setConnectionListener((err) => {
 
 byId('logout').addEventListener('click', () => {
   clearCredentials()
+  byId('toasts').replaceChildren()
   showMe(undefined, true)
   showLogin()
 })
@@ -118,6 +125,14 @@ document.addEventListener('keydown', (e) => {
 })
 
 setInterval(() => tickTimes(main), 15_000)
+// Leaving the page (reload, tab closed): stop its polls and server-side log followers.
+window.addEventListener('pagehide', () => {
+  unmount?.()
+  unmount = undefined
+})
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted) render()
+})
 onRouteChange(render)
 if (location.pathname === '/dashboard' || location.pathname === '/dashboard/') navigate('/dashboard/clusters' + location.search, true)
 else render()

@@ -26,6 +26,7 @@ export function rootCommand() {
       'show-gpus': lazy(() => import('./show-gpus')),
       ssh: lazy(() => import('./ssh/index')),
       api: lazy(() => import('./api/index')),
+      dashboard: lazy(() => import('./dashboard')),
       users: lazy(() => import('./users/index')),
     },
   })

@@ -179,12 +179,31 @@ export class RequestRepo {
    * rows (FOR UPDATE SKIP LOCKED), so every request is claimed once.
    */
   async claim(lane: Lane, replicaId: string, leaseUntil: number, limit: number): Promise<RequestRecord[]> {
-    const lock = this.db.kind === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''
-    const sql = `UPDATE requests SET status = 'RUNNING', started_at = ?, replica_id = ?, lease_until = ?, attempts = attempts + 1
-      WHERE request_id IN (SELECT request_id FROM requests WHERE status = 'PENDING' AND lane = ? ORDER BY created_at LIMIT ?${lock}) AND status = 'PENDING'
-      RETURNING *`
-    const args: SqlValue[] = [Date.now(), replicaId, leaseUntil, lane, limit]
-    const rows = this.db.kind === 'postgres' ? await this.db.all<RawRequest>(sql, args) : await this.db.tx((t) => t.all<RawRequest>(sql, args))
+    const now = Date.now()
+    let rows: RawRequest[]
+    if (this.db.kind === 'postgres') {
+      // The candidate rows are picked (and locked) once, in a materialized CTE: written as
+      // `WHERE request_id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` PostgreSQL may run the
+      // subquery more than once and take more than `limit` rows.
+      rows = await this.db.all<RawRequest>(
+        `WITH picked AS MATERIALIZED (
+           SELECT request_id FROM requests WHERE status = 'PENDING' AND lane = ? ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED
+         )
+         UPDATE requests r SET status = 'RUNNING', started_at = ?, replica_id = ?, lease_until = ?, attempts = r.attempts + 1
+         FROM picked WHERE r.request_id = picked.request_id AND r.status = 'PENDING'
+         RETURNING r.*`,
+        [lane, limit, now, replicaId, leaseUntil],
+      )
+    } else {
+      // One statement is atomic in SQLite; no explicit transaction, which would hold the write
+      // lock across an await and stall other connections in this thread.
+      rows = await this.db.all<RawRequest>(
+        `UPDATE requests SET status = 'RUNNING', started_at = ?, replica_id = ?, lease_until = ?, attempts = attempts + 1
+         WHERE request_id IN (SELECT request_id FROM requests WHERE status = 'PENDING' AND lane = ? ORDER BY created_at LIMIT ?) AND status = 'PENDING'
+         RETURNING *`,
+        [now, replicaId, leaseUntil, lane, limit],
+      )
+    }
     return rows.map((r) => fromRow(r)).sort((a, b) => a.createdAt - b.createdAt)
   }
 

@@ -12,7 +12,10 @@ export function openSqlite(path: string): Db {
   raw.exec('PRAGMA synchronous = NORMAL')
   raw.exec('PRAGMA busy_timeout = 10000')
   raw.exec('PRAGMA foreign_keys = ON')
-  let depth = 0
+  // One connection serves every caller in this thread, so transactions take turns: a second
+  // tx() waits for the first to commit or roll back instead of running its statements inside it
+  // (where the first one's rollback would undo them). Nested calls on the handle given to fn join.
+  let turn: Promise<void> = Promise.resolve()
 
   const db: Db = {
     kind: 'sqlite',
@@ -27,25 +30,30 @@ export function openSqlite(path: string): Db {
       return { changes: r.changes }
     },
     async tx<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-      // Nested calls join the outer transaction. BEGIN IMMEDIATE takes the write lock up front
-      // so two threads never deadlock upgrading read locks.
-      if (depth > 0) return fn(db)
-      raw.exec('BEGIN IMMEDIATE')
-      depth++
+      const prev = turn
+      let done!: () => void
+      turn = new Promise<void>((r) => (done = r))
+      await prev
+      // BEGIN IMMEDIATE takes the write lock up front so two threads never deadlock upgrading
+      // read locks.
       try {
-        const out = await fn(db)
-        raw.exec('COMMIT')
-        return out
-      } catch (e) {
-        raw.exec('ROLLBACK')
-        throw e
+        raw.exec('BEGIN IMMEDIATE')
+        try {
+          const out = await fn(inner)
+          raw.exec('COMMIT')
+          return out
+        } catch (e) {
+          raw.exec('ROLLBACK')
+          throw e
+        }
       } finally {
-        depth--
+        done()
       }
     },
     async close() {
       raw.close()
     },
   }
+  const inner: Db = { ...db, tx: (fn) => fn(inner) }
   return db
 }

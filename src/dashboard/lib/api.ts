@@ -68,7 +68,8 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
     if ((e as Error).name === 'AbortError') throw e
     throw new ApiError('Cannot reach the API server.', 0, 'SERVER_UNREACHABLE')
   }
-  if (res.ok) return res
+  // 304: the caller sent If-None-Match and already has this answer.
+  if (res.ok || res.status === 304) return res
   const err = await errorOf(res)
   if (res.status === 401) onUnauthorized(err)
   throw err
@@ -103,27 +104,44 @@ export async function result<T>(id: string, signal?: AbortSignal): Promise<T> {
   }
 }
 
+/**
+ * A GET list polled with ETags: the server answers 304 when nothing changed, and get() then
+ * returns the very same object as last time (so pollers can skip re-rendering by identity).
+ */
+export class EtagJson<T> {
+  private etag: string | undefined
+  private data: T | undefined
+  private path: string | undefined
+
+  async get(path: string, signal?: AbortSignal): Promise<T> {
+    if (path !== this.path) {
+      this.path = path
+      this.etag = undefined
+      this.data = undefined
+    }
+    const headers: Record<string, string> = this.etag && this.data !== undefined ? { 'if-none-match': this.etag } : {}
+    const res = await request(path, { signal, headers })
+    if (res.status === 304 && this.data !== undefined) return this.data
+    const data = (await res.json()) as T
+    if (path === this.path) {
+      this.data = data
+      this.etag = res.headers.get('etag') ?? undefined
+    }
+    return data
+  }
+}
+
 /** Submit an operation and wait for its result. */
 export async function call<T>(path: string, body: unknown = {}, signal?: AbortSignal): Promise<T> {
   return result<T>(await submit(path, body, signal), signal)
-}
-
-/**
- * For routes that may answer either directly (JSON) or with a request id to wait on: the users
- * API answers one way or the other depending on the server version.
- */
-export async function callAny<T>(path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const res = body === undefined ? await request(path, { signal }) : await post(path, body, signal)
-  const id = res.headers.get('x-skypilot-request-id')
-  if (id) return result<T>(id, signal)
-  const text = await res.text()
-  return (text ? JSON.parse(text) : null) as T
 }
 
 /** A log as text chunks until the server closes it (request finished) or signal aborts. */
 export async function* streamText(path: string, signal: AbortSignal): AsyncGenerator<string> {
   const res = await request(path, { signal })
   if (!res.body) return
+  // An empty first chunk: connected (a log view shows it is live before any output).
+  yield ''
   const reader = res.body.getReader()
   const dec = new TextDecoder()
   try {
@@ -141,7 +159,10 @@ export async function* streamText(path: string, signal: AbortSignal): AsyncGener
 }
 
 export function cancelRequests(ids: string[]): Promise<{ cancelled: string[] }> {
-  return post('/api/cancel', { request_ids: ids }).then((r) => r.json() as Promise<{ cancelled: string[] }>)
+  // keepalive: also sent while the page unloads (closing a log follower on reload or tab close).
+  return request('/api/cancel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_ids: ids }), keepalive: true }).then(
+    (r) => r.json() as Promise<{ cancelled: string[] }>,
+  )
 }
 
 export interface Health {

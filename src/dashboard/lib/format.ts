@@ -3,22 +3,33 @@
 import { relativeTime, shortDuration } from '../../lib/time'
 import { esc } from './dom'
 
-export { shortDuration }
 
 export function badge(status: string | null | undefined): string {
   const s = String(status ?? '-')
   return `<span class="badge st-${esc(s.toLowerCase())}">${esc(s)}</span>`
 }
 
+// One formatter for every timestamp: toLocaleString() builds a new one per call, which shows
+// when a table has thousands of rows.
+const LOCAL = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' })
+
 function exact(ms: number): string {
   const d = new Date(ms)
-  return `${d.toLocaleString()} (${d.toISOString()})`
+  return `${LOCAL.format(d)} (${d.toISOString()})`
 }
 
 /** A <time> showing "5 mins ago"; kept fresh by tickTimes. */
 export function timeAgo(ms: number | null | undefined): string {
   if (!ms) return '<span class="muted">-</span>'
   return `<time datetime="${new Date(ms).toISOString()}" title="${esc(exact(ms))}" data-ts="${ms}">${esc(relativeTime(ms))}</time>`
+}
+
+/** A future time, "in 3 days" (past ones read as timeAgo does). */
+export function timeUntil(ms: number): string {
+  const now = Date.now()
+  if (ms <= now) return timeAgo(ms)
+  const text = `in ${relativeTime(now - (ms - now), now).replace(/ ago$/, '')}`
+  return `<time datetime="${new Date(ms).toISOString()}" title="${esc(exact(ms))}">${esc(text)}</time>`
 }
 
 /** Refresh every relative time under root (called on a timer). */

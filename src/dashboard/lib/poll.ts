@@ -14,13 +14,16 @@ export class Poller<T> {
   private stopped = true
   private again = false
   private last: string | undefined
+  private lastRef: unknown
+  private failed = false
   private ctrl: AbortController | undefined
 
   constructor(
     private fetcher: (signal: AbortSignal) => Promise<T>,
     private onData: (data: T) => void,
     private onError: (e: Error) => void = () => {},
-    private intervalMs = 3000,
+    /** Milliseconds between fetches; a function lets a page poll faster while work is running. */
+    private intervalMs: number | (() => number) = 3000,
   ) {}
 
   private readonly onVisible = () => {
@@ -55,6 +58,7 @@ export class Poller<T> {
   /** Forget the last answer so the next one renders even if equal (after a filter change). */
   invalidate(): void {
     this.last = undefined
+    this.lastRef = undefined
   }
 
   private async tick(): Promise<void> {
@@ -64,13 +68,21 @@ export class Poller<T> {
       const data = await this.fetcher(this.ctrl.signal)
       if (this.stopped) return
       connection(null)
-      const sig = JSON.stringify(data)
-      if (sig !== this.last) {
-        this.last = sig
-        this.onData(data)
+      // Same object: an ETag source answered 304. Otherwise compare contents. After an error,
+      // render again even if unchanged, so the page replaces its error notice.
+      const forced = this.failed
+      if (forced || data !== this.lastRef) {
+        this.failed = false
+        this.lastRef = data
+        const sig = JSON.stringify(data)
+        if (sig !== this.last || forced) {
+          this.last = sig
+          this.onData(data)
+        }
       }
     } catch (e) {
       if (this.stopped || (e as Error).name === 'AbortError') return
+      this.failed = true
       const err = e as Error & { code?: string }
       if (err.code === 'SERVER_UNREACHABLE') connection(err)
       this.onError(err)
@@ -84,6 +96,7 @@ export class Poller<T> {
       return
     }
     // Hidden tabs do not poll; visibilitychange resumes.
-    if (!document.hidden) this.timer = setTimeout(() => void this.tick(), this.intervalMs)
+    const wait = typeof this.intervalMs === 'function' ? this.intervalMs() : this.intervalMs
+    if (!document.hidden) this.timer = setTimeout(() => void this.tick(), wait)
   }
 }

@@ -21,7 +21,6 @@ export interface Cluster {
   lastUse: number | null
   lastCommand: string | null
   workspace?: string
-  handle?: unknown
 }
 
 export type ClusterAct = 'stop' | 'start' | 'down'
@@ -96,11 +95,11 @@ export function clusterButtons(c: Pick<Cluster, 'name' | 'status'>, size = 'btn-
 /** One clusters-table row (also used by the bench to check what renders). */
 export function clusterCells(c: Cluster): string {
   return [
-    `<td class="name"><a href="${href(`/clusters/${encodeURIComponent(c.name)}`)}" data-link>${esc(c.name)}</a></td>`,
+    `<td class="name lead"><a href="${href(`/clusters/${encodeURIComponent(c.name)}`)}" data-link>${esc(c.name)}</a></td>`,
     `<td>${esc(c.userName)}</td>`,
     `<td>${esc(infraLabel(c.infra))}</td>`,
     `<td class="res opt mono" title="${esc(resourcesLabel(c.numNodes, c.resources))}">${esc(resourcesLabel(c.numNodes, c.resources))}</td>`,
-    `<td>${badge(c.status)}</td>`,
+    `<td class="st">${badge(c.status)}</td>`,
     `<td class="opt">${esc(autostopLabel(c.autostopMinutes, c.autostopDown))}</td>`,
     `<td>${timeAgo(c.launchedAt)}</td>`,
     `<td><div class="actions">${clusterButtons(c)}</div></td>`,

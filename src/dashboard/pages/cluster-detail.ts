@@ -1,7 +1,7 @@
 // One cluster: its facts and actions, its job queue (cancel a job), and the selected job's log,
 // streaming while the job runs.
 import { errorText } from '../lib/actions'
-import { call, cancelRequests, streamText, submit } from '../lib/api'
+import { call, cancelRequests, EtagJson, streamText, submit } from '../lib/api'
 import { esc, qs, setHtml } from '../lib/dom'
 import { autostopLabel, badge, duration, infraLabel, plural, resourcesLabel, timeAgo } from '../lib/format'
 import { LogView } from '../lib/log-view'
@@ -45,21 +45,21 @@ function facts(c: Cluster): string {
     f('Autostop', esc(autostopLabel(c.autostopMinutes, c.autostopDown))),
     f('Launched', timeAgo(c.launchedAt)),
     f('Last used', timeAgo(c.lastUse)),
-    f('Command', c.lastCommand ? `<code>${esc(c.lastCommand)}</code>` : '-'),
+    `<div class="cmd"><dt>Command</dt><dd>${c.lastCommand ? `<code>${esc(c.lastCommand)}</code>` : '-'}</dd></div>`,
   ].join('')
 }
 
 function jobCells(cluster: string, j: Job): string {
   const link = href(`/clusters/${encodeURIComponent(cluster)}/${j.id}`)
   return [
-    `<td class="num">${j.id}</td>`,
+    `<td class="num lead job-id">${j.id}</td>`,
     `<td>${esc(j.name ?? '-')}</td>`,
     `<td>${esc(j.user)}</td>`,
     `<td>${timeAgo(j.submittedAt)}</td>`,
     `<td class="opt">${timeAgo(j.startedAt)}</td>`,
     `<td class="opt">${esc(duration(j.startedAt, j.endedAt))}</td>`,
     `<td class="opt mono res">${esc(j.resources)}</td>`,
-    `<td>${badge(j.status)}${j.failure ? ` <span class="muted" title="${esc(j.failure)}">ⓘ</span>` : ''}</td>`,
+    `<td class="st">${badge(j.status)}${j.exitCode ? ` <span class="muted">exit ${j.exitCode}</span>` : ''}${j.failure ? ` <span class="why" title="${esc(j.failure)}" aria-label="${esc(j.failure)}">i</span>` : ''}</td>`,
     `<td><div class="actions"><a class="btn btn-sm" href="${link}" data-link aria-label="Log of job ${j.id}">Log</a>${
       ACTIVE.has(j.status) ? `<button type="button" class="btn btn-sm btn-danger" data-cancel="${j.id}" aria-label="Cancel job ${j.id}">Cancel</button>` : ''
     }</div></td>`,
@@ -77,7 +77,7 @@ export const clusterPage: Page = (main, params) => {
     <h2>Jobs <span class="muted" data-jobs-summary></span></h2>
     <div data-jobs-note></div>
     <div class="table-wrap" data-jobs-wrap hidden>
-      <table aria-label="Job queue">
+      <table class="stack" aria-label="Job queue">
         <thead><tr><th class="num">ID</th><th>Name</th><th>User</th><th>Submitted</th><th class="opt">Started</th><th class="opt">Duration</th><th class="opt">Resources</th><th>Status</th><th><span hidden>Actions</span></th></tr></thead>
         <tbody></tbody>
       </table>
@@ -86,6 +86,8 @@ export const clusterPage: Page = (main, params) => {
   const tbody = qs<HTMLTableSectionElement>(main, 'tbody')
   const logSlot = qs(main, '[data-log]')
   let shownJob: number | undefined
+  let activeJobs = 0
+  let clusterStatus: string | undefined
   let log: LogView | undefined
 
   const openLog = (jobId: number) => {
@@ -93,6 +95,8 @@ export const clusterPage: Page = (main, params) => {
     log?.stop()
     log = new LogView(`Job ${jobId} log`, () => navigate(href(`/clusters/${encodeURIComponent(name)}`)))
     logSlot.replaceChildren(log.root)
+    // A job picked from the table (its own address): bring its log into view.
+    if (jobId === chosen) log.root.scrollIntoView({ block: 'nearest' })
     let requestId: string | undefined
     let finished = false
     void log.follow(
@@ -118,6 +122,7 @@ export const clusterPage: Page = (main, params) => {
       qs(main, '[data-jobs-wrap]').hidden = true
       return
     }
+    clusterStatus = c.status
     setHtml(qs(main, '[data-error]'), '')
     setHtml(qs(main, '[data-badge]'), badge(c.status))
     setHtml(qs(main, '[data-actions]'), clusterButtons(c, ''))
@@ -125,6 +130,7 @@ export const clusterPage: Page = (main, params) => {
     const note = qs(main, '[data-jobs-note]')
     const wrap = qs(main, '[data-jobs-wrap]')
     if (c.status !== 'UP') {
+      activeJobs = 0
       setHtml(note, `<div class="notice">The cluster is ${esc(c.status)}; its job queue is shown while it is UP.</div>`)
       wrap.hidden = true
       setHtml(qs(main, '[data-jobs-summary]'), '')
@@ -139,6 +145,7 @@ export const clusterPage: Page = (main, params) => {
     setHtml(note, jobs.length ? '' : `<div class="empty"><h3>No jobs yet</h3>Run one with <code>sky exec ${esc(name)} -- echo hello</code></div>`)
     wrap.hidden = !jobs.length
     const active = jobs.filter((j) => ACTIVE.has(j.status)).length
+    activeJobs = active
     setHtml(qs(main, '[data-jobs-summary]'), jobs.length ? `${plural(jobs.length, 'job')}${active ? `, ${active} active` : ''}` : '')
     const selected = chosen ?? (jobs.length ? Math.max(...jobs.map((j) => j.id)) : undefined)
     patchRows(
@@ -148,10 +155,11 @@ export const clusterPage: Page = (main, params) => {
     if (selected !== undefined && selected !== shownJob && jobs.some((j) => j.id === selected)) openLog(selected)
   }
 
+  const source = new EtagJson<Cluster[]>()
   const poller = new Poller<Snapshot>(
     async (signal) => {
-      const [cluster] = await call<Cluster[]>('/status', { cluster_names: [name], all_users: true }, signal)
-      const s: Snapshot = { cluster: cluster ? { ...cluster, handle: undefined } : null, jobs: null, jobsError: null }
+      const [cluster] = await source.get(`/api/dashboard/clusters?name=${encodeURIComponent(name)}`, signal)
+      const s: Snapshot = { cluster: cluster ?? null, jobs: null, jobsError: null }
       if (cluster?.status === 'UP') {
         try {
           s.jobs = (await call<Job[]>('/queue', { cluster_name: name, all_users: true }, signal)).sort((a, b) => b.id - a.id)
@@ -164,7 +172,8 @@ export const clusterPage: Page = (main, params) => {
     },
     render,
     (e) => setHtml(qs(main, '[data-error]'), `<div class="notice error" role="alert">${esc(errorText(e).title)}</div>`),
-    3000,
+    // Each queue read asks the cluster's agent: often while jobs are active, gently otherwise.
+    () => (activeJobs > 0 || clusterStatus === 'INIT' ? 2500 : 8000),
   )
 
   main.addEventListener('click', (e) => {

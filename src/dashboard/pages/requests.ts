@@ -1,8 +1,8 @@
 // Requests: the `sky api status -a` view. Filter by owner, status and text; cancel an active
 // request; the selected request's log streams below while it runs.
 import { errorText, runAction } from '../lib/actions'
-import { cancelRequests, getJson, streamText, type RequestRow } from '../lib/api'
-import { esc, qs } from '../lib/dom'
+import { cancelRequests, EtagJson, streamText, type RequestRow } from '../lib/api'
+import { esc, qs, setHtml } from '../lib/dom'
 import { badge, duration, plural, timeAgo } from '../lib/format'
 import { LogView } from '../lib/log-view'
 import { Poller } from '../lib/poll'
@@ -18,17 +18,31 @@ function cells(r: RequestRow): string {
   const active = r.status === 'PENDING' || r.status === 'RUNNING'
   const link = href(`/requests/${encodeURIComponent(r.request_id)}`)
   return [
-    `<td class="mono"><a href="${link}" data-link title="${esc(r.request_id)}">${esc(r.request_id.slice(0, 8))}</a></td>`,
+    `<td class="mono lead"><a href="${link}" data-link title="${esc(r.request_id)}">${esc(r.request_id.slice(0, 8))}</a></td>`,
     `<td>${esc(r.user_name)}</td>`,
     `<td>${esc(r.name)}</td>`,
     `<td>${r.cluster_name ? `<a href="${href(`/clusters/${encodeURIComponent(r.cluster_name)}`)}" data-link>${esc(r.cluster_name)}</a>` : '<span class="muted">-</span>'}</td>`,
     `<td>${timeAgo(r.created_at)}</td>`,
     `<td class="opt">${esc(duration(r.started_at, r.finished_at))}</td>`,
-    `<td>${badge(r.status)}${r.error ? ` <span class="muted" title="${esc((r.error as { message?: string }).message ?? '')}">ⓘ</span>` : ''}</td>`,
+    `<td class="st">${badge(r.status)}${r.error ? ` <span class="why" title="${esc((r.error as { message?: string }).message ?? '')}" aria-label="${esc((r.error as { message?: string }).message ?? '')}">i</span>` : ''}</td>`,
     `<td><div class="actions"><a class="btn btn-sm" href="${link}" data-link aria-label="Log of request ${esc(r.request_id.slice(0, 8))}">Log</a>${
       active ? `<button type="button" class="btn btn-sm btn-danger" data-cancel="${esc(r.request_id)}" aria-label="Cancel request ${esc(r.request_id.slice(0, 8))}">Cancel</button>` : ''
     }</div></td>`,
   ].join('')
+}
+
+/** The selected request: what it is and, when it failed, why. */
+function detail(r: RequestRow): string {
+  const err = r.error as { message?: string; hint?: string } | null | undefined
+  return `<div class="facts req">
+    <div><dt>Request</dt><dd class="mono">${esc(r.request_id)}</dd></div>
+    <div><dt>Name</dt><dd>${esc(r.name)}</dd></div>
+    <div><dt>User</dt><dd>${esc(r.user_name)}</dd></div>
+    <div><dt>Status</dt><dd>${badge(r.status)}</dd></div>
+    <div><dt>Created</dt><dd>${timeAgo(r.created_at)}</dd></div>
+    <div><dt>Duration</dt><dd>${esc(duration(r.started_at, r.finished_at))}</dd></div>
+    ${err?.message ? `<div class="wide"><dt>Error</dt><dd class="error-text">${esc(err.message)}${err.hint ? `<br><span class="muted">${esc(err.hint)}</span>` : ''}</dd></div>` : ''}
+  </div>`
 }
 
 export const requestsPage: Page = (main, params, query) => {
@@ -50,14 +64,15 @@ export const requestsPage: Page = (main, params, query) => {
       <span class="summary" data-summary aria-live="polite"></span>
     </div>
     <div data-error></div>
+    <div data-detail></div>
+    <div data-log></div>
     <div class="table-wrap">
-      <table aria-label="Requests">
+      <table class="stack" aria-label="Requests">
         <thead><tr><th>ID</th><th>User</th><th>Name</th><th>Cluster</th><th>Created</th><th class="opt">Duration</th><th>Status</th><th><span hidden>Actions</span></th></tr></thead>
         <tbody></tbody>
       </table>
       <div class="empty" data-empty>Loading requests…</div>
-    </div>
-    <div data-log></div>`
+    </div>`
   const tbody = qs<HTMLTableSectionElement>(main, 'tbody')
   const empty = qs(main, '[data-empty]')
   const errorBox = qs(main, '[data-error]')
@@ -93,17 +108,21 @@ export const requestsPage: Page = (main, params, query) => {
     qs(main, '[data-summary]').innerHTML = `<b>${plural(shown.length, 'request')}</b> shown${active ? ` · ${active} active` : ''}${data.length >= LIMIT ? ` · newest ${LIMIT}` : ''}`
     empty.hidden = shown.length > 0
     if (!shown.length) empty.textContent = data.length ? 'No requests match the filters.' : 'No requests yet.'
+    const sel = selected ? data.find((r) => r.request_id === selected) : undefined
+    setHtml(qs(main, '[data-detail]'), sel ? detail(sel) : '')
+    main.dataset.rendered = String(shown.length)
   }
 
+  const source = new EtagJson<RequestRow[]>()
   const poller = new Poller<RequestRow[]>(
-    (signal) => getJson<RequestRow[]>(`/api/status?all_status=true&limit=${LIMIT}${st.all ? '&all_users=true' : ''}`, signal),
+    (signal) => source.get(`/api/dashboard/requests?limit=${LIMIT}${st.all ? '&all_users=1' : ''}`, signal),
     (d) => {
       data = d
       errorBox.innerHTML = ''
       render()
     },
     (e) => (errorBox.innerHTML = `<div class="notice error" role="alert">${esc(errorText(e).title)}</div>`),
-    3000,
+    2000,
   )
 
   if (selected) {

@@ -1,142 +1,151 @@
-// Users (admins): users and roles, create and delete users, service-account tokens (create shows
-// the token once; revoke). Uses the server's /users REST API; a server without it (a local server,
-// or an older version) gets a clear message instead.
+// Users: on a deployed API server, admins see every user (create, change role or password,
+// delete) and every service-account token; anyone sees and manages their own tokens. The /users
+// REST API answers directly (no request id) and checks rights itself; a local server has no users
+// and says so (404), which this page shows as a note.
 import { errorText, runAction } from '../lib/actions'
-import { ApiError, callAny } from '../lib/api'
+import { ApiError, getJson, request } from '../lib/api'
 import { formDialog, showOnce } from '../lib/dialog'
 import { esc, qs, setHtml } from '../lib/dom'
-import { timeAgo } from '../lib/format'
+import { badge, timeAgo, timeUntil } from '../lib/format'
 import { Poller } from '../lib/poll'
 import { patchRows } from '../lib/rows'
 import type { Page } from '../lib/router'
 import { toast } from '../lib/toast'
 
-type Raw = Record<string, unknown>
+interface Me {
+  id: string
+  name: string
+  role: string
+}
 
 interface User {
   id: string
   name: string
   role: string
-  createdAt: number | null
+  has_password: boolean
+  created_at: number
 }
 
 interface Token {
-  id: string
-  name: string
-  owner: string
-  createdAt: number | null
-  expiresAt: number | null
-  lastUsedAt: number | null
+  token_id: string
+  token_name: string
+  user_id: string
+  user_name: string
+  created_at: number
+  last_used_at: number | null
+  expires_at: number | null
+  revoked_at: number | null
+  status: 'active' | 'expired' | 'revoked'
 }
 
-const str = (r: Raw, ...keys: string[]) => {
-  for (const k of keys) if (r[k] !== undefined && r[k] !== null) return String(r[k])
-  return ''
-}
-const ms = (r: Raw, ...keys: string[]): number | null => {
-  for (const k of keys) {
-    const v = r[k]
-    if (typeof v === 'number') return v < 1e11 ? v * 1000 : v
-    if (typeof v === 'string' && v) return Date.parse(v) || null
-  }
-  return null
-}
-const list = (v: unknown, key: string): Raw[] => (Array.isArray(v) ? v : Array.isArray((v as Raw)?.[key]) ? ((v as Raw)[key] as Raw[]) : []) as Raw[]
-
-function toUser(r: Raw): User {
-  return { id: str(r, 'id', 'user_id', 'hash'), name: str(r, 'name', 'username', 'user_name'), role: str(r, 'role') || 'user', createdAt: ms(r, 'created_at', 'createdAt') }
+interface Snapshot {
+  me: Me
+  users: User[] | null
+  tokens: Token[]
 }
 
-function toToken(r: Raw): Token {
-  return {
-    id: str(r, 'token_id', 'id'),
-    name: str(r, 'token_name', 'name') || '-',
-    owner: str(r, 'user_name', 'owner', 'creator_name', 'user', 'creator'),
-    createdAt: ms(r, 'created_at', 'createdAt'),
-    expiresAt: ms(r, 'expires_at', 'expiresAt'),
-    lastUsedAt: ms(r, 'last_used_at', 'lastUsedAt'),
-  }
+async function postJson<T>(path: string, body: unknown): Promise<T> {
+  const res = await request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return (await res.json()) as T
 }
 
-function unavailable(e: unknown): string | null {
-  if (!(e instanceof ApiError)) return null
-  if (e.status === 404) return 'User management is not available on this server: it has no /users API. Users, roles and tokens exist on a deployed API server (sky api start --deploy).'
-  if (e.status === 403 || e.code === 'PERMISSION_DENIED') return `Only admins can manage users. ${e.message}`
-  return null
-}
-
-function userCells(u: User): string {
+function userCells(u: User, me: Me): string {
+  const n = esc(u.name)
   return [
-    `<td class="name">${esc(u.name)}</td>`,
-    `<td class="mono">${esc(u.id)}</td>`,
+    `<td class="name">${n}${u.id === me.id ? ' <span class="muted">(you)</span>' : ''}</td>`,
+    `<td class="mono opt">${esc(u.id)}</td>`,
     `<td><span class="role role-${esc(u.role)}">${esc(u.role)}</span></td>`,
-    `<td class="opt">${timeAgo(u.createdAt)}</td>`,
+    `<td class="opt">${u.has_password ? 'password' : '<span class="muted">tokens only</span>'}</td>`,
+    `<td class="opt">${timeAgo(u.created_at)}</td>`,
     `<td><div class="actions">
-      <button type="button" class="btn btn-sm" data-role="${esc(u.name)}" data-id="${esc(u.id)}" data-current="${esc(u.role)}">Role…</button>
-      <button type="button" class="btn btn-sm" data-token-for="${esc(u.name)}">New token</button>
-      <button type="button" class="btn btn-sm btn-danger" data-delete="${esc(u.name)}" data-id="${esc(u.id)}">Delete</button></div></td>`,
+      <button type="button" class="btn btn-sm" data-role="${n}" data-current="${esc(u.role)}" aria-label="Change role of ${n}">Role</button>
+      <button type="button" class="btn btn-sm" data-password="${n}" aria-label="Set password of ${n}">Password</button>
+      <button type="button" class="btn btn-sm btn-danger" data-delete="${n}" aria-label="Delete user ${n}">Delete</button></div></td>`,
   ].join('')
+}
+
+function expiry(t: Token): string {
+  if (!t.expires_at) return '<span class="muted">never</span>'
+  return timeUntil(t.expires_at)
 }
 
 function tokenCells(t: Token): string {
   return [
-    `<td>${esc(t.name)}</td>`,
-    `<td class="mono">${esc(t.id)}</td>`,
-    `<td>${esc(t.owner || '-')}</td>`,
-    `<td class="opt">${timeAgo(t.createdAt)}</td>`,
-    `<td>${t.expiresAt ? timeAgo(t.expiresAt).replace(' ago', t.expiresAt > Date.now() ? '' : ' ago') : '<span class="muted">never</span>'}</td>`,
-    `<td class="opt">${timeAgo(t.lastUsedAt)}</td>`,
-    `<td><div class="actions"><button type="button" class="btn btn-sm btn-danger" data-revoke="${esc(t.id)}" data-label="${esc(t.name)}">Revoke</button></div></td>`,
+    `<td>${esc(t.token_name)}</td>`,
+    `<td class="mono opt">${esc(t.token_id)}</td>`,
+    `<td>${esc(t.user_name)}</td>`,
+    `<td>${badge(t.status.toUpperCase())}</td>`,
+    `<td class="opt">${timeAgo(t.created_at)}</td>`,
+    `<td>${expiry(t)}</td>`,
+    `<td class="opt">${timeAgo(t.last_used_at)}</td>`,
+    `<td><div class="actions">${
+      t.status === 'active'
+        ? `<button type="button" class="btn btn-sm btn-danger" data-revoke="${esc(t.token_id)}" data-label="${esc(t.token_name)}" aria-label="Revoke token ${esc(t.token_name)}">Revoke</button>`
+        : ''
+    }</div></td>`,
   ].join('')
 }
 
 export const usersPage: Page = (main) => {
   main.innerHTML = `
-    <div class="page-head"><h1>Users</h1><span class="spacer"></span><button type="button" class="btn btn-primary" data-create hidden>New user</button></div>
+    <div class="page-head"><h1>Users</h1><span class="spacer"></span>
+      <button type="button" class="btn" data-new-token hidden>New token</button>
+      <button type="button" class="btn btn-primary" data-create hidden>New user</button></div>
     <div data-note><p class="muted">Loading users…</p></div>
     <div data-body hidden>
-      <div class="table-wrap"><table aria-label="Users"><thead><tr><th>Name</th><th>ID</th><th>Role</th><th class="opt">Created</th><th><span hidden>Actions</span></th></tr></thead><tbody data-users></tbody></table></div>
+      <div data-users-section>
+        <div class="table-wrap"><table aria-label="Users"><thead><tr><th>Name</th><th class="opt">ID</th><th>Role</th><th class="opt">Login</th><th class="opt">Created</th><th><span hidden>Actions</span></th></tr></thead><tbody data-users></tbody></table></div>
+      </div>
       <h2>Service-account tokens</h2>
       <div data-token-note></div>
-      <div class="table-wrap" data-tokens-wrap><table aria-label="Service-account tokens"><thead><tr><th>Name</th><th>ID</th><th>User</th><th class="opt">Created</th><th>Expires</th><th class="opt">Last used</th><th><span hidden>Actions</span></th></tr></thead><tbody data-tokens></tbody></table></div>
+      <div class="table-wrap" data-tokens-wrap><table aria-label="Service-account tokens"><thead><tr><th>Name</th><th class="opt">ID</th><th>User</th><th>Status</th><th class="opt">Created</th><th>Expires</th><th class="opt">Last used</th><th><span hidden>Actions</span></th></tr></thead><tbody data-tokens></tbody></table></div>
     </div>`
   const note = qs(main, '[data-note]')
   const body = qs(main, '[data-body]')
+  let me: Me | undefined
 
-  const poller = new Poller<{ users: User[]; tokens: Token[] | null; tokenError: string | null }>(
+  const poller = new Poller<Snapshot>(
     async (signal) => {
-      const users = list(await callAny<unknown>('/users', undefined, signal), 'users').map(toUser)
-      let tokens: Token[] | null = null
-      let tokenError: string | null = null
-      try {
-        tokens = list(await callAny<unknown>('/users/service-account-tokens', undefined, signal), 'tokens').map(toToken)
-      } catch (e) {
-        if ((e as Error).name === 'AbortError') throw e
-        tokenError = unavailable(e) ?? errorText(e).title
-      }
-      return { users, tokens, tokenError }
+      const who = await getJson<Me>('/users/me', signal)
+      // Only admins may list users; the tokens list is everyone's own (admins: all).
+      const users = who.role === 'admin' ? await getJson<User[]>('/users', signal) : null
+      const tokens = await getJson<Token[]>('/users/service-account-tokens', signal)
+      return { me: who, users, tokens }
     },
     (d) => {
-      note.innerHTML = ''
+      me = d.me
+      note.innerHTML = d.users ? '' : `<div class="notice">You are <b>${esc(d.me.name)}</b> (role ${esc(d.me.role)}). Only admins manage users; here are your service-account tokens.</div>`
       body.hidden = false
-      qs(main, '[data-create]').hidden = false
-      patchRows(qs<HTMLTableSectionElement>(main, '[data-users]'), d.users.map((u) => ({ key: u.id || u.name, html: userCells(u) })))
-      setHtml(qs(main, '[data-token-note]'), d.tokenError ? `<div class="notice">${esc(d.tokenError)}</div>` : d.tokens?.length ? '' : '<div class="notice">No service-account tokens.</div>')
-      qs(main, '[data-tokens-wrap]').hidden = !d.tokens?.length
-      patchRows(qs<HTMLTableSectionElement>(main, '[data-tokens]'), (d.tokens ?? []).map((t) => ({ key: t.id, html: tokenCells(t) })))
+      qs(main, '[data-create]').hidden = !d.users
+      qs(main, '[data-new-token]').hidden = false
+      qs(main, '[data-users-section]').hidden = !d.users
+      if (d.users) patchRows(qs<HTMLTableSectionElement>(main, '[data-users]'), d.users.map((u) => ({ key: u.id, html: userCells(u, d.me) })))
+      setHtml(qs(main, '[data-token-note]'), d.tokens.length ? '' : '<div class="notice">No service-account tokens yet.</div>')
+      qs(main, '[data-tokens-wrap]').hidden = !d.tokens.length
+      patchRows(qs<HTMLTableSectionElement>(main, '[data-tokens]'), d.tokens.map((t) => ({ key: t.token_id, html: tokenCells(t) })))
     },
     (e) => {
       body.hidden = true
       qs(main, '[data-create]').hidden = true
-      note.innerHTML = `<div class="notice${unavailable(e) ? '' : ' error'}" role="status">${esc(unavailable(e) ?? errorText(e).title)}</div>`
+      qs(main, '[data-new-token]').hidden = true
+      const local = e instanceof ApiError && e.status === 404
+      const { title, body: hint } = errorText(e)
+      note.innerHTML = `<div class="notice${local ? '' : ' error'}" role="status">${esc(title)}${hint ? `<br><span class="muted">${esc(hint)}</span>` : ''}</div>`
     },
     10000,
   )
   const refresh = () => poller.refresh()
 
-  const fail = (e: unknown) => {
-    const { title, body } = errorText(e)
-    toast('error', title, body)
+  // A form action: run it, toast the outcome (the server's own message on failure), refresh.
+  const attempt = async (run: () => Promise<unknown>, done: string) => {
+    try {
+      await run()
+      toast('ok', done)
+    } catch (err) {
+      const { title, body: hint } = errorText(err)
+      toast('error', title, hint)
+    }
+    refresh()
   }
 
   main.addEventListener('click', async (e) => {
@@ -144,20 +153,14 @@ export const usersPage: Page = (main) => {
     if (t.closest('[data-create]')) {
       const f = await formDialog(
         'New user',
-        `<label class="field">Name<input name="name" required autocomplete="off" pattern="[A-Za-z0-9][-_.A-Za-z0-9]*"></label>
+        `<label class="field">Name<input name="name" required autocomplete="off" autocapitalize="off" spellcheck="false"></label>
          <label class="field">Password<input name="password" type="password" required autocomplete="new-password"></label>
          <label class="field">Role<select name="role"><option>user</option><option>admin</option></select></label>`,
         'Create user',
       )
       if (!f) return
-      const name = String(f.get('name'))
-      try {
-        await callAny('/users/create', { name, username: name, password: String(f.get('password')), role: String(f.get('role')) })
-        toast('ok', `User ${name} created.`)
-      } catch (err) {
-        fail(err)
-      }
-      return refresh()
+      const name = String(f.get('name')).trim()
+      return attempt(() => postJson('/users/create', { name, password: String(f.get('password')), role: String(f.get('role')) }), `User ${name} created.`)
     }
     const role = t.closest<HTMLElement>('[data-role]')
     if (role) {
@@ -169,51 +172,51 @@ export const usersPage: Page = (main) => {
         'Save',
       )
       if (!f) return
-      try {
-        await callAny('/users/role', { name, username: name, user_id: role.dataset.id, role: String(f.get('role')) })
-        toast('ok', `${name} is now ${String(f.get('role'))}.`)
-      } catch (err) {
-        fail(err)
-      }
-      return refresh()
+      const r = String(f.get('role'))
+      return attempt(() => postJson('/users/role', { name, role: r }), `${name} is now ${r}.`)
+    }
+    const pw = t.closest<HTMLElement>('[data-password]')
+    if (pw) {
+      const name = pw.dataset.password!
+      const f = await formDialog(`New password for ${name}`, '<label class="field">Password<input name="password" type="password" required autocomplete="new-password"></label>', 'Set password')
+      if (!f) return
+      return attempt(() => postJson('/users/password', { name, password: String(f.get('password')) }), `Password of ${name} changed.`)
     }
     const del = t.closest<HTMLElement>('[data-delete]')
     if (del) {
       const name = del.dataset.delete!
       return void runAction({
         title: `Delete user ${name}?`,
-        body: 'They can no longer log in, and their tokens stop working. Their clusters keep running.',
+        body: 'They can no longer log in and their tokens stop working. Their clusters keep running.',
         confirm: 'Delete user',
         danger: true,
         busy: `Deleting ${name}…`,
         done: `User ${name} deleted.`,
-        run: () => callAny('/users/delete', { name, username: name, user_id: del.dataset.id }),
+        run: () => postJson('/users/delete', { name }),
         after: refresh,
       })
     }
-    const tokFor = t.closest<HTMLElement>('[data-token-for]')
-    if (tokFor) {
-      const name = tokFor.dataset.tokenFor!
+    if (t.closest('[data-new-token]')) {
+      const admin = me?.role === 'admin'
       const f = await formDialog(
-        `New token for ${name}`,
-        `<label class="field">Token name<input name="token_name" required autocomplete="off"></label>
-         <label class="field">Expires in (days, empty for never)<input name="days" type="number" min="1" step="1"></label>`,
+        'New service-account token',
+        `${admin ? `<label class="field">Acts for user (a new name creates a token-only account)<input name="name" autocomplete="off" autocapitalize="off" spellcheck="false" value="${esc(me?.name ?? '')}"></label>` : ''}
+         <label class="field">Token name<input name="token_name" autocomplete="off" placeholder="ci-bot"></label>
+         <label class="field">Expires in days (empty: never)<input name="days" type="number" min="1" step="1"></label>`,
         'Create token',
       )
       if (!f) return
-      const days = String(f.get('days') ?? '')
+      const days = String(f.get('days') ?? '').trim()
       try {
-        const r = await callAny<Raw>('/users/service-account-tokens', {
-          name,
-          username: name,
-          token_name: String(f.get('token_name')),
+        const r = await postJson<Token & { token: string }>('/users/service-account-tokens', {
+          ...(admin && f.get('name') ? { name: String(f.get('name')).trim() } : {}),
+          ...(f.get('token_name') ? { token_name: String(f.get('token_name')) } : {}),
           ...(days ? { expires_in_days: Number(days) } : {}),
         })
-        const token = str(r ?? {}, 'token', 'value')
-        if (token) await showOnce('Token created', 'Copy it now: it is shown only once. Use it with: sky api login -e <url> --token <token>', token)
-        else toast('ok', 'Token created.')
+        await showOnce('Token created', `For ${r.user_name}. Copy it now: it is shown only once. Use it with: sky api login -e ${location.origin} --token <token>`, r.token)
       } catch (err) {
-        fail(err)
+        const { title, body: hint } = errorText(err)
+        toast('error', title, hint)
       }
       return refresh()
     }
@@ -222,12 +225,12 @@ export const usersPage: Page = (main) => {
       const id = rev.dataset.revoke!
       return void runAction({
         title: `Revoke token ${rev.dataset.label}?`,
-        body: 'Clients using it are refused from now on.',
+        body: 'Clients using it are refused from their next request on.',
         confirm: 'Revoke',
         danger: true,
         busy: 'Revoking token…',
         done: 'Token revoked.',
-        run: () => callAny('/users/service-account-tokens/revoke', { token_id: id, id }),
+        run: () => postJson('/users/service-account-tokens/revoke', { token_id: id }),
         after: refresh,
       })
     }

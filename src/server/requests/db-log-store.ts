@@ -37,7 +37,7 @@ export class DbLogStore implements LogStore {
       }
     } finally {
       p.flushing = null
-      if (!p.text) this.pending.delete(id)
+      if (!p.text && this.pending.get(id) === p) this.pending.delete(id)
     }
   }
 
@@ -102,6 +102,13 @@ export class DbLogStore implements LogStore {
   }
 
   async remove(id: string): Promise<void> {
+    // Drop what is not written yet and wait for the insert in flight, so it cannot land after
+    // the delete (on PostgreSQL the two may run on different connections).
+    const p = this.pending.get(id)
+    if (p) {
+      p.text = ''
+      await p.flushing
+    }
     this.pending.delete(id)
     await this.db.run(`DELETE FROM request_log_chunks WHERE request_id = ?`, [id])
   }

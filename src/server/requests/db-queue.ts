@@ -131,7 +131,13 @@ export class DbQueue {
   private dispatch(lane: Lane, r: RequestRecord): void {
     if (!this.o.ops.has(r.name)) {
       const err: WireError = { name: 'InternalError', code: 'INTERNAL', message: `Unknown request '${r.name}' on API server replica ${this.o.replicaId}.` }
-      void this.o.store.requests.finish(r.requestId, 'FAILED', null, err, this.o.replicaId).then(() => this.finished(r.requestId, 'FAILED'))
+      void this.o.store.requests
+        .finish(r.requestId, 'FAILED', null, err, this.o.replicaId)
+        .then(() => {
+          this.o.onFinal(r.requestId, 'FAILED')
+          this.finished(r.requestId, 'FAILED')
+        })
+        .catch((e) => this.warn(e))
       return
     }
     this.o.executor.enqueue(lane, {
@@ -153,7 +159,12 @@ export class DbQueue {
     this.send(CH_CANCEL, id)
   }
 
-  /** Queue a notification; notifications within a few ms go out as one NOTIFY per channel. */
+  /**
+   * Queue a notification; notifications within a few ms go out as one NOTIFY per channel, as
+   * `<replica id>|item,item,...`. A replica ignores its own notes: it already acted on them
+   * (kicked its claim loop, resolved its waiters, aborted its handler), and a self-kick would
+   * cost one more claim query per batch.
+   */
   private send(channel: string, item: string): void {
     if (!this.o.store.db.notify || this.stopped) return
     let set = this.outbox.get(channel)
@@ -165,33 +176,41 @@ export class DbQueue {
   private flushOutbox(): void {
     this.outboxTimer = undefined
     const notify = this.o.store.db.notify!.bind(this.o.store.db)
+    const from = `${this.o.replicaId}|`
     for (const [channel, items] of this.outbox) {
       let payload = ''
       for (const it of items) {
-        if (payload.length + it.length > 7000) {
-          void notify(channel, payload).catch((e) => this.warn(e))
+        if (payload && from.length + payload.length + it.length > 7000) {
+          void notify(channel, from + payload).catch((e) => this.warn(e))
           payload = ''
         }
         payload += (payload ? ',' : '') + it
       }
-      if (payload) void notify(channel, payload).catch((e) => this.warn(e))
+      if (payload) void notify(channel, from + payload).catch((e) => this.warn(e))
     }
     this.outbox.clear()
   }
 
+  /** The items of another replica's note; none for this replica's own. */
+  private itemsOf(payload: string): string[] {
+    const bar = payload.lastIndexOf('|')
+    if (bar >= 0 && payload.slice(0, bar) === this.o.replicaId) return []
+    return payload.slice(bar + 1).split(',')
+  }
+
   private onPendingNote(payload: string): void {
-    for (const lane of payload.split(',')) if (lane === 'long' || lane === 'short') this.kick(lane, true)
+    for (const lane of this.itemsOf(payload)) if (lane === 'long' || lane === 'short') this.kick(lane, true)
   }
 
   private onFinalNote(payload: string): void {
-    for (const item of payload.split(',')) {
+    for (const item of this.itemsOf(payload)) {
       const i = item.indexOf(':')
       if (i > 0) this.o.onFinal(item.slice(i + 1), item.slice(0, i) as RequestStatus)
     }
   }
 
   private onCancelNote(payload: string): void {
-    for (const id of payload.split(',')) {
+    for (const id of this.itemsOf(payload)) {
       this.o.executor.dequeue(id)
       this.o.executor.abort(id)
     }
