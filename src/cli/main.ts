@@ -3,7 +3,7 @@
 import { renderUsage, runCommand, type ArgsDef, type CommandDef } from 'citty'
 import { SkyError, UsageError, formatIssue, toSkyError, ValidationError } from '../core/errors'
 import { VERSION, COMMIT } from '../version'
-import { rootCommand } from './commands'
+import { rootCommand, rootHelpCommand } from './commands'
 import { info } from './output'
 
 type AnyCmd = CommandDef<ArgsDef>
@@ -84,6 +84,13 @@ function printError(e: SkyError): void {
   if (e.code === 'INTERNAL' && process.env.SKY_DEBUG && e.cause instanceof Error) info(String(e.cause.stack))
 }
 
+/** Help text; plain (no colours) when stdout is not a terminal or NO_COLOR is set. */
+async function printUsage(cmd: AnyCmd, parent?: AnyCmd): Promise<void> {
+  let text = await renderUsage(cmd, parent)
+  if (!process.stdout.isTTY || process.env.NO_COLOR) text = text.replace(/\x1b\[[0-9;]*m/g, '')
+  process.stdout.write(text.replace(/[ \t]+$/gm, '') + '\n')
+}
+
 export async function runCli(argv: string[]): Promise<void> {
   const dashdash = argv.indexOf('--')
   const head = dashdash < 0 ? argv : argv.slice(0, dashdash)
@@ -97,11 +104,11 @@ export async function runCli(argv: string[]): Promise<void> {
     // Usage names the whole chain (`sky users token create`), not just the last two words.
     const parent = path.length ? ({ meta: { name: ['sky', ...path.slice(0, -1)].join(' ') } } as AnyCmd) : undefined
     if (head.includes('--help') || head.includes('-h') || (path.length === 0 && rest.length === 0)) {
-      process.stdout.write((await renderUsage(cmd, parent)) + '\n')
+      await printUsage(path.length === 0 ? (rootHelpCommand() as AnyCmd) : cmd, parent)
       return
     }
     if (path.length > 0 && !cmd.run && cmd.subCommands) {
-      process.stdout.write((await renderUsage(cmd, parent)) + '\n')
+      await printUsage(cmd, parent)
       return
     }
     await checkOptions(cmd, rest, path)

@@ -1,10 +1,11 @@
 import { UsageError } from '../../core/errors'
 import { autostop } from '../../sdk/ops'
 import { clusterCommand, parseIdle } from './lifecycle'
+import { DESCRIPTIONS } from './descriptions'
 
 export default clusterCommand({
   name: 'autostop',
-  description: 'Stop (or tear down) clusters after they are idle for a while.',
+  description: DESCRIPTIONS.autostop,
   verb: 'Scheduling autostop for',
   args: {
     'idle-minutes': { type: 'string', alias: 'i', description: 'Idle minutes before stopping (default 5).' },

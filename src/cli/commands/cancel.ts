@@ -5,9 +5,10 @@ import { cancel } from '../../sdk/ops'
 import { allUsersArg, asyncArg, positionals, yesArg } from '../args'
 import { finish, sky } from '../client'
 import { out } from '../output'
+import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
-  meta: { name: 'cancel', description: 'Cancel jobs on a cluster.' },
+  meta: { name: 'cancel', description: DESCRIPTIONS.cancel },
   args: {
     cluster: { type: 'positional', required: true, description: 'Cluster name.' },
     all: { type: 'boolean', alias: 'a', description: 'All of your jobs on the cluster.' },

@@ -6,9 +6,10 @@ import { check } from '../../sdk/ops'
 import { outputArg, outputFormat, positionals } from '../args'
 import { finish, sky } from '../client'
 import { out, printJson } from '../output'
+import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
-  meta: { name: 'check', description: 'Check which infra is usable (credentials, SSH pools, kubeconfig).' },
+  meta: { name: 'check', description: DESCRIPTIONS.check },
   args: {
     infra: { type: 'positional', required: false, description: 'Only these infra: local, ssh, kubernetes, aws, gcp.' },
     ...outputArg,

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { defineCommand } from 'citty'
 import { sky } from '../client'
 import { info, out } from '../output'
+import { DESCRIPTIONS } from './descriptions'
 
 /** The command that opens a URL here, or undefined when there is no display to open it on. */
 export function browserOpener(env: NodeJS.ProcessEnv = process.env, platform: string = process.platform): string[] | undefined {
@@ -33,7 +34,7 @@ function openUrl(cmd: string[], url: string): Promise<boolean> {
 }
 
 export default defineCommand({
-  meta: { name: 'dashboard', description: 'Print the web dashboard URL and open it in a browser.' },
+  meta: { name: 'dashboard', description: DESCRIPTIONS.dashboard },
   args: {
     open: { type: 'boolean', default: true, description: 'Open a browser when there is a display (--no-open: only print the URL).' },
   },

@@ -1,9 +1,10 @@
 import { down } from '../../sdk/ops'
 import { clusterCommand } from './lifecycle'
+import { DESCRIPTIONS } from './descriptions'
 
 export default clusterCommand({
   name: 'down',
-  description: 'Tear down clusters and everything on them.',
+  description: DESCRIPTIONS.down,
   verb: 'Terminating',
   args: { purge: { type: 'boolean', alias: 'p', description: 'Remove the record even if teardown fails.' } },
   submit: (c, n, a) => down(c, n, { purge: !!a.purge }),

@@ -8,9 +8,10 @@ import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { taskArgs } from '../task-args'
 import { jobExit } from './launch'
+import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
-  meta: { name: 'exec', description: 'Run a task on an existing cluster (ENTRYPOINT: task YAML or a command).' },
+  meta: { name: 'exec', description: DESCRIPTIONS.exec },
   args: {
     cluster: { type: 'positional', required: true, description: 'Cluster name.' },
     'detach-run': { type: 'boolean', alias: 'd', description: 'Return once the job is submitted.' },

@@ -2,6 +2,21 @@
 import { defineCommand } from 'citty'
 import { lazy } from '../lazy'
 import { VERSION } from '../../version'
+import { DESCRIPTIONS } from './descriptions'
+
+/**
+ * The root as `sky --help` lists it: each command a stub holding its name and description, so
+ * listing loads no command module. show-gpus stays unlisted as the alias it is.
+ */
+export function rootHelpCommand() {
+  const root = rootCommand()
+  const subCommands = Object.fromEntries(
+    Object.entries(DESCRIPTIONS)
+      .filter(([name]) => name !== 'show-gpus')
+      .map(([name, description]) => [name, { meta: { name, description } }]),
+  )
+  return { ...root, subCommands }
+}
 
 export function rootCommand() {
   return defineCommand({

@@ -10,6 +10,7 @@ import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { out } from '../output'
 import { confirm } from '../prompt'
 import { taskArgs } from '../task-args'
+import { DESCRIPTIONS } from './descriptions'
 
 export function generatedClusterName(): string {
   const user = osUserName().toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 20) || 'user'
@@ -23,7 +24,7 @@ export function jobExit(r: { job_status?: string | null; exit_code?: number | nu
 }
 
 export default defineCommand({
-  meta: { name: 'launch', description: 'Launch a cluster and run a task on it (ENTRYPOINT: task YAML or a command).' },
+  meta: { name: 'launch', description: DESCRIPTIONS.launch },
   args: {
     entrypoint: { type: 'positional', required: false, description: 'Task YAML file, or a shell command (after --).' },
     cluster: { type: 'string', alias: 'c', description: 'Cluster name (reused if it exists; generated if omitted).' },

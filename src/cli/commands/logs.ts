@@ -5,9 +5,10 @@ import { jobStatus, tailLogs } from '../../sdk/ops'
 import { positionals } from '../args'
 import { finish, sky } from '../client'
 import { out } from '../output'
+import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
-  meta: { name: 'logs', description: "Stream a job's logs from a cluster." },
+  meta: { name: 'logs', description: DESCRIPTIONS.logs },
   args: {
     cluster: { type: 'positional', required: true, description: 'Cluster name.' },
     status: { type: 'boolean', description: 'Print the job status and exit 0 if it SUCCEEDED, 1 otherwise.' },

@@ -9,6 +9,7 @@ import { queue, status } from '../../sdk/ops'
 import { allUsersArg, outputArg, outputFormat, positionals } from '../args'
 import { finish, sky } from '../client'
 import { info, out, printJson } from '../output'
+import { DESCRIPTIONS } from './descriptions'
 
 const jobColor: Record<string, (s: string) => string> = {
   SUCCEEDED: color.green,
@@ -41,7 +42,7 @@ export function renderQueue(jobs: JobInfo[]): string {
 }
 
 export default defineCommand({
-  meta: { name: 'queue', description: 'Show the job queue of clusters.' },
+  meta: { name: 'queue', description: DESCRIPTIONS.queue },
   args: {
     clusters: { type: 'positional', required: false, description: 'Cluster names (default: all of yours that are UP).' },
     'skip-finished': { type: 'boolean', alias: 's', description: 'Only jobs that have not finished.' },

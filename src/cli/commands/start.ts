@@ -1,10 +1,11 @@
 import { UsageError } from '../../core/errors'
 import { start } from '../../sdk/ops'
 import { clusterCommand, parseIdle } from './lifecycle'
+import { DESCRIPTIONS } from './descriptions'
 
 export default clusterCommand({
   name: 'start',
-  description: 'Restart stopped clusters.',
+  description: DESCRIPTIONS.start,
   verb: 'Starting',
   args: {
     'idle-minutes-to-autostop': { type: 'string', alias: 'i', description: 'Autostop after this many idle minutes.' },

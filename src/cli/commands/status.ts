@@ -6,9 +6,10 @@ import { allUsersArg, outputArg, outputFormat, positionals, verboseArg } from '.
 import { finish, sky } from '../client'
 import { out, printJson } from '../output'
 import { renderClusterTable } from '../render/clusters'
+import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
-  meta: { name: 'status', description: 'Show clusters.' },
+  meta: { name: 'status', description: DESCRIPTIONS.status },
   args: {
     clusters: { type: 'positional', required: false, description: 'Cluster names or glob patterns.' },
     refresh: { type: 'boolean', alias: 'r', description: 'Query the infra for the latest cluster state.' },

@@ -1,9 +1,10 @@
 import { stop } from '../../sdk/ops'
 import { clusterCommand } from './lifecycle'
+import { DESCRIPTIONS } from './descriptions'
 
 export default clusterCommand({
   name: 'stop',
-  description: 'Stop clusters (their disks are kept; sky start brings them back).',
+  description: DESCRIPTIONS.stop,
   verb: 'Stopping',
   args: {},
   submit: (c, n) => stop(c, n),

@@ -1,8 +1,9 @@
 import { defineCommand } from 'citty'
 import { lazy } from '../../lazy'
+import { DESCRIPTIONS } from '../descriptions'
 
 export default defineCommand({
-  meta: { name: 'api', description: 'Manage the API server and its requests.' },
+  meta: { name: 'api', description: DESCRIPTIONS.api },
   subCommands: {
     start: lazy(() => import('./start')),
     stop: lazy(() => import('./stop')),

@@ -1,6 +1,7 @@
 import { defineCommand } from 'citty'
+import { DESCRIPTIONS } from '../descriptions'
 
 export default defineCommand({
-  meta: { name: 'gpus', description: 'GPUs offered by your infra.' },
+  meta: { name: 'gpus', description: DESCRIPTIONS.gpus },
   subCommands: { list: () => import('./list').then((m) => m.default) },
 })

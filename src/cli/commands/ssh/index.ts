@@ -5,6 +5,7 @@ import { sshDown, sshUp } from '../../../sdk/ops'
 import { asyncArg } from '../../args'
 import { finish, sky } from '../../client'
 import { SkyError } from '../../../core/errors'
+import { DESCRIPTIONS } from '../descriptions'
 
 const args = {
   infra: { type: 'string', description: 'Only this node pool (default: every pool in ssh_node_pools.yaml).' },
@@ -21,7 +22,7 @@ function failIfAny(r: HostReport[] | undefined): void {
 }
 
 export default defineCommand({
-  meta: { name: 'ssh', description: 'Set up or clean SSH node pools (~/.sky/ssh_node_pools.yaml).' },
+  meta: { name: 'ssh', description: DESCRIPTIONS.ssh },
   subCommands: {
     up: defineCommand({
       meta: { name: 'up', description: 'Check every host of the pools and install the sky runtime.' },

@@ -1,9 +1,10 @@
 // sky users: manage the users and service-account tokens of a deployed API server (admins).
 import { defineCommand } from 'citty'
 import { lazy } from '../../lazy'
+import { DESCRIPTIONS } from '../descriptions'
 
 export default defineCommand({
-  meta: { name: 'users', description: 'Manage users, roles and service-account tokens (deployed API server).' },
+  meta: { name: 'users', description: DESCRIPTIONS.users },
   subCommands: {
     list: lazy(() => import('./list')),
     create: lazy(() => import('./create')),
