@@ -51,9 +51,13 @@ export class SkyError extends Error {
 
   constructor(message: string, opts: SkyErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause })
-    this.name = new.target.name
     this.details = opts.details
     this.hint = opts.hint
+  }
+
+  /** The class name, from the code: stable even where a minifier renames classes. */
+  override get name(): string {
+    return ERROR_NAMES[this.code]
   }
 
   toWire(): WireError {
@@ -66,6 +70,25 @@ export class SkyError extends Error {
       exitCode: this.exitCode,
     }
   }
+}
+
+const ERROR_NAMES: Record<ErrorCode, string> = {
+  INTERNAL: 'InternalError',
+  USAGE: 'UsageError',
+  VALIDATION: 'ValidationError',
+  NOT_FOUND: 'NotFoundError',
+  AMBIGUOUS: 'AmbiguousError',
+  CONFLICT: 'ConflictError',
+  RESOURCES_UNAVAILABLE: 'ResourcesUnavailableError',
+  PROVISION_FAILED: 'ProvisionError',
+  COMMAND_FAILED: 'CommandError',
+  JOB_FAILED: 'JobFailedError',
+  SERVER_UNREACHABLE: 'ServerUnreachableError',
+  AUTH_REQUIRED: 'AuthRequiredError',
+  PERMISSION_DENIED: 'PermissionDeniedError',
+  VERSION_MISMATCH: 'VersionMismatchError',
+  CANCELLED: 'CancelledError',
+  INTERRUPTED: 'InterruptedError',
 }
 
 export class InternalError extends SkyError {}
