@@ -228,6 +228,29 @@ describe('bad input', () => {
     expect(r.stderr).toContain('local')
   })
 
+  test('an infra that is planned but not launchable in this build is skipped as a whole', async () => {
+    // AWS credentials make AWS enabled (it appears in plans), but this build provisions only
+    // local and SSH clusters: launch skips AWS in one step and fails over to the next choice.
+    const h2 = await tempHome()
+    const env = { AWS_ACCESS_KEY_ID: 'AKIATESTTESTTESTTEST', AWS_SECRET_ACCESS_KEY: 'not-a-secret' }
+    try {
+      const only = await h2.sky(['launch', '-y', '-c', 'aw', '--infra', 'aws', '--', 'true'], { env })
+      expect(only.code).toBe(3)
+      expect(out(only).match(/Skipping AWS/g)?.length).toBe(1)
+      expect(out(only)).not.toContain('us-east-2')
+      const yaml = join(h2.dir, 'ordered.yaml')
+      writeFileSync(yaml, 'resources:\n  ordered:\n    - infra: aws\n    - infra: local\nrun: echo fell-back\n')
+      const fb = await h2.sky(['launch', '-y', '-c', 'fb', yaml], { env })
+      expect(fb.code).toBe(0)
+      expect(out(fb)).toContain('Skipping AWS')
+      expect(fb.stdout).toContain('fell-back')
+      expect((await h2.sky(['status'], { env })).stdout).toMatch(/fb\s+Local/)
+      await h2.sky(['down', '-a', '-y'], { env })
+    } finally {
+      await h2.cleanup()
+    }
+  })
+
   test('missing cluster: exit 4', async () => {
     const r = await h.sky(['exec', 'ghost', '--', 'true'])
     expect(r.code).toBe(4)

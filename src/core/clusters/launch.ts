@@ -1,6 +1,6 @@
 // `sky launch`: reuse, restart or create the cluster (optimizer + failover), install the agent,
 // sync files, set autostop, submit the task as a job and stream it.
-import { ConflictError, ProvisionError, ResourcesUnavailableError, toSkyError, ValidationError } from '../errors'
+import { ConflictError, ResourcesUnavailableError, toSkyError, ValidationError } from '../errors'
 import { optimize, renderPlan, nextCandidate, type BlockedResource, type Candidate, type Plan } from '../optimizer'
 import { infraDisplayName } from '../infra/types'
 import type { ClusterHandle } from '../provision/types'
@@ -62,14 +62,22 @@ async function provisionNew(ctx: LaunchContext, body: LaunchBody, task: Task): P
   ctx.log('')
   let candidate: Candidate | undefined = plan.chosen
   const failures: string[] = []
+  const unsupported: BlockedResource[] = []
+  const next = (): Candidate | undefined => {
+    try {
+      return nextCandidate(plan, blocked)
+    } catch {
+      return undefined
+    }
+  }
   for (;;) {
     if (ctx.signal.aborted) throw toSkyError(Object.assign(new Error('aborted'), { name: 'AbortError' }))
     if (!candidate) {
       if (body.retry_until_up) {
         ctx.log('↺ No candidate is available; retrying in 10 s (--retry-until-up).')
         await Bun.sleep(10_000)
-        blocked.length = 0
-        plan = await planFor(ctx.store, task)
+        blocked.splice(0, blocked.length, ...unsupported)
+        plan = await planFor(ctx.store, task, unsupported)
         candidate = plan.chosen
         continue
       }
@@ -77,10 +85,20 @@ async function provisionNew(ctx: LaunchContext, body: LaunchBody, task: Task): P
         hint: 'Try other resources or infra (sky gpus list, sky check), or add --retry-until-up.',
       })
     }
+    if (!hasProvisioner(candidate.infra)) {
+      // Planned (the optimizer knows its catalog) but not launchable here: skip the whole infra
+      // at once rather than failing region by region, and never retry it.
+      const name = infraDisplayName(candidate.infra)
+      failures.push(`${name}: launching on ${name} is not supported by this build of sky yet`)
+      ctx.log(`↺ Skipping ${name}: launching there is not supported by this build of sky yet.`)
+      unsupported.push({ infra: candidate.infra })
+      blocked.push({ infra: candidate.infra })
+      candidate = next()
+      continue
+    }
     const where = candidate.infra === 'local' ? 'Local' : `${infraDisplayName(candidate.infra)} (${candidate.region})`
     ctx.log(`⚙︎ Launching on ${where}.`)
     try {
-      if (!hasProvisioner(candidate.infra)) throw new ProvisionError(`launching on ${infraDisplayName(candidate.infra)} is not supported by this build`)
       const p = await provisionerFor(candidate.infra)
       const request = chosenResources(task, candidate)
       const handle = await p.provision({
@@ -100,11 +118,7 @@ async function provisionNew(ctx: LaunchContext, body: LaunchBody, task: Task): P
       failures.push(`${where}: ${err.message}`)
       ctx.log(`↺ ${where} failed: ${err.message}`)
       blocked.push({ infra: candidate.infra, region: candidate.region })
-      try {
-        candidate = nextCandidate(plan, blocked)
-      } catch {
-        candidate = undefined
-      }
+      candidate = next()
     }
   }
 }
