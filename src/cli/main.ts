@@ -8,6 +8,14 @@ import { info } from './output'
 
 type AnyCmd = CommandDef<ArgsDef>
 
+/** SkyPilot command groups users will type that this build does not have yet. */
+const NOT_IN_THIS_BUILD: Record<string, string> = {
+  jobs: 'managed jobs',
+  serve: 'services',
+  storage: 'storage buckets',
+  volumes: 'volumes',
+}
+
 async function resolve<T>(v: unknown): Promise<T> {
   return (typeof v === 'function' ? await (v as () => unknown)() : await v) as T
 }
@@ -31,6 +39,11 @@ export async function resolveChain(root: AnyCmd, argv: string[]): Promise<{ cmd:
         const aliases = meta?.alias === undefined ? [] : Array.isArray(meta.alias) ? meta.alias : [meta.alias]
         if (aliases.includes(name)) sub = s
       }
+    }
+    if (!sub && path.length === 0 && name in NOT_IN_THIS_BUILD) {
+      throw new UsageError(`'sky ${name}' (${NOT_IN_THIS_BUILD[name]}) is not part of this build of sky yet.`, {
+        hint: 'Run tasks on a cluster with: sky launch -c NAME TASK.yaml, then sky exec NAME ... (see sky --help).',
+      })
     }
     if (!sub) {
       const known = Object.keys(subs).filter((k) => !k.startsWith('_'))
