@@ -86,17 +86,13 @@ export function parseAcceleratorsField(value: unknown, allowMany: boolean): { ch
     kind = 'list'
     value.forEach((item) => {
       if (typeof item === 'string') addSpec(item, item)
-      else problems.push({ error: `${describe(item)} — list items must be strings like 'A100:8'`, value: item })
+      // `- T4: 1` / `- V100:` (null count = 1): one-key mappings keep their place in the order.
+      else if (isMap(item) && Object.keys(item).length > 0) addMapEntries(item, addSpec, problems)
+      else problems.push({ error: `${describe(item)} — list items must be strings like 'A100:8' or mappings like {A100: 8}`, value: item })
     })
   } else if (isMap(value)) {
     kind = 'set'
-    for (const [name, count] of Object.entries(value)) {
-      if (count === null || count === undefined) addSpec(name, name)
-      else if (typeof count === 'number' && Number.isFinite(count)) {
-        if (count > 0) addSpec(`${name}:${formatNumber(count)}`, { [name]: count })
-        else problems.push({ error: `${describe({ [name]: count })} — count must be a positive number, ${EXAMPLE}`, value: count })
-      } else problems.push({ error: `${describe({ [name]: count })} — count must be a number, e.g. {A100: 8}`, value: count })
-    }
+    addMapEntries(value, addSpec, problems)
   } else {
     problems.push({ error: `${describe(value)} — must be a string like 'A100:8', a mapping like {A100: 8}, or a list of alternatives`, value })
   }
@@ -105,6 +101,17 @@ export function parseAcceleratorsField(value: unknown, allowMany: boolean): { ch
     problems.push({ error: `${describe(value)} — only one accelerator is allowed here; list alternatives as separate entries`, value })
   }
   return { choice: { options, kind }, problems }
+}
+
+/** `{A100: 8, L4: null}` entries → specs (`A100:8`, `L4`), in key order. */
+function addMapEntries(map: Record<string, unknown>, addSpec: (spec: string, shown: unknown) => void, problems: AccelProblem[]): void {
+  for (const [name, count] of Object.entries(map)) {
+    if (count === null || count === undefined) addSpec(name, name)
+    else if (typeof count === 'number' && Number.isFinite(count)) {
+      if (count > 0) addSpec(`${name}:${formatNumber(count)}`, { [name]: count })
+      else problems.push({ error: `${describe({ [name]: count })} — count must be a positive number, ${EXAMPLE}`, value: count })
+    } else problems.push({ error: `${describe({ [name]: count })} — count must be a number, e.g. {A100: 8}`, value: count })
+  }
 }
 
 /** `A100:8`, `V100:0.5`, `nvidia:80GB+:2`. */

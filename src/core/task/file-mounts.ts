@@ -78,7 +78,8 @@ function parseStorage(src: Json, path: string, issues: Issues): FileMount | unde
   }
   m.mountOptions = str('mount_options')
   m.type = str('type')
-  if (m.name === undefined && m.source === undefined && before === issues.count) {
+  // A new instance volume (`store: volume` + config) needs neither: SkyPilot creates and names it.
+  if (m.name === undefined && m.source === undefined && m.store !== 'volume' && before === issues.count) {
     issues.add(path, "a storage object needs 'name' (bucket) and/or 'source'")
   }
   const extra: Json = {}

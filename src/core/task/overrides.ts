@@ -219,7 +219,7 @@ function resourcePatch(o: TaskOverrides, issues: Issues): Patch[] {
     return problems.length === 0 ? choice.options[0] : undefined
   })
   if (o.useSpot !== undefined) patches.push((r) => ((r.useSpot = o.useSpot), r))
-  simple('--disk-size', o.diskSize, 'diskSize', () => fromParsed('--disk-size', o.diskSize, parseDiskSize(typeof o.diskSize === 'string' && /^\d+$/.test(o.diskSize) ? Number(o.diskSize) : o.diskSize), issues))
+  simple('--disk-size', o.diskSize, 'diskSize', () => fromParsed('--disk-size', o.diskSize, parseDiskSize(typeof o.diskSize === 'string' && /^\d+(\.\d+)?$/.test(o.diskSize) ? Number(o.diskSize) : o.diskSize), issues))
   simple('--disk-tier', o.diskTier, 'diskTier', () => enumValue('--disk-tier', o.diskTier!, DISK_TIERS, issues))
   simple('--network-tier', o.networkTier, 'networkTier', () => enumValue('--network-tier', o.networkTier!, NETWORK_TIERS, issues))
   simple('--image-id', o.imageId, 'imageId', () => o.imageId!.trim())

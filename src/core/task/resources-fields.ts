@@ -30,6 +30,7 @@ export const SINGLE_RESOURCE_KEYS = [
   'labels',
   'image_id',
   'autostop',
+  'termination_hook',
   'priority',
   'priority_class',
   'volumes',
@@ -135,6 +136,9 @@ export function parseResourceFields(cfg: Json, pathOf: PathOf, issues: Issues): 
   }
   if (has('volumes')) {
     if (checkLegacyVolumes(cfg.volumes, pathOf('volumes'), issues)) extra.volumes = cfg.volumes
+  }
+  if (has('termination_hook')) {
+    if (checkTerminationHook(cfg.termination_hook, pathOf('termination_hook'), issues)) extra.termination_hook = cfg.termination_hook
   }
   for (const [k, v] of Object.entries(cfg)) if (isInternalKey(k) && v !== undefined) extra[k] = v
   if (Object.keys(extra).length > 0) r.extra = extra
@@ -320,6 +324,22 @@ function parseImageId(v: unknown, path: string, issues: Issues): string | Record
   }
   issues.bad(path, v, "must be an image id, 'docker:<image>', or a mapping region → image id")
   return undefined
+}
+
+/** `termination_hook: {command, timeout}`: a script run before the node goes away (Kubernetes preStop). */
+function checkTerminationHook(v: unknown, path: string, issues: Issues): boolean {
+  if (!isMap(v)) {
+    issues.bad(path, v, 'must be a mapping {command, timeout}')
+    return false
+  }
+  const before = issues.count
+  checkKeys(issues, path, v, ['command', 'timeout'])
+  if (typeof v.command !== 'string' || v.command.trim() === '') issues.bad(`${path}.command`, v.command, 'is required: the bash commands to run')
+  const t = v.timeout
+  if (t !== undefined && t !== null && !(typeof t === 'number' && Number.isInteger(t) && t >= 1)) {
+    issues.bad(`${path}.timeout`, t, 'must be a whole number of seconds >= 1')
+  }
+  return issues.count === before
 }
 
 function checkLegacyVolumes(v: unknown, path: string, issues: Issues): boolean {

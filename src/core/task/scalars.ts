@@ -86,15 +86,19 @@ export function parseMemory(v: unknown): Parsed<AtLeast> {
   return ok({ value: round(gb), orMore })
 }
 
-/** `disk_size` (and other disk sizes): integer GB, or a string with a unit. */
+/**
+ * `disk_size` (and other disk sizes): integer GB, or a string with a unit. Like SkyPilot, a string
+ * size is rounded down to whole GB (`1500MB` → 1); a bare YAML number must already be whole.
+ */
 export function parseDiskSize(v: unknown): Parsed<number> {
   const allowed = 'must be a whole number of GB, or a size with a unit (e.g. 256, 100GB, 1TB)'
   if (typeof v === 'boolean') return fail(allowed)
   const gb = parseSizeGb(v)
   if (gb === undefined || gb <= 0) return fail(allowed)
   const r = round(gb)
-  if (!Number.isInteger(r)) return fail(`${allowed}; ${r} GB is not whole`)
-  return ok(r)
+  if (typeof v === 'number') return Number.isInteger(r) ? ok(r) : fail(`${allowed}; ${r} GB is not whole`)
+  const whole = Math.floor(r)
+  return whole >= 1 ? ok(whole) : fail(`${allowed}; ${r} GB rounds down to 0 GB`)
 }
 
 function round(n: number): number {

@@ -43,9 +43,12 @@ describe('bundled catalog', () => {
 
   test('has the common CPU families', () => {
     const aws = cloud('aws')
-    for (const t of ['m6i.2xlarge', 'm7i.large', 'c6i.4xlarge', 'c7i.xlarge', 'r6i.large', 't3.medium']) {
+    // m5/c5/r5: older generations that example task YAMLs still pin by name (e.g. m5.8xlarge).
+    for (const t of ['m6i.2xlarge', 'm7i.large', 'c6i.4xlarge', 'c7i.xlarge', 'r6i.large', 't3.medium', 'm5.8xlarge', 'c5.9xlarge', 'r5.2xlarge']) {
       expect(aws.byInstanceType.has(t)).toBe(true)
     }
+    // Pinned-only families: the default CPU choice stays on the current generation.
+    expect(aws.defaultOffers.some((o) => o.family === 'm5')).toBe(false)
     const gcp = cloud('gcp')
     for (const t of ['n2-standard-8', 'n2-highmem-4', 'n2-highcpu-16', 'e2-standard-2', 'n1-standard-4']) {
       expect(gcp.byInstanceType.has(t)).toBe(true)

@@ -133,6 +133,10 @@ describe('parseDag: top-level keys', () => {
     name: my-vol
     store: volume
     _is_sky_managed: true
+  /scratch:
+    store: volume
+    config:
+      storage_type: instance
 `)
     expect(t.fileMounts['/remote/code']).toEqual({ kind: 'local', source: '~/code' })
     expect(t.fileMounts['/rel']).toEqual({ kind: 'local', source: './data' })
@@ -141,6 +145,7 @@ describe('parseDag: top-level keys', () => {
     expect(t.fileMounts['/multi']).toEqual({ kind: 'storage', source: ['~/a', '~/b'] })
     expect(t.fileMounts['/cached']).toEqual({ kind: 'storage', source: 'gs://bucket/sub', mode: 'MOUNT_CACHED', config: { mount_cached: { transfers: 8 } } })
     expect(t.fileMounts['/vol']).toEqual({ kind: 'storage', name: 'my-vol', store: 'volume', extra: { _is_sky_managed: true } })
+    expect(t.fileMounts['/scratch']).toEqual({ kind: 'storage', store: 'volume', config: { storage_type: 'instance' } })
   })
 
   test('service, pool, config, volumes are carried', () => {

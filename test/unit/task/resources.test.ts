@@ -62,6 +62,9 @@ describe('resources: hardware', () => {
     ['disk_size: "256"', { diskSize: 256 }],
     ['disk_size: 1TB', { diskSize: 1024 }],
     ['disk_size: 2Ti', { diskSize: 2048 }],
+    ['disk_size: 1500MB', { diskSize: 1 }],
+    ['disk_size: "100.5"', { diskSize: 100 }],
+    ['disk_size: 1.5TB', { diskSize: 1536 }],
     ['disk_tier: best', { diskTier: 'best' }],
     ['disk_tier: HIGH', { diskTier: 'high' }],
     ['network_tier: best', { networkTier: 'best' }],
@@ -103,6 +106,9 @@ describe('resources: accelerators', () => {
     ['multi-key mapping → unordered', 'accelerators: {A100: 1, V100: 2}', 'any_of', ['A100', 'V100']],
     ['string set from CLI', 'accelerators: "{A100:1, V100:1}"', 'any_of', ['A100', 'V100']],
     ['duplicates collapse', 'accelerators: [L4:1, L4:1]', 'single', ['L4']],
+    ['list of one-key mappings → ordered', 'accelerators: [{T4: 1}, {L4: 2}]', 'ordered', ['T4', 'L4']],
+    ['list item mapping with null count', 'accelerators: [{T4: 1}, {V100: null}]', 'ordered', ['T4', 'V100']],
+    ['list mixing strings and mappings', "accelerators: [{T4: 1}, 'V100:2', {A100: 1}]", 'ordered', ['T4', 'V100', 'A100']],
   ])('%s', (_, yaml, mode, names) => {
     const t = task(`resources:\n  cpus: 4\n  ${yaml}\n`)
     expect(t.resources.mode).toBe(mode as 'single')
@@ -154,6 +160,9 @@ describe('resources: networking, images, labels, lifecycle', () => {
     ['job_recovery: {max_restarts_on_errors: 1, recover_on_exit_codes: 7}', { jobRecovery: { maxRestartsOnErrors: 1, recoverOnExitCodes: [7] } }],
     ['job_recovery: {strategy: null, plugin_option: 5}', { jobRecovery: { extra: { plugin_option: 5 } } }],
     ['ephemeral_storage: 100GB', { extra: { ephemeral_storage: '100GB' } }],
+    ['termination_hook: {command: ./save.sh, timeout: 90}', { extra: { termination_hook: { command: './save.sh', timeout: 90 } } }],
+    ['termination_hook:\n  command: |\n    echo bye\n', { extra: { termination_hook: { command: 'echo bye\n' } } }],
+    ['autostop: {idle_minutes: 5, down: true}\ntermination_hook: {command: x}', { autostop: { enabled: true, idleMinutes: 5, down: true }, extra: { termination_hook: { command: 'x' } } }],
     ['volumes: [{path: /mnt/disk, name: d1, disk_size: 100, disk_tier: best}]', { extra: { volumes: [{ path: '/mnt/disk', name: 'd1', disk_size: 100, disk_tier: 'best' }] } }],
     [
       '_docker_login_config: {username: u, password: p, server: s}\n_requires_fuse: true\n_anything_internal: 1',
