@@ -94,6 +94,20 @@ describe('launch and jobs', () => {
     expect(out(fit)).toContain('does not fit')
   })
 
+  test('GPUs asked by memory: launch and exec resolve to the GPU type that matches', async () => {
+    const launch = await h.sky(['launch', '-y', '-c', 'bymem', '--gpus', '24GB+:1', '--', 'echo cvd=$CUDA_VISIBLE_DEVICES'])
+    expect(launch.code).toBe(0)
+    expect(launch.stdout).toMatch(/cvd=\d/)
+    expect((await h.sky(['status', 'bymem'])).stdout).toContain('L4')
+    const ex = await h.sky(['exec', 'bymem', '--gpus', 'nvidia:24GB:1', '--', 'echo cvd=$CUDA_VISIBLE_DEVICES'])
+    expect(ex.code).toBe(0)
+    expect(ex.stdout).toMatch(/cvd=\d/)
+    const big = await h.sky(['exec', 'bymem', '--gpus', '80GB+', '--', 'true'])
+    expect(big.code).toBe(2)
+    expect(out(big)).toContain('at least 80 GB and the cluster has L4')
+    await h.sky(['down', '-y', 'bymem'])
+  })
+
   test('cancel kills a running job and its children', async () => {
     const r = await h.sky(['exec', 'dev', '-d', '--', 'sleep 1000 & sleep 1000; wait'])
     expect(r.code).toBe(0)

@@ -1,6 +1,18 @@
 // What a task asks of each node, in the agent's terms, and how a cluster's capacity is shown.
 import type { Demand, NodeCapacity } from '../agent/types'
 import type { Resources, Task } from '../task/types'
+import { acceleratorMaker, gpuMatchesMemory, withGpuName } from '../optimizer/by-memory'
+import { acceleratorMemoryGb } from '../catalog/accelerators'
+
+/**
+ * The request as it applies to an existing cluster: a GPU-by-memory spec (`24GB+`) becomes the
+ * cluster's GPU type when that type matches it; anything else is returned as it is.
+ */
+export function onCluster(r: Resources | undefined, cap: NodeCapacity): Resources | undefined {
+  const spec = r?.accelerator?.byMemory
+  if (!r || !spec || !cap.gpus) return r
+  return gpuMatchesMemory(spec, cap.gpus.name, acceleratorMemoryGb(cap.gpus.name)) ? withGpuName(r, cap.gpus.name) : r
+}
 
 /** Per-node demand of a job: the task's cpus/memory/accelerator (SkyPilot's default is 0.5 CPU). */
 export function jobDemand(r: Resources | undefined): Demand {
@@ -35,6 +47,10 @@ export function misfit(task: Task, r: Resources | undefined, cap: NodeCapacity, 
   if (d.memoryGb > cap.memoryGb) return `it asks for ${d.memoryGb} GB memory per node and the cluster's nodes have ${Math.round(cap.memoryGb)}`
   if (d.gpus) {
     if (!cap.gpus) return `it asks for ${d.gpus.name}:${r?.accelerator?.count} and the cluster has no GPUs`
+    if (r?.accelerator?.byMemory) {
+      const m = r.accelerator.byMemory
+      return `it asks for a ${m.manufacturer ? `${m.manufacturer} ` : ''}GPU with ${m.orMore ? 'at least ' : ''}${m.memoryGb} GB and the cluster has ${cap.gpus.name} (${acceleratorMemoryGb(cap.gpus.name) ?? '?'} GB, ${acceleratorMaker(cap.gpus.name)})`
+    }
     if (cap.gpus.name.toLowerCase() !== d.gpus.name.toLowerCase()) return `it asks for ${d.gpus.name} GPUs and the cluster has ${cap.gpus.name}`
     if (d.gpus.count > cap.gpus.count) return `it asks for ${r?.accelerator?.count}x ${d.gpus.name} per node and the cluster's nodes have ${cap.gpus.count}`
   }

@@ -4,7 +4,7 @@ import type { JobInfo, JobStatus } from '../agent/types'
 import type { Store } from '../state/store'
 import { getOwnedCluster, handleOf, isAdmin, type Actor } from './record'
 import { withAgent } from './lifecycle'
-import { misfit } from './demand'
+import { misfit, onCluster } from './demand'
 import { runJob, type JobOutcome, type RunCtx } from './run-job'
 import { singleTask } from './launch'
 import { provisionerFor } from './provisioners'
@@ -61,7 +61,7 @@ export async function exec(ctx: RunCtx, body: ExecBody): Promise<JobOutcome & { 
   const task = singleTask(body.task, 'sky exec')
   const c = await upCluster(ctx.store, body.cluster_name, ctx.actor)
   const handle = handleOf(c)
-  const request = task.resources.candidates[0]
+  const request = onCluster(task.resources.candidates[0], handle.capacity)
   const why = misfit(task, request, handle.capacity, c.numNodes)
   if (why) throw new ConflictError(`The task does not fit cluster '${c.name}': ${why}.`, { hint: `Launch a bigger cluster: sky launch -c <new-name> ...` })
   const p = await provisionerFor(handle.cloud)

@@ -8,7 +8,7 @@ import type { Store } from '../state/store'
 import { parseDag } from '../task/dag-parse'
 import type { Resources, Task } from '../task/types'
 import { AgentClient } from './agent-client'
-import { capacityNeeded, misfit } from './demand'
+import { capacityNeeded, misfit, onCluster } from './demand'
 import { optimizerContext } from './enabled'
 import { hasProvisioner, provisionerFor } from './provisioners'
 import { checkOwner, handleOf, newRecord, type Actor } from './record'
@@ -143,6 +143,7 @@ export async function launch(ctx: LaunchContext, body: LaunchBody): Promise<Laun
   if (existing && existing.handle) {
     checkOwner(existing, ctx.actor)
     handle = handleOf(existing)
+    request = onCluster(request, handle.capacity)
     const why = misfit(task, request, handle.capacity, existing.numNodes)
     if (why) {
       throw new ConflictError(`The task does not fit cluster '${name}': ${why}.`, {

@@ -6,11 +6,13 @@ import { loadCatalog } from '../catalog/load'
 import type { CatalogCloud } from '../catalog/types'
 import { INFRA_NAMES, canonicalInfraName, isLiveInfra, type InfraName } from '../infra/types'
 import { applyBlocked, describeBlocked } from './blocked'
+import { catalogGpusByMemory, describeMemorySpec, liveGpusByMemory, withGpuName } from './by-memory'
 import { cloudCandidates } from './cloud-candidates'
 import { liveCandidates } from './live-candidates'
 import { describeRequest, infraPart, validateRequest } from './request'
 import { unavailableError } from './unavailable'
 import type { BlockedResource, Candidate, OptimizeInput, Plan, Rejection } from './types'
+import type { Accelerator, Resources } from '../task/types'
 
 /** Tie-break order at equal cost: live infra first (Kubernetes, SSH, local), then clouds. */
 const INFRA_RANK: Record<InfraName, number> = { kubernetes: 0, ssh: 1, local: 2, aws: 3, gcp: 4 }
@@ -33,6 +35,32 @@ function regionRank(c: Candidate, input: OptimizeInput, catalog: ReturnType<type
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** Candidates for a GPU-by-memory request: the union over every GPU type of the infra that matches. */
+function byMemoryCandidates(
+  infra: InfraName,
+  r: Resources,
+  spec: NonNullable<Accelerator['byMemory']>,
+  forOne: (req: Resources) => { candidates: Candidate[]; reason?: string },
+  catalog: ReturnType<typeof loadCatalog>,
+  live: OptimizeInput['liveNodes'],
+): { candidates: Candidate[]; reason?: string } {
+  const names = isLiveInfra(infra)
+    ? liveGpusByMemory(infra, live ?? [], spec)
+    : (() => {
+        const cat = catalog.clouds.get(infra as CatalogCloud)
+        return cat ? catalogGpusByMemory(cat, spec) : []
+      })()
+  if (names.length === 0) return { candidates: [], reason: `no ${describeMemorySpec(spec)}` }
+  const candidates: Candidate[] = []
+  const reasons: string[] = []
+  for (const name of names) {
+    const res = forOne(withGpuName(r, name))
+    candidates.push(...res.candidates)
+    if (res.reason) reasons.push(res.reason)
+  }
+  return candidates.length ? { candidates } : { candidates: [], reason: reasons.join('; ') }
 }
 
 /** Rank every feasible candidate for the request; throws ResourcesUnavailableError when none fits. */
@@ -71,13 +99,13 @@ export function optimize(input: OptimizeInput): Plan {
         rejected.push({ alternative: alt, infra, reason: 'not enabled — run sky check' })
         continue
       }
-      const res = isLiveInfra(infra)
-        ? liveCandidates(infra, r, alt, numNodes, live, input.enabled.regions?.[infra])
-        : (() => {
-            const cat = catalog.clouds.get(infra as CatalogCloud)
-            if (!cat) return { candidates: [], reason: 'no catalog data' }
-            return cloudCandidates(cat, r, alt, numNodes, input.enabled.regions?.[infra])
-          })()
+      const forOne = (req: Resources): { candidates: Candidate[]; reason?: string } => {
+        if (isLiveInfra(infra)) return liveCandidates(infra, req, alt, numNodes, live, input.enabled.regions?.[infra])
+        const cat = catalog.clouds.get(infra as CatalogCloud)
+        if (!cat) return { candidates: [], reason: 'no catalog data' }
+        return cloudCandidates(cat, req, alt, numNodes, input.enabled.regions?.[infra])
+      }
+      const res = r.accelerator?.byMemory ? byMemoryCandidates(infra, r, r.accelerator.byMemory, forOne, catalog, live) : forOne(r)
       if (res.candidates.length === 0) {
         rejected.push({ alternative: alt, infra, reason: res.reason ?? 'nothing fits' })
         continue

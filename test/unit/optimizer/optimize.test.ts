@@ -328,3 +328,36 @@ describe('infeasible requests', () => {
     expect(() => optimize({ spec: { mode: 'single', candidates: [] }, enabled: CLOUDS })).toThrow(ValidationError)
   })
 })
+
+describe('GPUs by memory', () => {
+  const mem = (memoryGb: number, orMore: boolean, manufacturer?: string): Resources => ({
+    accelerator: { name: `${manufacturer ? `${manufacturer}:` : ''}${memoryGb}GB${orMore ? '+' : ''}`, count: 1, byMemory: { memoryGb, orMore, ...(manufacturer ? { manufacturer } : {}) } },
+  })
+
+  test('80GB+ plans only GPUs with at least 80 GB, each under its real name', () => {
+    const p = plan(mem(80, true))
+    expect(p.candidates.length).toBeGreaterThan(0)
+    const names = new Set(p.candidates.map((c) => c.gpu!.name))
+    for (const n of names) expect(['A100-80GB', 'H100', 'H100-MEGA', 'H200', 'B200', 'GH200', 'B300', 'GB200', 'RTXPRO6000']).toContain(n)
+    expect(names.has('A100')).toBe(false)
+    expect(p.chosen!.request.accelerator).toEqual({ name: p.chosen!.gpu!.name, count: 1 })
+    // Cheapest first across the matching GPU types.
+    const costs = p.candidates.map((c) => c.hourlyCost)
+    expect(costs).toEqual([...costs].sort((a, b) => a - b))
+  })
+
+  test('an exact size matches that size only; a maker narrows it', () => {
+    const exact = plan(mem(24, false))
+    for (const c of exact.candidates) expect(['L4', 'A10G', 'A10']).toContain(c.gpu!.name)
+    const amd = unavailable(() => plan(mem(80, true, 'amd')))
+    expect(amd.message).toContain('no amd GPU with at least 80 GB')
+  })
+
+  test('live nodes match by the memory of their GPU type', () => {
+    const liveNodes = [localMachine({ gpus: { name: 'L40S', count: 2 } })]
+    const p = plan({ ...mem(40, true), infra: { cloud: 'local' } }, { enabled: { infra: ['local'] }, liveNodes })
+    expect(p.chosen).toMatchObject({ infra: 'local', gpu: { name: 'L40S', count: 1 } })
+    const e = unavailable(() => plan({ ...mem(80, true), infra: { cloud: 'local' } }, { enabled: { infra: ['local'] }, liveNodes }))
+    expect(e.message).toContain('no GPU with at least 80 GB')
+  })
+})
