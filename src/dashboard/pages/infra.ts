@@ -14,6 +14,8 @@ interface InfraCheck {
   enabled: boolean
   reason: string
   regions?: string[]
+  /** Local entry only: this machine's size. */
+  capacity?: Capacity
 }
 
 interface LiveGpuRow {
@@ -64,9 +66,9 @@ function clusterList(clusters: Cluster[]): string {
   return `<p>${plural(clusters.length, 'cluster')}, ${up} UP</p><div class="chips">${links}${more}</div>`
 }
 
-/** This machine's size, as its clusters were given it (a local cluster gets the whole machine). */
-function localSize(clusters: Cluster[], gpus: LiveGpuRow[]): string {
-  const cap = clusters.map((c) => (c.resources as { capacity?: Capacity }).capacity).find((x) => x?.cpus)
+/** This machine's size: from `sky check`, else as its clusters were given it (the whole machine). */
+function localSize(checked: Capacity | undefined, clusters: Cluster[], gpus: LiveGpuRow[]): string {
+  const cap = checked?.cpus ? checked : clusters.map((c) => (c.resources as { capacity?: Capacity }).capacity).find((x) => x?.cpus)
   const parts: string[] = []
   if (cap?.cpus) parts.push(`${+cap.cpus.toFixed(1)} CPUs`)
   if (cap?.memoryGb) parts.push(`${Math.round(cap.memoryGb)} GB memory`)
@@ -106,7 +108,7 @@ function render(s: Snapshot): string {
   const local = on('local')
   const localGpus = live.filter((l) => l.infra === 'local')
   out.push('<h2>This machine</h2><div class="cards">')
-  out.push(card('Local', localSize(local, localGpus) + clusterList(local) + gpuBlock(localGpus, false)))
+  out.push(card('Local', localSize(check('local')?.capacity, local, localGpus) + clusterList(local) + gpuBlock(localGpus, false)))
   out.push('</div>')
 
   const ssh = check('ssh')

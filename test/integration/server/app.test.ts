@@ -69,6 +69,15 @@ describe('request service', () => {
     expect(result).toEqual({ slept: 0.2 })
   })
 
+  test('sky check carries this machine\'s size on the local entry', async () => {
+    const id = await client.submit('/check', { infra: ['local'] })
+    const checks = (await client.get(id)) as { infra: string; enabled: boolean; capacity?: { cpus: number; memoryGb: number } }[]
+    const local = checks.find((c) => c.infra === 'local')!
+    expect(local.enabled).toBe(true)
+    expect(local.capacity!.cpus).toBeGreaterThan(0)
+    expect(local.capacity!.memoryGb).toBeGreaterThan(0)
+  })
+
   test('a failing handler is FAILED with its error; a cancelled one is CANCELLED', async () => {
     const bad = await client.submit('/api/plugins/test.sleep', { seconds: 0.05, lines: 1, fail: true })
     await expect(client.get(bad)).rejects.toThrow('failed on purpose')

@@ -44,7 +44,12 @@ async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined
 export async function check(c: OpContext, b: { infra?: string[] }) {
   const fresh = checkInfra({ only: b.infra?.length ? b.infra : undefined })
   await saveChecks(c.store, fresh)
-  return fresh
+  if (!fresh.some((x) => x.infra === 'local')) return fresh
+  // This machine's size rides along with the local entry (the dashboard's Infra page shows it).
+  const node = (await optimizerContext(c.store)).liveNodes.find((n) => n.infra === 'local')
+  if (!node) return fresh
+  const capacity = { cpus: node.cpus, memoryGb: node.memoryGb, gpus: node.gpus ?? null }
+  return fresh.map((x) => (x.infra === 'local' ? { ...x, capacity } : x))
 }
 
 export async function gpus(c: OpContext, b: { name?: string; infra?: string; all_regions?: boolean; all?: boolean }) {
