@@ -7,6 +7,7 @@ import { requestRow, tempHome, waitFor, type TempHome } from '../harness'
 import { startSshHosts, type SshHosts } from '../harness/sshd'
 
 let hosts: SshHosts
+const PASSWORD = 'pool-Passw0rd'
 let h: TempHome
 const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 
@@ -15,10 +16,15 @@ function poolYaml(list: { ip: string; port: number }[], user: string, key: strin
 }
 
 beforeAll(async () => {
-  hosts = await startSshHosts(3)
+  hosts = await startSshHosts(3, { password: PASSWORD })
   h = await tempHome()
   const [a, b] = hosts.hosts
-  writeFileSync(join(h.dir, 'ssh_node_pools.yaml'), poolYaml([a!, b!], a!.user, hosts.keyPath) + `lonely:\n  user: ${a!.user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n    - ip: ${hosts.hosts[2]!.ip}\n      port: ${hosts.hosts[2]!.port}\n`)
+  // pw-pool: the same two hosts reached with a password only (no key anywhere).
+  const pwPool = `pw-pool:\n  user: ${a!.user}\n  password: ${PASSWORD}\n  hosts:\n${[a!, b!].map((x) => `    - ip: ${x.ip}\n      port: ${x.port}\n`).join('')}`
+  writeFileSync(
+    join(h.dir, 'ssh_node_pools.yaml'),
+    poolYaml([a!, b!], a!.user, hosts.keyPath) + `lonely:\n  user: ${a!.user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n    - ip: ${hosts.hosts[2]!.ip}\n      port: ${hosts.hosts[2]!.port}\n` + pwPool,
+  )
 }, 60_000)
 
 afterAll(async () => {
@@ -130,6 +136,28 @@ describe('ssh node pools', () => {
     expect(again.code).toBe(0)
     expect(out(again)).toContain('reuse')
   }, 180_000)
+
+  test('hosts reached by password only: a 2-node cluster, the head reaches its worker with it', async () => {
+    expect((await h.sky(['down', '-a', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
+    const r = await h.sky(['launch', '-y', '-c', 'pw', '--infra', 'ssh/pw-pool', '--num-nodes', '2', '--', 'echo "pw-rank=$SKYPILOT_NODE_RANK"'], { timeoutMs: 180_000 })
+    expect(r.code).toBe(0)
+    expect(out(r)).toContain('pw-rank=0')
+    expect(out(r)).toContain('pw-rank=1')
+    // The password is kept on the head in a file only its owner can read, and never printed.
+    const file = join(hosts.hosts[0]!.home, '.sky-runtime/keys/node-1.password')
+    expect(existsSync(file)).toBe(true)
+    expect((Bun.spawnSync(['stat', '-c', '%a', file]).stdout.toString().trim())).toBe('600')
+    expect(out(r)).not.toContain(PASSWORD)
+    const row = await (await fetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()
+    const got = await waitFor(async () => {
+      const g = await fetch(`${h.endpoint}/api/get?request_id=${row.request_id}`)
+      return g.status === 200 ? g.text() : undefined
+    }, 10_000, 50)
+    expect(got).toContain('"pw"')
+    expect(got).not.toContain(PASSWORD)
+    expect((await h.sky(['status', '-v', '-o', 'json'])).stdout).not.toContain(PASSWORD)
+    expect((await h.sky(['down', 'pw', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
+  }, 240_000)
 })
 
 export { requestRow }

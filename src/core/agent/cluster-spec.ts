@@ -54,6 +54,7 @@ function ssh(v: unknown, path: string, issues: FieldIssue[]): SshTarget | undefi
     port: v.port === undefined ? 22 : num(v.port, `${path}.port`, issues, 1),
     user: v.user,
     keyPath: optString(v.keyPath, `${path}.keyPath`, issues) ?? '',
+    ...(typeof v.passwordPath === 'string' && v.passwordPath ? { passwordPath: v.passwordPath } : {}),
   }
 }
 

@@ -19,7 +19,11 @@ export function setRunnerFactory(f: RunnerFactory | null): void {
 async function defaultFactory(node: NodeSpec): Promise<CommandRunner> {
   if (!node.ssh) throw new Error(`node ${node.rank} has no ssh target in cluster.json`)
   const { SshRunner } = await import('../runner/ssh')
-  const { host, port, user, keyPath } = node.ssh
+  const { host, port, user, keyPath, passwordPath } = node.ssh
+  if (!keyPath && passwordPath) {
+    const { readFileSync } = await import('node:fs')
+    return new SshRunner({ host, port, user, password: readFileSync(passwordPath, 'utf8') })
+  }
   return new SshRunner({ host, port, user, ...(keyPath ? { identityFile: keyPath } : {}) })
 }
 

@@ -48,6 +48,8 @@ export interface SshTarget {
   port: number
   user: string
   keyPath: string
+  /** A 0600 file on the head holding the worker's SSH password (hosts reached by password only). */
+  passwordPath?: string
 }
 
 export interface NodeSpec {

@@ -2,7 +2,9 @@
 // takes whole hosts (one cluster per host at a time); the head gets this binary in
 // ~/.sky-runtime/bin and runs the agent, which reaches workers over SSH with the pool's key.
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { ClusterSpec, NodeCapacity } from '../../agent/types'
 import { ProvisionError, ResourcesUnavailableError, toSkyError } from '../../errors'
 import type { LiveNode } from '../../infra/types'
@@ -35,6 +37,20 @@ function fits(cap: NodeCapacity, need: NodeCapacity): string | undefined {
 
 /** Digest of the binary we would install, to skip re-uploading an identical one. */
 let digest: string | undefined
+/** Put `text` in a 0600 file on the host (created 0600 before any byte is written). */
+async function uploadSecret(r: SshRunner, text: string, remotePath: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sky-secret-'))
+  const local = join(dir, 'secret')
+  try {
+    writeFileSync(local, text, { mode: 0o600 })
+    await r.run(`(umask 077 && : > ${shellQuote(remotePath)})`)
+    await r.upload(local, remotePath)
+    await r.run(`chmod 600 ${shellQuote(remotePath)}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
 function binaryDigest(path: string): string {
   return (digest ??= createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16))
 }
@@ -108,22 +124,30 @@ export const sshProvisioner: Provisioner = {
     try {
       const headHome = facts[0]!.home
       const bin = await installBinary(headRunner, headHome, req.log)
-      // The head reaches workers with the pool's keys, copied into its runtime dir.
+      // The head reaches workers with the pool's keys (or, for hosts with a password only, that
+      // password), copied into a 0700 directory of its runtime dir.
+      const keysDir = `${headHome}/${RUNTIME}/keys`
       const nodes = await Promise.all(
         hosts.map(async (h, rank) => {
           let keyPath = ''
+          let passwordPath = ''
+          if (rank > 0 && (h.identityFile || h.password !== undefined)) {
+            await headRunner.run(`mkdir -p ${shellQuote(keysDir)} && chmod 700 ${shellQuote(keysDir)}`)
+          }
           if (rank > 0 && h.identityFile) {
-            keyPath = `${headHome}/${RUNTIME}/keys/node-${rank}`
-            await headRunner.run(`mkdir -p ${shellQuote(`${headHome}/${RUNTIME}/keys`)} && chmod 700 ${shellQuote(`${headHome}/${RUNTIME}/keys`)}`)
+            keyPath = `${keysDir}/node-${rank}`
             await headRunner.upload(h.identityFile.replace(/^~(?=\/)/, process.env.HOME ?? '~'), keyPath)
             await headRunner.run(`chmod 600 ${shellQuote(keyPath)}`)
+          } else if (rank > 0 && h.password !== undefined) {
+            passwordPath = `${keysDir}/node-${rank}.password`
+            await uploadSecret(headRunner, h.password, passwordPath)
           }
           return {
             rank,
             ip: h.host,
             home: facts[rank]!.home,
             kind: 'ssh' as const,
-            ...(rank > 0 ? { ssh: { host: h.host, port: h.port, user: h.user, keyPath } } : {}),
+            ...(rank > 0 ? { ssh: { host: h.host, port: h.port, user: h.user, keyPath, ...(passwordPath ? { passwordPath } : {}) } } : {}),
             connect: h,
           }
         }),
