@@ -2,7 +2,9 @@
 // counts each infra offers, plus live GPUs of Kubernetes contexts, SSH pools and this machine),
 // and the detailed per-instance-type rows for one GPU (`sky gpus list H100[:8]`) or all (`-a`).
 import { UsageError } from '../errors'
-import { canonicalAcceleratorName, isCommonGpu, sameAccelerator } from './accelerators'
+import { acceleratorMemoryGb, canonicalAcceleratorName, isCommonGpu, sameAccelerator } from './accelerators'
+import { gpuMatchesMemory } from '../optimizer/by-memory'
+import { parseAcceleratorSpec } from '../task/accelerators'
 import { loadCatalog } from './load'
 import { fmtNum } from './query'
 import type { Catalog, CatalogCloud, CloudCatalog } from './types'
@@ -61,12 +63,24 @@ export interface GpuList {
   /** Set with a filter or `all`. */
   detail?: GpuOfferRow[]
   live: LiveGpuRow[]
-  filter?: { name: string; count?: number }
+  filter?: GpuFilter
   allRegions: boolean
 }
 
-function parseFilter(filter: string | undefined): { name: string; count?: number } | undefined {
+interface GpuFilter {
+  name: string
+  count?: number
+  /** `24GB+`, `nvidia:80GB`: GPUs by device memory instead of by name. */
+  byMemory?: { memoryGb: number; orMore: boolean; manufacturer?: string }
+}
+
+function parseFilter(filter: string | undefined): GpuFilter | undefined {
   if (!filter) return undefined
+  const spec = parseAcceleratorSpec(filter)
+  if (spec.ok && spec.value.byMemory) {
+    const counted = filter.trim().split(':').length > (spec.value.byMemory.manufacturer ? 2 : 1)
+    return { name: spec.value.name, byMemory: spec.value.byMemory, ...(counted ? { count: spec.value.count } : {}) }
+  }
   const m = filter.trim().match(/^([^:]+)(?::([\d.]+))?$/)
   if (!m || (m[2] !== undefined && !(Number(m[2]) > 0))) {
     throw new UsageError(`'${filter}' is not a GPU filter; use NAME or NAME:COUNT, e.g. H100:8`)
@@ -131,12 +145,19 @@ function cloudRows(cat: CloudCatalog, region: string | undefined): GpuOfferRow[]
 export function listGpus(opts: GpuListOptions = {}): GpuList {
   const catalog = opts.catalog ?? loadCatalog()
   const filter = parseFilter(opts.filter)
+  const memOf = new Map<string, number>()
+  const named = (gpu: string) => {
+    if (!filter) return true
+    if (!filter.byMemory) return sameAccelerator(gpu, filter.name)
+    return gpuMatchesMemory(filter.byMemory, gpu, memOf.get(gpu) ?? acceleratorMemoryGb(gpu))
+  }
   const pin = parseInfra(opts.infra)
   const enabled = opts.enabled?.map((e) => canonicalInfraName(e) ?? e)
   const want = (infra: string) => (!pin.infra || pin.infra === infra) && (!enabled || enabled.includes(infra))
 
   let rows: GpuOfferRow[] = []
   for (const [cloud, cat] of catalog.clouds) if (want(cloud)) rows.push(...cloudRows(cat, pin.region))
+  for (const r of rows) memOf.set(r.gpu, r.deviceMemoryGb)
 
   const live: LiveGpuRow[] = []
   const groups = new Map<string, LiveNode[]>()
@@ -151,7 +172,7 @@ export function listGpus(opts: GpuListOptions = {}): GpuList {
   for (const nodes of groups.values()) {
     const first = nodes[0]
     const gpu = first.gpus!.name
-    if (filter && !sameAccelerator(gpu, filter.name)) continue
+    if (!named(gpu)) continue
     const per = nodes.map((n) => ({ name: n.name, total: n.gpus!.count, free: n.free?.gpus ?? n.gpus!.count }))
     live.push({
       infra: first.infra,
@@ -178,7 +199,7 @@ export function listGpus(opts: GpuListOptions = {}): GpuList {
     quantities.set(l.gpu, e)
   }
   const summary = [...quantities]
-    .filter(([name]) => !filter || sameAccelerator(name, filter.name))
+    .filter(([name]) => named(name))
     .map(([name, e]) => ({ name, quantities: [...e.q].sort((a, b) => a - b), infra: [...e.infra] }))
     .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : 1))
 
@@ -190,7 +211,7 @@ export function listGpus(opts: GpuListOptions = {}): GpuList {
     ...(filter ? { filter } : {}),
   }
   if (filter || opts.all) {
-    if (filter) rows = rows.filter((r) => sameAccelerator(r.gpu, filter.name) && (filter.count === undefined || r.qty === filter.count))
+    if (filter) rows = rows.filter((r) => named(r.gpu) && (filter.count === undefined || r.qty === filter.count))
     if (!opts.allRegions) {
       // Cheapest region per (cloud, instance type, count); rows come cheapest first per cloud.
       const best = new Map<string, GpuOfferRow>()

@@ -129,3 +129,22 @@ describe('sky gpus list', () => {
     expect(() => listGpus({ filter: 'H100:0' })).toThrow(UsageError)
   })
 })
+
+describe('sky gpus list by memory', () => {
+  test('80GB+ lists only GPUs with at least 80 GB; an exact size and a count narrow it', () => {
+    const big = listGpus({ filter: '80GB+' })
+    const names = new Set(big.detail!.map((r) => r.gpu))
+    expect(names.has('A100-80GB')).toBe(true)
+    expect(names.has('H100')).toBe(true)
+    expect(names.has('A100')).toBe(false)
+    for (const r of big.detail!) expect(r.deviceMemoryGb).toBeGreaterThanOrEqual(80)
+    const four = listGpus({ filter: '24GB:4' })
+    expect(four.detail!.length).toBeGreaterThan(0)
+    for (const r of four.detail!) {
+      expect(r.deviceMemoryGb).toBe(24)
+      expect(r.qty).toBe(4)
+    }
+    expect(renderGpuList(listGpus({ filter: 'amd:80GB+' }))).toContain('No resources found for amd:80GB+')
+    expect(() => listGpus({ filter: '80GB+:x' })).toThrow(UsageError)
+  })
+})
