@@ -47,3 +47,49 @@ export function report(rows: [string, string, string, boolean][]): void {
   const w = Math.max(...rows.map((r) => r[0].length))
   for (const [name, got, target, ok] of rows) console.log(`${name.padEnd(w)}  ${got.padStart(14)}  target ${target.padEnd(22)} ${ok ? 'OK' : 'MISS'}`)
 }
+
+/**
+ * Run `op` from `conc` loops for `seconds` (or until `maxOps`): ops per second over the time
+ * taken, each op's latency, and how many failed (the first three are printed; a loop gives up
+ * after 100 failures).
+ */
+export async function load(seconds: number, conc: number, op: () => Promise<void>, maxOps = Infinity): Promise<{ ops: number; lat: number[]; errors: number }> {
+  const lat: number[] = []
+  let errors = 0
+  const started = performance.now()
+  const until = started + seconds * 1000
+  await Promise.all(
+    Array.from({ length: conc }, async () => {
+      while (performance.now() < until && lat.length < maxOps) {
+        const t = performance.now()
+        try {
+          await op()
+          lat.push(performance.now() - t)
+        } catch (e) {
+          if (++errors <= 3) console.error(`error: ${(e as Error).message}`)
+          if (errors > 100) return
+        }
+      }
+    }),
+  )
+  return { ops: (lat.length * 1000) / (performance.now() - started), lat, errors }
+}
+
+/** The status request as a client makes it: submit, then wait for the result (must succeed). */
+export function statusOp(endpoint: string, authorization?: string): () => Promise<void> {
+  const auth: Record<string, string> = authorization ? { authorization } : {}
+  const headers = { 'content-type': 'application/json', 'x-skypilot-api-version': '1', ...auth }
+  return async () => {
+    const r = await fetch(`${endpoint}/status`, { method: 'POST', headers, body: '{}' })
+    if (r.status !== 200) throw new Error(`POST /status: HTTP ${r.status} ${await r.text()}`)
+    const id = r.headers.get('x-skypilot-request-id')
+    await r.arrayBuffer()
+    for (;;) {
+      const g = await fetch(`${endpoint}/api/get?request_id=${id}`, { headers: auth })
+      const body = (await g.json()) as { status: string }
+      if (g.status === 202) continue
+      if (body.status !== 'SUCCEEDED') throw new Error(`status request ended ${body.status} (HTTP ${g.status})`)
+      return
+    }
+  }
+}

@@ -8,7 +8,7 @@
 // (build first: bun scripts/build.ts)
 import { rmSync } from 'node:fs'
 import { startPostgres, type PgServer } from '../../test/harness/postgres'
-import { BIN, freePort, percentile, report, rssMb, tempDir } from './lib'
+import { BIN, freePort, load, percentile, report, rssMb, statusOp, tempDir } from './lib'
 
 const SECONDS = Math.min(30, Math.max(2, Number(process.argv[2] ?? 8)))
 const ONLY = process.argv[3] ?? 'all'
@@ -70,52 +70,10 @@ async function createToken(endpoint: string): Promise<string> {
   return ((await r.json()) as { token: string }).token
 }
 
-/** Run `op` from CONC loops for `seconds`; every op must succeed. */
-async function load(seconds: number, op: () => Promise<void>): Promise<{ ops: number; lat: number[]; errors: number }> {
-  const lat: number[] = []
-  let errors = 0
-  const started = performance.now()
-  const until = started + seconds * 1000
-  await Promise.all(
-    Array.from({ length: CONC }, async () => {
-      while (performance.now() < until && lat.length < MAX_OPS) {
-        const t = performance.now()
-        try {
-          await op()
-          lat.push(performance.now() - t)
-        } catch (e) {
-          if (++errors <= 3) console.error(`error: ${(e as Error).message}`)
-          if (errors > 100) return
-        }
-      }
-    }),
-  )
-  return { ops: (lat.length * 1000) / (performance.now() - started), lat, errors }
-}
-
-/** The status request as a client makes it: submit, then wait for the result. */
-function statusOp(endpoint: string, authorization: string): () => Promise<void> {
-  const headers = { 'content-type': 'application/json', 'x-skypilot-api-version': '1', authorization }
-  const getHeaders = { authorization }
-  return async () => {
-    const r = await fetch(`${endpoint}/status`, { method: 'POST', headers, body: '{}' })
-    if (r.status !== 200) throw new Error(`POST /status: HTTP ${r.status} ${await r.text()}`)
-    const id = r.headers.get('x-skypilot-request-id')
-    await r.arrayBuffer()
-    for (;;) {
-      const g = await fetch(`${endpoint}/api/get?request_id=${id}`, { headers: getHeaders })
-      const body = (await g.json()) as { status: string }
-      if (g.status === 202) continue
-      if (body.status !== 'SUCCEEDED') throw new Error(`status request ended ${body.status} (HTTP ${g.status})`)
-      return
-    }
-  }
-}
-
 async function measure(label: string, s: Server, authorization: string, target: number): Promise<void> {
   const op = statusOp(s.endpoint, authorization)
-  await load(2, op) // warm-up: worker threads, JIT, caches, connections
-  const res = await load(SECONDS, op)
+  await load(2, CONC, op, MAX_OPS) // warm-up: worker threads, JIT, caches, connections
+  const res = await load(SECONDS, CONC, op, MAX_OPS)
   rows.push([`${label}: status ops/s (${CONC} conc, ${SECONDS} s)`, `${Math.round(res.ops)} ops/s`, `>= ${target.toLocaleString('en')} ops/s`, res.ops >= target && res.errors === 0])
   rows.push([`${label}: p50 / p99`, `${percentile(res.lat, 50).toFixed(1)} / ${percentile(res.lat, 99).toFixed(1)} ms`, '-', true])
   if (res.errors) rows.push([`${label}: errors`, String(res.errors), '0', false])

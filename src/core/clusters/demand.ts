@@ -1,7 +1,7 @@
 // What a task asks of each node, in the agent's terms, and how a cluster's capacity is shown.
 import type { Demand, NodeCapacity } from '../agent/types'
 import type { Resources, Task } from '../task/types'
-import { acceleratorMaker, gpuMatchesMemory, withGpuName } from '../optimizer/by-memory'
+import { acceleratorMaker, describeMemorySpec, gpuMatchesMemory, withGpuName } from '../optimizer/by-memory'
 import { acceleratorMemoryGb } from '../catalog/accelerators'
 
 /**
@@ -48,8 +48,7 @@ export function misfit(task: Task, r: Resources | undefined, cap: NodeCapacity, 
   if (d.gpus) {
     if (!cap.gpus) return `it asks for ${d.gpus.name}:${r?.accelerator?.count} and the cluster has no GPUs`
     if (r?.accelerator?.byMemory) {
-      const m = r.accelerator.byMemory
-      return `it asks for a ${m.manufacturer ? `${m.manufacturer} ` : ''}GPU with ${m.orMore ? 'at least ' : ''}${m.memoryGb} GB and the cluster has ${cap.gpus.name} (${acceleratorMemoryGb(cap.gpus.name) ?? '?'} GB, ${acceleratorMaker(cap.gpus.name)})`
+      return `it asks for a ${describeMemorySpec(r.accelerator.byMemory)} and the cluster has ${cap.gpus.name} (${acceleratorMemoryGb(cap.gpus.name) ?? '?'} GB, ${acceleratorMaker(cap.gpus.name)})`
     }
     if (cap.gpus.name.toLowerCase() !== d.gpus.name.toLowerCase()) return `it asks for ${d.gpus.name} GPUs and the cluster has ${cap.gpus.name}`
     if (d.gpus.count > cap.gpus.count) return `it asks for ${r?.accelerator?.count}x ${d.gpus.name} per node and the cluster's nodes have ${cap.gpus.count}`

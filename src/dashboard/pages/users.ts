@@ -11,6 +11,7 @@ import { Poller } from '../lib/poll'
 import { patchRows } from '../lib/rows'
 import type { Page } from '../lib/router'
 import { toast } from '../lib/toast'
+import type { TokenView, UserView } from '../../core/users/service'
 
 interface Me {
   id: string
@@ -18,25 +19,10 @@ interface Me {
   role: string
 }
 
-interface User {
-  id: string
-  name: string
-  role: string
-  has_password: boolean
-  created_at: number
-}
-
-interface Token {
-  token_id: string
-  token_name: string
-  user_id: string
-  user_name: string
-  created_at: number
-  last_used_at: number | null
-  expires_at: number | null
-  revoked_at: number | null
-  status: 'active' | 'expired' | 'revoked'
-}
+// The wire shapes of /users and /users/service-account-tokens (type-only: nothing of the server
+// is bundled into the page).
+type User = UserView
+type Token = TokenView
 
 interface Snapshot {
   me: Me

@@ -14,17 +14,18 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`)
 }
 
-/** Drop every `password` (SSH hosts reached by password) from a handle before it leaves the server. */
-function withoutPasswords(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutPasswords)
-  if (!v || typeof v !== 'object') return v
-  const out: Record<string, unknown> = {}
-  for (const [k, x] of Object.entries(v)) if (k !== 'password') out[k] = withoutPasswords(x)
-  return out
+/**
+ * A cluster as clients get it: each node without `connect` (how the API server reaches it, an SSH
+ * password included), which stays on the server as it stays out of the node's cluster.json.
+ */
+function forClient(c: ClusterRecord): ClusterRecord {
+  const h = c.handle as { nodes?: Record<string, unknown>[] } | null
+  if (!h?.nodes) return c
+  return { ...c, handle: { ...h, nodes: h.nodes.map(({ connect: _c, ...n }) => n) } }
 }
 
 export async function status(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[]> {
-  return (await records(ctx, body)).map((c) => ({ ...c, handle: withoutPasswords(c.handle) as ClusterRecord['handle'] }))
+  return (await records(ctx, body)).map(forClient)
 }
 
 async function records(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[]> {
