@@ -68,7 +68,7 @@ function pidAlive(pid: number): boolean {
 }
 
 /** All descendants of `pid` (Linux /proc). */
-function descendants(pid: number): number[] {
+export function descendants(pid: number): number[] {
   const children = new Map<number, number[]>()
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
