@@ -22,6 +22,8 @@ export interface SshTestHost {
   password?: string
   /** The login user's home as seen by this sshd's sessions, readable from the test. */
   home: string
+  /** Keys in this file are accepted by this host only (besides keyPath, accepted by all). */
+  authorizedKeysPath: string
   netns?: string
 }
 
@@ -44,6 +46,11 @@ export interface SshHostsOptions {
   password?: string
   /** Force a mode; default: netns when possible, else loopback. Env SKY_TEST_SSH_MODE does the same. */
   mode?: SshHarnessMode
+  /**
+   * Extra login names that are the harness user under another name (a cloud image's `ubuntu` or
+   * `gcpuser`), through a private /etc/passwd per sshd. Needs root (private mount namespaces).
+   */
+  loginAliases?: string[]
 }
 
 /** sshd must be started by absolute path (it re-executes itself). */
@@ -284,6 +291,15 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
     const privateMounts =
       isRoot && Bun.which('unshare') !== null && Bun.spawnSync(['unshare', '--mount', '--propagation', 'private', 'true']).exitCode === 0
     if (opts.password && !privateMounts) throw new Error('password auth in the sshd harness needs root and unshare --mount')
+    if (opts.loginAliases?.length && !privateMounts) throw new Error('loginAliases in the sshd harness need root and unshare --mount')
+    let passwd: string | undefined
+    if (opts.loginAliases?.length) {
+      const lines = readFileSync('/etc/passwd', 'utf8').split('\n').filter(Boolean)
+      const me = lines.find((l) => l.startsWith(`${user}:`))!.split(':')
+      const aliases = opts.loginAliases.filter((a) => !lines.some((l) => l.startsWith(`${a}:`)))
+      passwd = join(dir, 'passwd')
+      writeFileSync(passwd, [...lines, ...aliases.map((a) => [a, 'x', me[2], me[3], a, realHome, me[6]].join(':'))].join('\n') + '\n')
+    }
     let shadow: string | undefined
     if (opts.password) {
       const hash = passwordHash(opts.password)
@@ -315,7 +331,7 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
           `ListenAddress ${ip}:${port}`,
           `HostKey ${hostKey}`,
           `PidFile ${join(dir, `sshd${n}.pid`)}`,
-          `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+          `AuthorizedKeysFile ${join(dir, 'authorized_keys')} ${join(dir, `authorized_keys_host${n}`)}`,
           'UsePAM no',
           'StrictModes no',
           `PermitRootLogin ${opts.password ? 'yes' : 'prohibit-password'}`,
@@ -333,6 +349,7 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
       const mounts = [
         privateMounts ? `mount --bind '${home}' '${realHome}'` : '',
         shadow ? `mount --bind '${shadow}' /etc/shadow` : '',
+        passwd ? `mount --bind '${passwd}' /etc/passwd` : '',
       ].filter(Boolean)
       const start = `${mounts.map((m) => `${m} && `).join('')}exec ${sshdPath()} -D -e -f '${config}'`
       const argv = ns
@@ -342,7 +359,7 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
           : ['sh', '-c', start]
       const log = join(dir, `sshd${n}.log`)
       procs.push(Bun.spawn(argv, { stdin: 'ignore', stdout: Bun.file(log), stderr: Bun.file(log) }))
-      hosts.push({ name: `host${n}`, ip, port, user, keyPath, home, ...(opts.password ? { password: opts.password } : {}), ...(ns ? { netns: ns } : {}) })
+      hosts.push({ name: `host${n}`, ip, port, user, keyPath, home, authorizedKeysPath: join(dir, `authorized_keys_host${n}`), ...(opts.password ? { password: opts.password } : {}), ...(ns ? { netns: ns } : {}) })
     }
     await Promise.all(hosts.map((h, i) => waitForBanner(h.ip, h.port, 10_000, join(dir, `sshd${i + 1}.log`))))
 

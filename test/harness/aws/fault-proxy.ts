@@ -72,14 +72,14 @@ export function startEc2FaultProxy(motoEndpoint: string): Ec2FaultProxy {
 
   async function forward(req: Request, url: URL, body: string): Promise<Response> {
     const headers = new Headers()
-    for (const [k, v] of req.headers) if (!HOP_HEADERS.has(k.toLowerCase())) headers.set(k, v)
+    req.headers.forEach((v, k) => HOP_HEADERS.has(k.toLowerCase()) || headers.set(k, v))
     const r = await fetch(`${motoEndpoint}${url.pathname}${url.search}`, {
       method: req.method,
       headers,
       ...(body ? { body } : {}),
     })
     const out = new Headers()
-    for (const [k, v] of r.headers) if (!HOP_HEADERS.has(k.toLowerCase()) && k !== 'content-encoding') out.set(k, v)
+    r.headers.forEach((v, k) => HOP_HEADERS.has(k.toLowerCase()) || k === 'content-encoding' || out.set(k, v))
     return new Response(await r.arrayBuffer(), { status: r.status, headers: out })
   }
 

@@ -37,6 +37,6 @@ export function fixedTokenAuth(token: string): OAuth2Client {
 }
 
 /** Options for any @google-cloud/compute client class, from the two settings. */
-export function computeClientOptions(endpoint: string, token: string): ComputeEndpoint & { authClient: OAuth2Client } {
+export function computeClientOptions(endpoint: string, token: string): ComputeEndpoint & { authClient: OAuth2Client; [option: string]: string | number | object } {
   return { ...parseComputeEndpoint(endpoint), authClient: fixedTokenAuth(token) }
 }

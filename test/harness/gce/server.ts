@@ -2,6 +2,7 @@
 // errors that @google-cloud/compute's REST transport sends and expects, Bearer-token checking,
 // fault rules by zone / machine type / spot, and a call log. Listens on 127.0.0.1 only.
 import { FaultBook, type FaultHandle } from '../cloud/faults.ts'
+import { SIDE_DOOR } from '../cloud/instance-sources.ts'
 import { regionOfZone } from './catalog.ts'
 import type { Ctx, Handler } from './context.ts'
 import { GceHttpError, notFound, notImplemented, unauthenticated } from './errors.ts'
@@ -83,8 +84,6 @@ const ROUTES: Route[] = [
 ]
 
 export const PREFIX = '/compute/v1/projects/'
-/** Not part of the Compute API: the SSH test mapping reads instances here (no call log, no faults). */
-export const SIDE_DOOR = '/_sky_test/instances'
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=UTF-8' } })
 

@@ -60,7 +60,7 @@ test('project, zones, regions, machine types, GPU types, default network and sub
 
 test('insert → wait → get → list by label → setLabels → stop/start → delete', async () => {
   const [lro] = await c.instances.insert({ project, zone: 'us-central1-a', instanceResource: vm('sky-dev-head', { spot: true, gpu: 'nvidia-l4', machineType: 'g2-standard-8', labels: { 'skypilot-cluster-name': 'dev' } }) })
-  const first = lro.latestResponse as { status: string; id: string; targetId: string; name: string }
+  const first = lro.latestResponse as unknown as { status: string; id: string; targetId: string; name: string }
   expect(first.status).toBe('PENDING')
   expect(first.id).toMatch(/^\d{19}$/)
   expect(first.name).toMatch(/^operation-\d+-/)
