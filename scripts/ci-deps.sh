@@ -15,6 +15,8 @@ DEFAULT_PACKAGES=(
   postgresql
   chromium
 )
+# The AWS CLI is the second client the AWS test peer is checked with; any install of it will do.
+command -v aws >/dev/null 2>&1 || DEFAULT_PACKAGES+=(awscli)
 if [ "$#" -gt 0 ]; then packages=("$@"); else packages=("${DEFAULT_PACKAGES[@]}"); fi
 
 installed() {
