@@ -3,6 +3,8 @@
 // (test/harness/sshd.ts), create a mapping over them, and hand `proxyCommand` to whatever dials:
 // `aws.ssh_proxy_command` / `gcp.ssh_proxy_command` in a sky config, OpenSSH's ProxyCommand, or
 // ssh2 through a child process (see proxyArgv). The command itself is ssh-proxy-command.ts.
+// The proxy asks the peers for their instances at each dial; the GCE test server lives in the test
+// process, so never block that process (Bun.spawnSync of ssh, rsync or sky) while something dials.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
