@@ -26,6 +26,8 @@ export interface FinishOptions {
   async?: boolean
   /** Request name for the --async message, e.g. `sky.launch`. */
   name?: string
+  /** Where streamed log text goes (default stdout). */
+  write?: (text: string) => void
 }
 
 /**
@@ -50,7 +52,8 @@ export async function finish<T>(id: string, o: FinishOptions = {}): Promise<T | 
   try {
     if (o.stream) {
       try {
-        for await (const s of c.stream(id, { signal: ac.signal })) process.stdout.write(s)
+        const write = o.write ?? ((s: string) => void process.stdout.write(s))
+        for await (const s of c.stream(id, { signal: ac.signal })) write(s)
       } catch (e) {
         if (!interrupted) throw e
       }

@@ -1,19 +1,36 @@
-// Cluster arguments of stop/start/down/autostop: names, glob patterns, or -a for all of yours.
+// Cluster arguments of stop/start/down/autostop/cancel: names, glob patterns, or -a for all of
+// yours. `sky start` with nothing picks your only cluster, as SkyPilot does.
 import type { ClusterRecord } from '../core/state/clusters'
 import { NotFoundError, UsageError } from '../core/errors'
 import { status as statusOp } from '../sdk/ops'
 import { finish, sky } from './client'
 
-export async function resolveClusters(names: string[], o: { all?: boolean; allUsers?: boolean }): Promise<string[]> {
-  if (!names.length && !o.all) throw new UsageError('Give cluster names, or -a for all of your clusters.')
-  if (o.all) {
-    const id = await statusOp(sky(), { allUsers: o.allUsers })
-    return ((await finish<ClusterRecord[]>(id)) ?? []).map((c) => c.name)
+export interface TargetOptions {
+  all?: boolean
+  allUsers?: boolean
+  /** With no names and no -a: the user's only cluster, if there is exactly one. */
+  onlyOne?: boolean
+  /** Command name for messages (`sky <verb> ...`). */
+  verb?: string
+}
+
+async function listClusters(o: { clusterNames?: string[]; allUsers?: boolean }): Promise<string[]> {
+  const id = await statusOp(sky(), o)
+  return ((await finish<ClusterRecord[]>(id)) ?? []).map((c) => c.name)
+}
+
+export async function resolveClusters(names: string[], o: TargetOptions): Promise<string[]> {
+  const usage = `sky ${o.verb ?? '<command>'} needs a cluster name or glob (see sky status), or -a/--all.`
+  if (!names.length && !o.all) {
+    if (!o.onlyOne) throw new UsageError(usage)
+    const mine = await listClusters({ allUsers: false })
+    if (mine.length <= 1) return mine
+    throw new UsageError(`${usage} You have ${mine.length} clusters: ${mine.join(', ')}.`)
   }
+  if (o.all) return listClusters({ allUsers: o.allUsers })
   const globs = names.filter((n) => /[*?]/.test(n))
   if (!globs.length) return names
-  const id = await statusOp(sky(), { clusterNames: globs, allUsers: o.allUsers })
-  const matched = ((await finish<ClusterRecord[]>(id)) ?? []).map((c) => c.name)
+  const matched = await listClusters({ clusterNames: globs, allUsers: o.allUsers })
   if (!matched.length && names.length === globs.length) throw new NotFoundError(`No cluster matches ${globs.map((g) => `'${g}'`).join(', ')}.`)
   return [...new Set([...names.filter((n) => !/[*?]/.test(n)), ...matched])]
 }

@@ -104,16 +104,47 @@ async function printUsage(cmd: AnyCmd, parent?: AnyCmd): Promise<void> {
   process.stdout.write(text.replace(/[ \t]+$/gm, '') + '\n')
 }
 
+/** `--config` as SkyPilot has it on every command: its values, and argv without them. */
+export function takeConfigFlags(argv: string[]): { specs: string[]; rest: string[] } {
+  const specs: string[] = []
+  const rest: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    if (a === '--') {
+      rest.push(...argv.slice(i))
+      break
+    }
+    if (a === '--config') {
+      const v = argv[i + 1]
+      if (v === undefined || v === '--') throw new UsageError('--config needs a value: KEY=VALUE or a YAML file.')
+      specs.push(v)
+      i++
+    } else if (a.startsWith('--config=')) specs.push(a.slice('--config='.length))
+    else rest.push(a)
+  }
+  return { specs, rest }
+}
+
+const configArg = {
+  config: { type: 'string', description: 'Config override for this command: KEY=VALUE (a.b=1,c=2) or a YAML file; repeatable.' },
+} as const
+
+/** Commands that act on infra print the config keys this build ignores (once per command). */
+const WARNS_ON_CONFIG = new Set(['launch', 'exec', 'start', 'check'])
+
 export async function runCli(argv: string[]): Promise<void> {
-  const dashdash = argv.indexOf('--')
-  const head = dashdash < 0 ? argv : argv.slice(0, dashdash)
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     process.stdout.write(`sky, version ${VERSION} (commit ${COMMIT})\n`)
     return
   }
   try {
+    const taken = takeConfigFlags(argv)
+    argv = taken.rest
+    const dashdash = argv.indexOf('--')
+    const head = dashdash < 0 ? argv : argv.slice(0, dashdash)
     const root = rootCommand()
     const { cmd, rest, path } = await resolveChain(root as AnyCmd, argv)
+    if (cmd.run) cmd.args = { ...((await resolve<ArgsDef | undefined>(cmd.args)) ?? {}), ...configArg }
     // Usage names the whole chain (`sky users token create`), not just the last two words.
     const parent = path.length ? ({ meta: { name: ['sky', ...path.slice(0, -1)].join(' ') } } as AnyCmd) : undefined
     if (head.includes('--help') || head.includes('-h') || (path.length === 0 && rest.length === 0)) {
@@ -125,6 +156,11 @@ export async function runCli(argv: string[]): Promise<void> {
       return
     }
     await checkOptions(cmd, rest, path)
+    // Every layer is checked before the command runs: a bad key fails here, naming file and key.
+    const config = await import('../core/config')
+    if (taken.specs.length) config.addConfigOverrides(taken.specs)
+    const warnings = config.configWarnings()
+    if (WARNS_ON_CONFIG.has(path[0] ?? '')) for (const w of warnings) info(`Warning: ${w}`)
     await runCommand(cmd, { rawArgs: rest })
   } catch (err) {
     const e = (err as { code?: string })?.code === 'EARG' || (err as { name?: string })?.name === 'CLIError'

@@ -7,6 +7,8 @@ import type { TaskOverrides } from '../core/task/overrides'
 
 export const taskArgs = {
   workdir: { type: 'string', description: 'Local directory synced to ~/sky_workdir on the cluster (overrides the YAML).', valueHint: 'dir' },
+  'git-url': { type: 'string', description: 'Git repository to use as the workdir (cloned into ~/sky_workdir on every node).', valueHint: 'url' },
+  'git-ref': { type: 'string', description: 'Branch, tag or commit of the git workdir.', valueHint: 'ref' },
   infra: {
     type: 'string',
     description: 'Where to run: cloud, cloud/region, cloud/region/zone, k8s/<context>, ssh/<pool>, */region.',
@@ -61,6 +63,8 @@ export function overridesFromArgs(args: ParsedArgs, rawArgs?: string[]): TaskOve
   }
   set(o, 'name', one('name'))
   set(o, 'workdir', one('workdir'))
+  set(o, 'gitUrl', one('git-url'))
+  set(o, 'gitRef', one('git-ref'))
   set(o, 'infra', one('infra'))
   set(o, 'cloud', one('cloud'))
   set(o, 'region', one('region'))

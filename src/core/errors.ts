@@ -153,7 +153,10 @@ export class CommandError extends SkyError {
   override code: ErrorCode = 'COMMAND_FAILED'
 }
 
-/** A job the client waited on failed; the CLI exits with the job's own code. */
+/**
+ * A job the client waited on did not succeed. The exit code is SkyPilot's JobExitCode (100 FAILED,
+ * 101 NOT_FINISHED, 102 NOT_FOUND, 103 CANCELLED); the job's own exit code is in the message.
+ */
 export class JobFailedError extends SkyError {
   override code: ErrorCode = 'JOB_FAILED'
   constructor(message: string, jobExitCode: number, opts: SkyErrorOptions = {}) {

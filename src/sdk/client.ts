@@ -1,7 +1,7 @@
 // The typed HTTP client the CLI and user programs use. Every operation returns a request id;
 // `get`, `stream` and `streamAndGet` finish the loop. Server errors come back as the same typed
 // error classes the server threw.
-import { configGet } from '../core/config'
+import { clientConfigOverride, configGet } from '../core/config'
 import {
   AuthRequiredError,
   CancelledError,
@@ -144,9 +144,11 @@ export class SkyClient {
     return (await res.json()) as HealthInfo
   }
 
-  /** POST an operation; returns its request id. */
-  async submit(path: string, body: unknown = {}): Promise<string> {
-    const res = await this.fetch(path, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } })
+  /** POST an operation; returns its request id. The client's config layers ride along, as in SkyPilot. */
+  async submit(path: string, body: Record<string, unknown> = {}): Promise<string> {
+    const config = body.override_skypilot_config === undefined ? clientConfigOverride() : undefined
+    const payload = config ? { ...body, override_skypilot_config: config } : body
+    const res = await this.fetch(path, { method: 'POST', body: JSON.stringify(payload), headers: { 'content-type': 'application/json' } })
     const id = res.headers.get(HEADER_REQUEST_ID) ?? ((await res.json()) as { request_id?: string }).request_id
     if (!id) throw new InternalError(`The API server did not return a request id for ${path}.`)
     return id

@@ -19,6 +19,10 @@ export interface LaunchOptions {
   down?: boolean
   noSetup?: boolean
   detachRun?: boolean
+  /** Autostop activity: jobs_and_ssh, jobs or none. */
+  waitFor?: string
+  /** The client already showed the optimizer's plan; the server does not print it again. */
+  quietOptimizer?: boolean
   command?: string
 }
 
@@ -33,14 +37,32 @@ export const launch = (c: SkyClient, task: string, o: LaunchOptions) =>
     down: o.down,
     no_setup: o.noSetup,
     detach_run: o.detachRun,
+    wait_for: o.waitFor,
+    quiet_optimizer: o.quietOptimizer,
     command: o.command,
   })
 
 export const exec = (c: SkyClient, task: string, clusterName: string, o: { detachRun?: boolean } = {}) =>
   c.submit('/exec', { task, cluster_name: clusterName, detach_run: o.detachRun })
 
-export const start = (c: SkyClient, clusterName: string, o: { idleMinutesToAutostop?: number; down?: boolean } = {}) =>
-  c.submit('/start', { cluster_name: clusterName, idle_minutes_to_autostop: o.idleMinutesToAutostop, down: o.down })
+export interface StartOptions {
+  idleMinutesToAutostop?: number
+  down?: boolean
+  waitFor?: string
+  retryUntilUp?: boolean
+  /** Re-run runtime setup even if the cluster is UP. */
+  force?: boolean
+}
+
+export const start = (c: SkyClient, clusterName: string, o: StartOptions = {}) =>
+  c.submit('/start', {
+    cluster_name: clusterName,
+    idle_minutes_to_autostop: o.idleMinutesToAutostop,
+    down: o.down,
+    wait_for: o.waitFor,
+    retry_until_up: o.retryUntilUp,
+    force: o.force,
+  })
 export const stop = (c: SkyClient, clusterName: string, o: { purge?: boolean } = {}) => c.submit('/stop', { cluster_name: clusterName, purge: o.purge })
 export const down = (c: SkyClient, clusterName: string, o: { purge?: boolean } = {}) => c.submit('/down', { cluster_name: clusterName, purge: o.purge })
 export const autostop = (c: SkyClient, clusterName: string, idleMinutes: number, o: { down?: boolean; waitFor?: string } = {}) =>

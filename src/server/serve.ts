@@ -2,7 +2,7 @@
 // listener, collect old requests, and drain on SIGTERM.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
-import { configGet } from '../core/config'
+import { configGet, configWarnings, setConfigRole } from '../core/config'
 import { paths } from '../core/paths'
 import { openStore, defaultDbLocation, type Store } from '../core/state/store'
 import type { DbLocation } from '../core/state/db'
@@ -58,6 +58,9 @@ async function loadPlugins(list: string[]): Promise<OpMeta[]> {
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const startedAt = Date.now()
+  // The server reads its own config file only; clients send their project config with requests.
+  setConfigRole('server')
+  for (const w of configWarnings()) process.stderr.write(`Warning: ${w}\n`)
   const db = o.db ?? defaultDbLocation()
   const store = await openStore(db)
   const plugins = [...(o.plugins ?? []), ...((configGet<string[]>('api_server.plugins') ?? []) as string[])]

@@ -1,5 +1,7 @@
 // Worker thread that executes requests. The server thread sends {run} messages; this thread runs
 // the operation's handler with an AbortSignal and a request logger, and answers {done}.
+import { setConfigRole } from '../core/config'
+import { withClientConfig } from '../core/config-scope'
 import { toSkyError, CancelledError } from '../core/errors'
 import type { DbLocation } from '../core/state/db'
 import { openStore, type Store } from '../core/state/store'
@@ -26,6 +28,7 @@ let ready: Promise<void> | undefined
 
 async function init(m: Extract<InMsg, { type: 'init' }>): Promise<void> {
   if (m.env) Object.assign(process.env, m.env)
+  setConfigRole('server')
   store = await openStore(m.db, { migrate: false, poolSize: 4 })
   logs = logStoreFor(store, m.logDir)
   for (const p of m.plugins) {
@@ -41,23 +44,23 @@ async function run(m: Extract<InMsg, { type: 'run' }>): Promise<void> {
   try {
     await ready
     const handler = pluginHandlers.get(m.name) ?? (await loadHandler(m.name))
-    const result = await handler(
-      {
-        requestId: m.id,
-        user: m.user,
-        signal: ac.signal,
-        store,
-        write,
-        log: (line) => write(line.endsWith('\n') ? line : line + '\n'),
-        cancelClusterRequests: (cluster, except) =>
-          new Promise((resolve) => {
-            const callId = ++nextCall
-            pendingCalls.set(callId, resolve)
-            self.postMessage({ type: 'cancel-cluster', callId, requestId: m.id, cluster, except })
-          }),
-      },
-      m.body,
-    )
+    const ctx = {
+      requestId: m.id,
+      user: m.user,
+      signal: ac.signal,
+      store,
+      write,
+      log: (line: string) => write(line.endsWith('\n') ? line : line + '\n'),
+      cancelClusterRequests: (cluster: string, except: string[]) =>
+        new Promise<string[]>((resolve) => {
+          const callId = ++nextCall
+          pendingCalls.set(callId, resolve)
+          self.postMessage({ type: 'cancel-cluster', callId, requestId: m.id, cluster, except })
+        }),
+    }
+    // The client's config layers (its .sky.yaml, --config) apply to this request only.
+    const override = (m.body as { override_skypilot_config?: unknown } | null)?.override_skypilot_config
+    const result = await withClientConfig(override, () => handler(ctx, m.body))
     if (ac.signal.aborted) throw new CancelledError('Request was cancelled.')
     await logs.flush(m.id)
     self.postMessage({ type: 'done', id: m.id, ok: true, result: result ?? null })

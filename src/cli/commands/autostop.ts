@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/errors'
 import { autostop } from '../../sdk/ops'
+import { parseWaitFor } from './launch'
 import { clusterCommand, parseIdle } from './lifecycle'
 import { DESCRIPTIONS } from './descriptions'
 
@@ -14,12 +15,12 @@ export default clusterCommand({
     'wait-for': { type: 'string', description: 'What counts as activity: jobs_and_ssh (default), jobs, none.' },
   },
   validate: (a) => {
+    if (a.cancel && a['idle-minutes'] !== undefined) throw new UsageError('Give either -i/--idle-minutes or --cancel, not both.')
+    if (a.cancel && a.down) throw new UsageError('--down schedules an autodown; it cannot be combined with --cancel.')
     parseIdle(a['idle-minutes'])
-    if (a['wait-for'] !== undefined && !['jobs_and_ssh', 'jobs', 'none'].includes(String(a['wait-for']))) {
-      throw new UsageError(`--wait-for: '${a['wait-for']}' must be jobs_and_ssh, jobs or none.`)
-    }
+    parseWaitFor(a['wait-for'])
   },
   stream: false,
   submit: (c, n, a) =>
-    autostop(c, n, a.cancel ? -1 : (parseIdle(a['idle-minutes']) ?? 5), { down: !!a.down, waitFor: a['wait-for'] as string | undefined }),
+    autostop(c, n, a.cancel ? -1 : (parseIdle(a['idle-minutes']) ?? 5), { down: !!a.down, waitFor: parseWaitFor(a['wait-for']) }),
 })

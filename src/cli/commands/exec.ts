@@ -1,29 +1,35 @@
 // sky exec CLUSTER ENTRYPOINT: queue a task's run command on an existing cluster (workdir synced,
-// no setup, no file mounts).
+// no setup, no file mounts). As in SkyPilot, the cluster may also be given with -c/--cluster.
 import { defineCommand } from 'citty'
 import { UsageError } from '../../core/errors'
 import { exec as execOp } from '../../sdk/ops'
 import { asyncArg, positionals } from '../args'
 import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
+import { throwUnlessSucceeded } from '../job-exit'
 import { taskArgs } from '../task-args'
-import { jobExit } from './launch'
 import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
   meta: { name: 'exec', description: DESCRIPTIONS.exec },
   args: {
-    cluster: { type: 'positional', required: true, description: 'Cluster name.' },
+    cluster: { type: 'positional', required: false, description: 'Cluster name (or give it with -c).' },
+    entrypoint: { type: 'positional', required: false, description: 'Task YAML file, or a shell command (after --).' },
+    'cluster-name': { type: 'string', alias: 'c', description: 'Cluster name, instead of the first argument.' },
     'detach-run': { type: 'boolean', alias: 'd', description: 'Return once the job is submitted.' },
     ...taskArgs,
     ...asyncArg,
   },
   async run({ args, rawArgs }) {
-    const entry = positionals(args).slice(1)
-    if (!entry.length) throw new UsageError('Give a task YAML or a command to run, e.g. sky exec mycluster -- python train.py')
+    const words = positionals(args)
+    const flagged = args['cluster-name'] as string | undefined
+    const cluster = flagged ?? words[0]
+    const entry = flagged ? words : words.slice(1)
+    if (!cluster) throw new UsageError('Give the cluster to run on: sky exec CLUSTER TASK.yaml (or -c CLUSTER).')
+    if (!entry.length) throw new UsageError(`Give a task YAML or a command to run, e.g. sky exec ${cluster} -- python train.py`)
     const dag = loadEntrypoint(entry, args, rawArgs)
     if (dag.tasks.length !== 1) throw new UsageError(`sky exec runs one task; this YAML has ${dag.tasks.length}.`)
-    const id = await execOp(sky(), taskYaml(dag), args.cluster, { detachRun: !!args['detach-run'] })
-    jobExit(await finish(id, { stream: true, async: !!args.async, name: 'sky.exec' }))
+    const id = await execOp(sky(), taskYaml(dag), cluster, { detachRun: !!args['detach-run'] })
+    throwUnlessSucceeded(cluster, await finish(id, { stream: true, async: !!args.async, name: 'sky.exec' }))
   },
 })

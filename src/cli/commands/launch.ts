@@ -1,12 +1,13 @@
 // sky launch: launch a cluster (or reuse one) and run a task on it, streaming its output.
 import { defineCommand } from 'citty'
 import { randomBytes } from 'node:crypto'
-import { JobFailedError, UsageError } from '../../core/errors'
+import { UsageError } from '../../core/errors'
 import { osUserName } from '../../core/user'
 import { launch as launchOp, optimize as optimizeOp } from '../../sdk/ops'
 import { asyncArg, positionals, yesArg } from '../args'
 import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
+import { throwUnlessSucceeded } from '../job-exit'
 import { out } from '../output'
 import { confirm } from '../prompt'
 import { taskArgs } from '../task-args'
@@ -17,10 +18,14 @@ export function generatedClusterName(): string {
   return `sky-${randomBytes(2).toString('hex')}-${user}`
 }
 
-export function jobExit(r: { job_status?: string | null; exit_code?: number | null; job_id?: number | null } | undefined): void {
-  if (!r?.job_status || r.job_status === 'SUCCEEDED' || r.job_status === 'PENDING') return
-  const code = r.exit_code && r.exit_code > 0 ? r.exit_code : 1
-  throw new JobFailedError('', code)
+export const WAIT_FOR = ['jobs_and_ssh', 'jobs', 'none']
+
+/** `--wait-for`: what counts as activity for autostop. */
+export function parseWaitFor(v: unknown): string | undefined {
+  if (v === undefined) return undefined
+  const s = String(v).toLowerCase()
+  if (!WAIT_FOR.includes(s)) throw new UsageError(`--wait-for: '${v}' must be one of ${WAIT_FOR.join(', ')}.`)
+  return s
 }
 
 export default defineCommand({
@@ -32,6 +37,7 @@ export default defineCommand({
     'detach-run': { type: 'boolean', alias: 'd', description: 'Return once the job is submitted, without streaming its logs.' },
     'idle-minutes-to-autostop': { type: 'string', alias: 'i', description: 'Stop the cluster after this many idle minutes.' },
     down: { type: 'boolean', description: 'Tear the cluster down when its jobs are done (with -i: after that many idle minutes).' },
+    'wait-for': { type: 'string', description: 'What keeps the cluster from autostopping: jobs_and_ssh (default), jobs, none.' },
     'retry-until-up': { type: 'boolean', alias: 'r', description: 'Keep retrying until some candidate has capacity.' },
     setup: { type: 'boolean', default: true, description: 'Run setup (use --no-setup to skip it).' },
     ...taskArgs,
@@ -48,12 +54,17 @@ export default defineCommand({
       idle = Number(args['idle-minutes-to-autostop'])
       if (!Number.isInteger(idle) || idle < 0) throw new UsageError(`--idle-minutes-to-autostop: '${args['idle-minutes-to-autostop']}' must be a whole number of minutes (>= 0).`)
     }
+    const waitFor = parseWaitFor(args['wait-for'])
     const c = sky()
+    let planShown = false
     if (args.dryrun || !args.yes) {
       const plan = await finish<{ cluster_status: string | null; cluster_owner?: string; plan_text: string | null }>(
         await optimizeOp(c, yaml, name, { dryrun: !!args.dryrun }),
       )
-      if (plan?.plan_text) out(plan.plan_text + '\n')
+      if (plan?.plan_text) {
+        out(plan.plan_text + '\n')
+        planShown = true
+      }
       if (args.dryrun) {
         if (plan?.cluster_status) out(`Cluster '${name}' exists (${plan.cluster_status}); the task would run on it.`)
         return
@@ -63,10 +74,7 @@ export default defineCommand({
         : plan.cluster_status === 'STOPPED'
           ? `Restarting the stopped cluster '${name}'. Proceed?`
           : undefined
-      if (question) {
-        if (!process.stdin.isTTY) throw new UsageError(`${question} — no terminal to ask on; pass -y to confirm.`)
-        if (!(await confirm(question))) throw new UsageError('Aborted.')
-      }
+      if (question && !(await confirm(question))) throw new UsageError('Aborted.')
     }
     const id = await launchOp(c, yaml, {
       clusterName: name,
@@ -76,8 +84,10 @@ export default defineCommand({
       autostopDown: !!args.down && idle !== undefined,
       noSetup: args.setup === false,
       detachRun: !!args['detach-run'],
+      waitFor,
+      quietOptimizer: planShown,
       command: `sky ${['launch', ...rawArgs].join(' ')}`.slice(0, 500),
     })
-    jobExit(await finish(id, { stream: true, async: !!args.async, name: 'sky.launch' }))
+    throwUnlessSucceeded(name, await finish(id, { stream: true, async: !!args.async, name: 'sky.launch' }))
   },
 })

@@ -6,7 +6,7 @@ import type { SkyClient } from '../../sdk/client'
 import { asyncArg, allUsersArg, positionals, yesArg } from '../args'
 import { finish, sky } from '../client'
 import { resolveClusters } from '../cluster-targets'
-import { info } from '../output'
+import { alreadyReported, info } from '../output'
 import { confirm } from '../prompt'
 
 interface Spec {
@@ -17,6 +17,8 @@ interface Spec {
   submit: (c: SkyClient, cluster: string, args: Record<string, unknown>) => Promise<string>
   validate?: (args: Record<string, unknown>) => void
   stream?: boolean
+  /** With no names and no -a: act on the user's only cluster, when there is exactly one (sky start). */
+  defaultToOnlyCluster?: boolean
 }
 
 export function clusterCommand(s: Spec) {
@@ -32,14 +34,13 @@ export function clusterCommand(s: Spec) {
     },
     async run({ args }) {
       s.validate?.(args)
-      const names = await resolveClusters(positionals(args), { all: !!args.all, allUsers: !!args['all-users'] })
+      const names = await resolveClusters(positionals(args), { all: !!args.all, allUsers: !!args['all-users'], onlyOne: s.defaultToOnlyCluster, verb: s.name })
       if (!names.length) {
         info('No clusters to act on.')
         return
       }
       if (!args.yes) {
         const q = `${s.verb} ${names.length} cluster${names.length === 1 ? '' : 's'}: ${names.join(', ')}. Proceed?`
-        if (!process.stdin.isTTY) throw new UsageError(`${q} — no terminal to ask on; pass -y to confirm.`)
         if (!(await confirm(q))) throw new UsageError('Aborted.')
       }
       const c = sky()
@@ -49,12 +50,13 @@ export function clusterCommand(s: Spec) {
         try {
           await finish(id, { stream: s.stream ?? true, async: !!args.async, name: `sky.${s.name}` })
         } catch (e) {
+          if ((e as { code?: string }).code === 'INTERRUPTED' || ids.length === 1) throw e
           failed ??= e
-          if ((e as { code?: string }).code === 'INTERRUPTED') throw e
           info(`Error: ${(e as Error).message}`)
         }
       }
-      if (failed) throw failed
+      // Each failure was printed as it happened; exit with the first one's code.
+      if (failed) throw alreadyReported(failed)
     },
   })
 }
@@ -64,4 +66,18 @@ export function parseIdle(v: unknown, flag = '--idle-minutes'): number | undefin
   const n = Number(v)
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: '${v}' must be a whole number of minutes (>= 0).`)
   return n
+}
+
+/** `--graceful` / `--graceful-timeout N` of stop and down. */
+export const gracefulArgs = {
+  graceful: { type: 'boolean', description: 'Wait for MOUNT_CACHED uploads to finish first (this build has no cached storage mounts, so none are pending).' },
+  'graceful-timeout': { type: 'string', description: 'Seconds to wait with --graceful (default: no limit).' },
+} satisfies ArgsDef
+
+export function validateGraceful(a: Record<string, unknown>): void {
+  const t = a['graceful-timeout']
+  if (t === undefined) return
+  if (!a.graceful) throw new UsageError('--graceful-timeout needs --graceful.')
+  const n = Number(t)
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--graceful-timeout: '${t}' must be a number of seconds > 0.`)
 }

@@ -1,5 +1,7 @@
-// sky status: clusters (yours, or everyone's with -u), as a table or JSON.
+// sky status: clusters (yours, or everyone's with -u), as a table or JSON; or one cluster's head
+// IP (--ip) or exposed ports (--endpoints, --endpoint PORT).
 import { defineCommand } from 'citty'
+import { NotFoundError, UsageError } from '../../core/errors'
 import type { ClusterRecord } from '../../core/state/clusters'
 import { status as statusOp } from '../../sdk/ops'
 import { allUsersArg, outputArg, outputFormat, positionals, verboseArg } from '../args'
@@ -8,12 +10,51 @@ import { out, printJson } from '../output'
 import { renderClusterTable } from '../render/clusters'
 import { DESCRIPTIONS } from './descriptions'
 
+/** `8000-8002` → 8000, 8001, 8002. */
+function expandPorts(ports: string[]): number[] {
+  const all: number[] = []
+  for (const p of ports) {
+    const [a, b] = p.split('-').map(Number)
+    for (let n = a!; n <= (b ?? a!); n++) all.push(n)
+  }
+  return all
+}
+
+/** One cluster's property (--ip / --endpoints / --endpoint): exactly one existing cluster, as SkyPilot asks. */
+function one(names: string[], property: string, flag: string): string {
+  if (names.length === 1 && !/[*?]/.test(names[0]!)) return names[0]!
+  const n = names.length
+  throw new UsageError(
+    `${n ? n : 'No'} cluster${n === 1 ? '' : 's'} specified. Please specify ${n > 1 ? 'a single' : 'an existing'} cluster to show its ${property}.\nUsage: sky status ${flag} <cluster>`,
+  )
+}
+
+function showEndpoints(c: ClusterRecord, port: number | undefined): void {
+  const host = (c.handle as { headIp?: string } | null)?.headIp
+  const ports = expandPorts((c.resources.ports as string[] | undefined) ?? [])
+  if (!host || c.status !== 'UP') throw new NotFoundError(`Cluster '${c.name}' is ${c.status}; its endpoints exist only while it is UP.`, { hint: `sky start ${c.name}` })
+  if (!ports.length) {
+    throw new NotFoundError(`Cluster '${c.name}' exposes no ports.`, { hint: 'Open ports at launch with resources.ports in the task YAML, or --ports 8080.' })
+  }
+  if (port !== undefined) {
+    if (!ports.includes(port)) throw new NotFoundError(`Port ${port} is not exposed on cluster '${c.name}' (exposed: ${ports.join(', ')}).`)
+    out(`${host}:${port}`)
+    return
+  }
+  for (const p of ports) out(`${p}: ${host}:${p}`)
+}
+
 export default defineCommand({
   meta: { name: 'status', description: DESCRIPTIONS.status },
   args: {
     clusters: { type: 'positional', required: false, description: 'Cluster names or glob patterns.' },
     refresh: { type: 'boolean', alias: 'r', description: 'Query the infra for the latest cluster state.' },
     ip: { type: 'boolean', description: "Print only the head node's IP (one cluster)." },
+    endpoints: { type: 'boolean', description: "Print the cluster's exposed ports as PORT: HOST:PORT lines (one cluster)." },
+    endpoint: { type: 'string', description: 'Print the endpoint of one exposed port (one cluster).' },
+    'show-managed-jobs': { type: 'boolean', default: true, description: 'Show managed jobs (none in this build; --no-show-managed-jobs accepted).' },
+    'show-services': { type: 'boolean', default: true, description: 'Show services (none in this build; --no-show-services accepted).' },
+    'show-pools': { type: 'boolean', default: true, description: 'Show pools (none in this build; --no-show-pools accepted).' },
     ...allUsersArg,
     ...verboseArg,
     ...outputArg,
@@ -21,17 +62,28 @@ export default defineCommand({
   async run({ args }) {
     const names = positionals(args)
     const fmt = outputFormat(args.output)
+    const property = args.ip ? 'ip' : args.endpoints ? 'endpoints' : args.endpoint !== undefined ? 'endpoint' : undefined
+    let port: number | undefined
+    if (property) {
+      if ([args.ip, args.endpoints, args.endpoint !== undefined].filter(Boolean).length > 1) throw new UsageError('Give only one of --ip, --endpoints, --endpoint.')
+      if (args.refresh) throw new UsageError(`--${property} cannot be combined with --refresh.`)
+      if (args.endpoint !== undefined) {
+        port = Number(args.endpoint)
+        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--endpoint: '${args.endpoint}' is not a port number.`)
+      }
+      one(names, property === 'ip' ? 'IP address' : 'endpoint(s)', property === 'ip' ? '--ip' : property === 'endpoints' ? '--endpoints' : '--endpoint <port>')
+    }
     const id = await statusOp(sky(), { clusterNames: names.length ? names : undefined, allUsers: !!args['all-users'], refresh: !!args.refresh })
     const clusters = (await finish<ClusterRecord[]>(id)) ?? []
-    if (fmt === 'json') {
-      printJson(clusters.map(({ handle: _h, ...rest }) => rest))
+    if (property) {
+      const c = clusters.find((x) => x.name === names[0])
+      if (!c) throw new NotFoundError(`Cluster '${names[0]}' not found.`, { hint: 'See your clusters with: sky status' })
+      if (property === 'ip') out((c.handle as { headIp?: string } | null)?.headIp ?? '-')
+      else showEndpoints(c, port)
       return
     }
-    if (args.ip) {
-      const c = clusters[0]
-      const ip = (c?.handle as { headIp?: string } | null)?.headIp
-      if (!c) throw new (await import('../../core/errors')).NotFoundError(`Cluster '${names[0] ?? ''}' not found.`)
-      out(ip ?? '-')
+    if (fmt === 'json') {
+      printJson(clusters.map(({ handle: _h, ...rest }) => rest))
       return
     }
     for (const n of names) {

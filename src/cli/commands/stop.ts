@@ -1,11 +1,12 @@
 import { stop } from '../../sdk/ops'
-import { clusterCommand } from './lifecycle'
+import { clusterCommand, gracefulArgs, validateGraceful } from './lifecycle'
 import { DESCRIPTIONS } from './descriptions'
 
 export default clusterCommand({
   name: 'stop',
   description: DESCRIPTIONS.stop,
   verb: 'Stopping',
-  args: {},
+  args: { ...gracefulArgs },
+  validate: validateGraceful,
   submit: (c, n) => stop(c, n),
 })

@@ -17,7 +17,10 @@ export interface GpuListOptions {
   filter?: string
   /** `--infra`: `aws`, `gcp/us-central1`, `k8s`, `k8s/<context>`, `ssh/<pool>`, `local`. */
   infra?: string
-  /** Only these infra (e.g. the enabled ones); default: every catalog cloud plus live nodes' infra. */
+  /**
+   * The infra `sky check` enabled. Catalog clouds are listed whether enabled or not (as SkyPilot
+   * does: the catalog needs no credentials) and marked when not; live nodes only from enabled infra.
+   */
   enabled?: string[]
   /** `--all-regions`: one detailed row per region instead of the cheapest region. */
   allRegions?: boolean
@@ -65,6 +68,8 @@ export interface GpuList {
   live: LiveGpuRow[]
   filter?: GpuFilter
   allRegions: boolean
+  /** Catalog clouds listed here that are not enabled (no credentials, or left out by allowed_clouds). */
+  notEnabled: string[]
 }
 
 interface GpuFilter {
@@ -153,10 +158,16 @@ export function listGpus(opts: GpuListOptions = {}): GpuList {
   }
   const pin = parseInfra(opts.infra)
   const enabled = opts.enabled?.map((e) => canonicalInfraName(e) ?? e)
-  const want = (infra: string) => (!pin.infra || pin.infra === infra) && (!enabled || enabled.includes(infra))
+  const pinned = (infra: string) => !pin.infra || pin.infra === infra
+  const want = (infra: string) => pinned(infra) && (!enabled || enabled.includes(infra))
 
   let rows: GpuOfferRow[] = []
-  for (const [cloud, cat] of catalog.clouds) if (want(cloud)) rows.push(...cloudRows(cat, pin.region))
+  const notEnabled: string[] = []
+  for (const [cloud, cat] of catalog.clouds) {
+    if (!pinned(cloud)) continue
+    rows.push(...cloudRows(cat, pin.region))
+    if (enabled && !enabled.includes(cloud)) notEnabled.push(cloud)
+  }
   for (const r of rows) memOf.set(r.gpu, r.deviceMemoryGb)
 
   const live: LiveGpuRow[] = []
@@ -208,6 +219,7 @@ export function listGpus(opts: GpuListOptions = {}): GpuList {
     other: summary.filter((s) => !isCommonGpu(s.name)),
     live,
     allRegions: !!opts.allRegions,
+    notEnabled: notEnabled.filter((c) => rows.some((r) => r.cloud === c)),
     ...(filter ? { filter } : {}),
   }
   if (filter || opts.all) {
@@ -239,7 +251,7 @@ function money(n: number | undefined): string {
   return n === undefined ? '-' : `$ ${n.toFixed(3)}`
 }
 
-function detailTable(rows: GpuOfferRow[], allRegions: boolean): string {
+function detailTable(rows: GpuOfferRow[], allRegions: boolean, notEnabled: string[]): string {
   const headers = ['GPU', 'QTY', 'CLOUD', 'INSTANCE_TYPE', 'DEVICE_MEM', 'vCPUs', 'HOST_MEM', 'HOURLY_PRICE', 'HOURLY_SPOT_PRICE']
   if (allRegions) headers.push('REGION')
   return renderTable(
@@ -248,7 +260,7 @@ function detailTable(rows: GpuOfferRow[], allRegions: boolean): string {
       const cells = [
         r.gpu,
         fmtNum(r.qty),
-        infraDisplayName(r.cloud),
+        infraDisplayName(r.cloud) + (notEnabled.includes(r.cloud) ? '*' : ''),
         r.instanceType,
         `${fmtNum(r.deviceMemoryGb)}GB`,
         r.vcpus === undefined ? '-' : fmtNum(r.vcpus),
@@ -297,6 +309,12 @@ function liveSections(live: LiveGpuRow[]): string[] {
   return out
 }
 
+function notEnabledNote(list: GpuList, marked: boolean): string[] {
+  if (!list.notEnabled.length) return []
+  const names = list.notEnabled.map(infraDisplayName).join(', ')
+  return [`${marked ? '* ' : ''}${names}: catalog shown; not enabled here (add credentials and run sky check).`]
+}
+
 /** Text for `sky gpus list`. */
 export function renderGpuList(list: GpuList): string {
   const out: string[] = []
@@ -309,9 +327,11 @@ export function renderGpuList(list: GpuList): string {
     }
     const names = [...new Set(list.detail.map((r) => r.gpu))]
     for (const name of names) {
-      out.push(detailTable(list.detail.filter((r) => r.gpu === name), list.allRegions))
+      out.push(detailTable(list.detail.filter((r) => r.gpu === name), list.allRegions, list.notEnabled))
       out.push('')
     }
+    const marked = list.detail.some((r) => list.notEnabled.includes(r.cloud))
+    if (marked) out.push(...notEnabledNote(list, true))
     return out.join('\n').trimEnd()
   }
   const table = (title: string, rows: GpuQuantities[]) =>
@@ -323,6 +343,7 @@ export function renderGpuList(list: GpuList): string {
     return out.join('\n')
   }
   out.push('Hint: use sky gpus list <GPU>[:<QTY>] for instance types and prices, or -a for all of them.')
+  out.push(...notEnabledNote(list, false))
   return out.join('\n')
 }
 

@@ -42,12 +42,12 @@ export class AgentClient {
   }
 
   /** Stream a job's log; resolves with the agent's exit code (0/100/101/102/103). */
-  async logs(o: { job?: number; follow: boolean; tail?: number; onChunk: (s: string) => void; signal?: AbortSignal }): Promise<number> {
+  async logs(o: { job?: number; follow: boolean; tail?: number; onChunk: (s: string) => void; onStderr?: (s: string) => void; signal?: AbortSignal }): Promise<number> {
     const args: string[] = []
     if (o.job !== undefined) args.push('--job', String(o.job))
     if (o.follow) args.push('--follow')
     if (o.tail) args.push('--tail', String(o.tail))
-    const r = await this.runner.run(this.command('logs', args), { onStdout: o.onChunk, onStderr: o.onChunk, signal: o.signal, env: forwardedEnv() })
+    const r = await this.runner.run(this.command('logs', args), { onStdout: o.onChunk, onStderr: o.onStderr ?? o.onChunk, signal: o.signal, env: forwardedEnv() })
     return r.code
   }
 }

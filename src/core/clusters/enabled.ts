@@ -1,6 +1,7 @@
 // What the optimizer may use: infra enabled by `sky check` (remembered in the store, checked on
 // first use) and the live nodes of this machine and of SSH node pools.
-import { checkInfra, enabledInfraFromChecks } from '../infra/check'
+import { loadConfig } from '../config'
+import { applyAllowLists, checkInfra, enabledInfraFromChecks } from '../infra/check'
 import type { InfraCheck } from '../infra/check'
 import type { EnabledInfra, LiveNode } from '../infra/types'
 import { localCapacity } from '../provision/local'
@@ -11,7 +12,7 @@ const KEY = 'enabled_infra'
 export async function rememberedChecks(store: Store): Promise<InfraCheck[]> {
   const saved = await store.kv.get<InfraCheck[]>(KEY)
   if (saved) return saved
-  const checks = checkInfra()
+  const checks = checkInfra({ config: loadConfig() })
   await store.kv.set(KEY, checks)
   return checks
 }
@@ -35,9 +36,11 @@ export async function liveNodes(checks: InfraCheck[]): Promise<LiveNode[]> {
 }
 
 export async function optimizerContext(store: Store): Promise<{ enabled: EnabledInfra; liveNodes: LiveNode[]; checks: InfraCheck[] }> {
-  const checks = await rememberedChecks(store)
-  // This machine is always usable, whatever an older check said.
+  const config = loadConfig()
+  // This machine is always usable, whatever an older check said (unless allowed_clouds leaves it out).
+  const remembered = await rememberedChecks(store)
+  const withLocal = remembered.some((c) => c.infra === 'local' && c.enabled) ? remembered : [...remembered.filter((c) => c.infra !== 'local'), ...checkInfra({ only: ['local'] })]
+  const checks = applyAllowLists(withLocal, config)
   const enabled = enabledInfraFromChecks(checks)
-  if (!enabled.infra.includes('local')) enabled.infra.unshift('local')
   return { enabled, liveNodes: await liveNodes(checks), checks }
 }

@@ -1,5 +1,5 @@
 // The job queue of a cluster, through its agent: queue, cancel, logs, status, and `sky exec`.
-import { ConflictError, NotFoundError } from '../errors'
+import { ConflictError, NotFoundError, PermissionDeniedError } from '../errors'
 import type { JobInfo, JobStatus } from '../agent/types'
 import type { Store } from '../state/store'
 import { getOwnedCluster, handleOf, isAdmin, type Actor } from './record'
@@ -25,30 +25,59 @@ export async function queue(store: Store, name: string, actor: Actor, o: { allUs
   return withAgent(c, (a) => a.call<JobInfo[]>('queue', args))
 }
 
+/**
+ * Cancel jobs: the given ids, or every job of the caller (`all`; everyone's with `allUsers`, for
+ * admins), or — as SkyPilot does with neither — the caller's latest unfinished job. Ids the
+ * cluster never had are an error (after the others are cancelled), as are other users' jobs.
+ */
 export async function cancelJobs(store: Store, name: string, actor: Actor, o: { jobIds?: number[]; all?: boolean; allUsers?: boolean }): Promise<number[]> {
   const c = await upCluster(store, name, actor)
+  let ids = o.jobIds ?? []
+  if (!ids.length && !o.all && !o.allUsers) {
+    const mine = await withAgent(c, (a) => a.call<JobInfo[]>('queue', ['--user-hash', actor.id, '--skip-finished']))
+    const latest = [...mine].sort((x, y) => y.id - x.id)[0]
+    if (!latest) return []
+    ids = [latest.id]
+  }
   const args: string[] = []
-  if (o.jobIds?.length) args.push('--ids', o.jobIds.join(','))
+  if (ids.length) args.push('--ids', ids.join(','))
   else args.push('--all')
-  if (!(o.allUsers && isAdmin(actor)) && !(o.jobIds?.length && isAdmin(actor))) args.push('--user-hash', actor.id)
-  const r = await withAgent(c, (a) => a.call<{ cancelled: number[] } | number[]>('cancel', args))
-  return Array.isArray(r) ? r : (r.cancelled ?? [])
+  if (!(o.allUsers && isAdmin(actor)) && !(ids.length && isAdmin(actor))) args.push('--user-hash', actor.id)
+  const r = await withAgent(c, (a) => a.call<{ cancelled: number[]; skipped?: { id: number; reason: string }[] } | number[]>('cancel', args))
+  const cancelled = Array.isArray(r) ? r : (r.cancelled ?? [])
+  const skipped = Array.isArray(r) ? [] : (r.skipped ?? [])
+  const done = cancelled.length ? ` (cancelled: ${cancelled.join(', ')})` : ''
+  const missing = skipped.filter((x) => x.reason === 'not found').map((x) => x.id)
+  if (missing.length) {
+    throw new NotFoundError(`Job${missing.length === 1 ? '' : 's'} ${missing.join(', ')} not found on cluster '${name}'${done}.`, { hint: `See its jobs with: sky queue ${name}` })
+  }
+  const others = skipped.filter((x) => x.reason.startsWith('owned by another user'))
+  if (others.length) {
+    throw new PermissionDeniedError(`Not cancelling ${others.map((x) => `job ${x.id} (${x.reason})`).join(', ')}${done}.`)
+  }
+  return cancelled
 }
 
 export async function jobStatus(store: Store, name: string, actor: Actor, ids: number[]): Promise<Record<string, JobStatus | null>> {
   const c = await upCluster(store, name, actor)
   if (!ids.length) {
     const [latest] = (await withAgent(c, (a) => a.call<JobInfo[]>('queue', ['--all-users']))).sort((x, y) => y.id - x.id)
-    if (!latest) throw new NotFoundError(`Cluster '${name}' has no jobs.`)
+    // No jobs at all: an empty answer (the CLI reports it as job NOT_FOUND, exit 102).
+    if (!latest) return {}
     ids = [latest.id]
   }
   return withAgent(c, (a) => a.call<Record<string, JobStatus | null>>('status', ['--ids', ids.join(',')]))
 }
 
 /** Stream a job's log into `write`; returns the agent's exit code (0/100/101/102/103). */
-export async function tailLogs(store: Store, name: string, actor: Actor, o: { jobId?: number; follow: boolean; tail?: number; write: (s: string) => void; signal: AbortSignal }): Promise<number> {
+export async function tailLogs(
+  store: Store,
+  name: string,
+  actor: Actor,
+  o: { jobId?: number; follow: boolean; tail?: number; write: (s: string) => void; onStderr?: (s: string) => void; signal: AbortSignal },
+): Promise<number> {
   const c = await upCluster(store, name, actor)
-  return withAgent(c, (a) => a.logs({ job: o.jobId, follow: o.follow, tail: o.tail, onChunk: o.write, signal: o.signal }))
+  return withAgent(c, (a) => a.logs({ job: o.jobId, follow: o.follow, tail: o.tail, onChunk: o.write, onStderr: o.onStderr, signal: o.signal }))
 }
 
 export interface ExecBody {

@@ -26,6 +26,10 @@ export interface LaunchBody {
   down?: boolean
   no_setup?: boolean
   detach_run?: boolean
+  /** Autostop activity rule: jobs_and_ssh, jobs or none (`--wait-for`). */
+  wait_for?: string
+  /** The client already printed the optimizer's plan (before its confirmation prompt). */
+  quiet_optimizer?: boolean
   command?: string
 }
 
@@ -58,8 +62,10 @@ function chosenResources(task: Task, c: Candidate | undefined): Resources | unde
 async function provisionNew(ctx: LaunchContext, body: LaunchBody, task: Task): Promise<{ handle: ClusterHandle; request: Resources | undefined }> {
   const blocked: BlockedResource[] = []
   let plan = await planFor(ctx.store, task)
-  ctx.log(renderPlan(plan))
-  ctx.log('')
+  if (!body.quiet_optimizer) {
+    ctx.log(renderPlan(plan))
+    ctx.log('')
+  }
   let candidate: Candidate | undefined = plan.chosen
   const failures: string[] = []
   const unsupported: BlockedResource[] = []
@@ -170,7 +176,12 @@ export async function launch(ctx: LaunchContext, body: LaunchBody): Promise<Laun
     handle = made.handle
     request = made.request
   }
-  const rec = existing?.handle ? { ...existing, handle: handle as unknown as Record<string, unknown> } : newRecord(name, ctx.actor, handle, task.numNodes, body.command ?? null)
+  const base = existing?.handle ? { ...existing, handle: handle as unknown as Record<string, unknown> } : newRecord(name, ctx.actor, handle, task.numNodes, body.command ?? null)
+  // Ports the cluster exposes (`sky status --endpoints`): every launch on it adds its task's ports.
+  const known = (base.resources.ports as string[] | undefined) ?? []
+  const ports = [...new Set([...known, ...(request?.ports ?? [])])]
+  const rec = ports.length ? { ...base, resources: { ...base.resources, ports } } : base
+  if (existing?.handle && existing.status === 'UP' && ports.length !== known.length) await ctx.store.clusters.upsert(rec)
   if (!existing?.handle || existing.status !== 'UP') {
     await ctx.store.clusters.upsert({ ...rec, status: 'INIT' })
     await installAgent(name, handle, ctx.signal)
@@ -183,8 +194,9 @@ export async function launch(ctx: LaunchContext, body: LaunchBody): Promise<Laun
 
   const auto = body.idle_minutes_to_autostop ?? (request?.autostop?.enabled ? request.autostop.idleMinutes : null)
   const autoDown = body.down || !!body.autostop_down || !!request?.autostop?.down
-  if (auto !== null && auto !== undefined) await setAutostop(ctx.store, name, ctx.actor, auto, autoDown, ctx.signal)
-  else if (body.down) await setAutostop(ctx.store, name, ctx.actor, 0, true, ctx.signal)
+  const waitFor = body.wait_for ?? request?.autostop?.waitFor
+  if (auto !== null && auto !== undefined) await setAutostop(ctx.store, name, ctx.actor, auto, autoDown, ctx.signal, waitFor)
+  else if (body.down) await setAutostop(ctx.store, name, ctx.actor, 0, true, ctx.signal, waitFor)
 
   if (!task.run && (!task.setup || body.no_setup)) return { cluster_name: name, job_id: null }
   const outcome = await runJob(

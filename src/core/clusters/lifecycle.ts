@@ -38,30 +38,53 @@ export async function stopCluster(store: Store, name: string, actor: Actor, log:
   log(`✓ Cluster ${name} stopped.`)
 }
 
-export async function startCluster(store: Store, name: string, actor: Actor, signal: AbortSignal, log: (l: string) => void): Promise<void> {
+export interface StartOptions {
+  /** Re-run runtime setup (reinstall the agent) even when the cluster is UP. */
+  force?: boolean
+  /** Keep retrying the restart every 10 s until it succeeds (or the request is cancelled). */
+  retryUntilUp?: boolean
+}
+
+export async function startCluster(store: Store, name: string, actor: Actor, signal: AbortSignal, log: (l: string) => void, o: StartOptions = {}): Promise<void> {
   const c = await getOwnedCluster(store, name, actor)
   if (!c.handle) throw new ConflictError(`Cluster '${name}' was never fully launched; launch it again: sky launch -c ${name}`)
-  if (c.status === 'UP') {
+  if (c.status === 'UP' && !o.force) {
     log(`Cluster '${name}' is already up.`)
     return
   }
   const p = await provisionerFor(handleOf(c).cloud)
-  log(`⚙︎ Starting cluster '${name}'.`)
-  await store.clusters.setStatus(name, 'INIT')
-  const handle = await p.provision({
-    clusterName: name,
-    numNodes: c.numNodes,
-    region: handleOf(c).region,
-    zone: handleOf(c).zone,
-    capacityNeeded: { cpus: 0, memoryGb: 0, gpus: null },
-    existing: handleOf(c),
-    signal,
-    log,
-  })
+  log(c.status === 'UP' ? `⚙︎ Re-running runtime setup on cluster '${name}' (--force).` : `⚙︎ Starting cluster '${name}'.`)
+  if (c.status !== 'UP') await store.clusters.setStatus(name, 'INIT')
+  const provision = () =>
+    p.provision({
+      clusterName: name,
+      numNodes: c.numNodes,
+      region: handleOf(c).region,
+      zone: handleOf(c).zone,
+      capacityNeeded: { cpus: 0, memoryGb: 0, gpus: null },
+      existing: handleOf(c),
+      signal,
+      log,
+    })
+  let handle
+  for (;;) {
+    try {
+      handle = await provision()
+      break
+    } catch (e) {
+      if (!o.retryUntilUp || signal.aborted) throw e
+      log(`↺ Starting '${name}' failed (${(e as Error).message}); retrying in 10 s (--retry-until-up).`)
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 10_000)
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true })
+      })
+      if (signal.aborted) throw e
+    }
+  }
   await installAgent(name, handle, signal)
   await store.clusters.upsert({ ...c, handle: handle as never, status: 'UP', statusUpdatedAt: Date.now(), lastUse: Date.now() })
   if (c.autostopMinutes >= 0) await setAutostop(store, name, actor, c.autostopMinutes, c.autostopDown, signal)
-  log(`✓ Cluster ${name} started.`)
+  log(`✓ Cluster ${name} ${c.status === 'UP' ? 'runtime set up again' : 'started'}.`)
 }
 
 export async function downCluster(store: Store, name: string, actor: Actor, log: (l: string) => void, purge = false): Promise<void> {

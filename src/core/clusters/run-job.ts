@@ -24,7 +24,11 @@ export interface RunCtx {
   write: (text: string) => void
 }
 
-export function usefulCommands(cluster: string, jobId: number): string {
+/**
+ * SkyPilot's closing hints. `ssh <cluster>` is offered only where it resolves: clusters on SSH
+ * machines get an ssh config entry; local clusters are directories on the API server's machine.
+ */
+export function usefulCommands(cluster: string, jobId: number, cloud: string): string {
   return [
     '📋 Useful Commands',
     `Job ID: ${jobId}`,
@@ -32,7 +36,7 @@ export function usefulCommands(cluster: string, jobId: number): string {
     `├── To stream job logs:         sky logs ${cluster} ${jobId}`,
     `└── To view job queue:          sky queue ${cluster}`,
     `Cluster name: ${cluster}`,
-    `├── To log into the head VM:    ssh ${cluster}`,
+    ...(cloud === 'ssh' ? [`├── To log into the head VM:    ssh ${cluster}`] : []),
     `├── To submit a job:            sky exec ${cluster} yaml_file`,
     `├── To stop the cluster:        sky stop ${cluster}`,
     `└── To teardown the cluster:    sky down ${cluster}`,
@@ -72,7 +76,7 @@ export async function runJob(
     await ctx.store.clusters.touch(cluster)
     ctx.log(`⚙︎ Job submitted, ID: ${jobId}`)
     if (o.detach) {
-      ctx.log(usefulCommands(cluster, jobId))
+      ctx.log(usefulCommands(cluster, jobId, handle.cloud))
       return { job_id: jobId, job_status: 'PENDING', exit_code: null }
     }
     ctx.log(`├── Waiting for task resources on ${task.numNodes} node${task.numNodes === 1 ? '' : 's'}.`)
@@ -82,7 +86,7 @@ export async function runJob(
     const status = info?.status ?? null
     ctx.log(`${status === 'SUCCEEDED' ? '✓' : '✗'} Job finished (status: ${status ?? 'UNKNOWN'}).`)
     ctx.log('')
-    ctx.log(usefulCommands(cluster, jobId))
+    ctx.log(usefulCommands(cluster, jobId, handle.cloud))
     return { job_id: jobId, job_status: status, exit_code: info?.exitCode ?? null }
   } finally {
     await runner.close()

@@ -20,6 +20,8 @@ export interface InfraCheck {
   /** SSH pools or Kubernetes contexts that can be used; `['local']` for the local infra. */
   regions?: string[]
   capabilities: Capability[]
+  /** `sky check -v`: what was looked at (contexts, pools, config filters) beyond the reason. */
+  details?: string[]
 }
 
 export interface CheckOptions {
@@ -29,21 +31,56 @@ export interface CheckOptions {
   home?: string
   /** Check only these infra (`sky check aws k8s`); names are validated. */
   only?: string[]
-  /** Merged config: `kubernetes.allowed_contexts` and `ssh.allowed_node_pools` narrow the lists. */
+  /**
+   * Merged config: `allowed_clouds` disables the infra it does not list; `kubernetes.allowed_contexts`
+   * and `ssh.allowed_node_pools` narrow the contexts and pools.
+   */
   config?: Record<string, unknown>
 }
 
-function cfgList(config: Record<string, unknown> | undefined, section: string, key: string): string[] | undefined {
+/** A config list setting; undefined when unset (or `all`, which allowed_contexts may be). */
+function cfgList(config: Record<string, unknown> | undefined, section: string, key?: string): string[] | undefined {
   const s = config?.[section]
-  const v = s && typeof s === 'object' ? (s as Record<string, unknown>)[key] : undefined
+  const v = key === undefined ? s : s && typeof s === 'object' ? (s as Record<string, unknown>)[key] : undefined
   return Array.isArray(v) ? v.map(String) : undefined
+}
+
+/** `allowed_clouds` spells Kubernetes `kubernetes` or `k8s`; names compare case-insensitively. */
+function allowedInfra(config: Record<string, unknown> | undefined): Set<string> | undefined {
+  const list = cfgList(config, 'allowed_clouds')
+  return list ? new Set(list.map((n) => canonicalInfraName(n) ?? n.toLowerCase())) : undefined
+}
+
+/**
+ * Apply the config's allow-lists to check results (fresh ones, and ones remembered from an older
+ * `sky check`, so a config change takes effect at once): infra missing from `allowed_clouds` is
+ * disabled, and contexts / pools missing from `kubernetes.allowed_contexts` / `ssh.allowed_node_pools`
+ * are dropped.
+ */
+export function applyAllowLists(checks: InfraCheck[], config: Record<string, unknown> | undefined): InfraCheck[] {
+  const clouds = allowedInfra(config)
+  return checks.map((c) => {
+    if (clouds && !clouds.has(c.infra)) {
+      return { ...c, enabled: false, reason: `not in allowed_clouds (${[...clouds].join(', ')}) in the config`, capabilities: [], regions: undefined }
+    }
+    const key = c.infra === 'kubernetes' ? 'allowed_contexts' : c.infra === 'ssh' ? 'allowed_node_pools' : undefined
+    const allowed = key ? cfgList(config, c.infra, key) : undefined
+    if (!allowed || !c.enabled || !c.regions) return c
+    // Kubernetes contexts are tried in allowed_contexts order, as SkyPilot does.
+    const kept = c.infra === 'kubernetes' ? allowed.filter((r) => c.regions!.includes(r)) : c.regions.filter((r) => allowed.includes(r))
+    const dropped = c.regions.filter((r) => !allowed.includes(r))
+    const details = [...(c.details ?? []), ...dropped.map((r) => `${r}: skipped, not in ${c.infra}.${key}`)]
+    if (!dropped.length && kept.join() === c.regions.join()) return c
+    if (!kept.length) return { ...c, enabled: false, reason: `none of ${c.regions.join(', ')} is in ${c.infra}.${key}`, capabilities: [], regions: undefined, details }
+    return { ...c, regions: kept, details }
+  })
 }
 
 function checkLocal(): InfraCheck {
   return { infra: 'local', enabled: true, reason: 'this machine is always available', regions: ['local'], capabilities: ['compute'] }
 }
 
-function checkSsh(file: string, config?: Record<string, unknown>): InfraCheck {
+function checkSsh(file: string): InfraCheck {
   if (!existsSync(file)) {
     return { infra: 'ssh', enabled: false, reason: `no SSH node pools: describe your machines in ${file} (pool name → hosts)`, capabilities: [] }
   }
@@ -56,10 +93,8 @@ function checkSsh(file: string, config?: Record<string, unknown>): InfraCheck {
   } catch (e) {
     errors.push(e instanceof ValidationError ? e.issues.map(formatIssue).join('; ') : (e as Error).message)
   }
-  const allowed = cfgList(config, 'ssh', 'allowed_node_pools')
-  if (allowed) pools = pools.filter((p) => allowed.includes(p))
   if (pools.length === 0) {
-    const why = errors.length ? errors.join('; ') : allowed ? 'no pool is in ssh.allowed_node_pools' : 'the file lists no pools'
+    const why = errors.length ? errors.join('; ') : 'the file lists no pools'
     return { infra: 'ssh', enabled: false, reason: `${file}: ${why}`, capabilities: [] }
   }
   return {
@@ -71,13 +106,11 @@ function checkSsh(file: string, config?: Record<string, unknown>): InfraCheck {
   }
 }
 
-function checkKubernetes(env: Env, home: string, config?: Record<string, unknown>): InfraCheck {
+function checkKubernetes(env: Env, home: string): InfraCheck {
   const info = readKubeconfig(env, home)
   // Contexts named ssh-<pool> belong to SSH node pools, not to the kubernetes infra.
   let contexts = info.contexts.map((c) => c.name).filter((n) => !n.startsWith('ssh-'))
-  const allowed = cfgList(config, 'kubernetes', 'allowed_contexts')
-  if (allowed) contexts = contexts.filter((c) => allowed.includes(c))
-  else if (info.currentContext && contexts.includes(info.currentContext)) {
+  if (info.currentContext && contexts.includes(info.currentContext)) {
     // Current context first, the way kubectl users expect it.
     contexts = [info.currentContext, ...contexts.filter((c) => c !== info.currentContext)]
   }
@@ -85,9 +118,7 @@ function checkKubernetes(env: Env, home: string, config?: Record<string, unknown
     const where = info.files.join(', ')
     const why = info.errors.length
       ? info.errors.join('; ')
-      : allowed
-        ? `none of the contexts in ${where} is in kubernetes.allowed_contexts`
-        : `no kubeconfig contexts found in ${where}; point KUBECONFIG at a kubeconfig or create ~/.kube/config`
+      : `no kubeconfig contexts found in ${where}; point KUBECONFIG at a kubeconfig or create ~/.kube/config`
     return { infra: 'kubernetes', enabled: false, reason: why, capabilities: [] }
   }
   return {
@@ -114,18 +145,15 @@ export function checkInfra(opts: CheckOptions = {}): InfraCheck[] {
     const wanted = new Set(opts.only.map((n) => canonicalInfraName(n)!))
     names = names.filter((n) => wanted.has(n))
   }
-  return names.map((n) => {
+  const checks = names.map((n): InfraCheck => {
     switch (n) {
       case 'local':
         return checkLocal()
       case 'ssh':
         // With an explicit env, $SKY_HOME comes from it; otherwise from the process (paths.ts).
-        return checkSsh(
-          opts.env ? join(env.SKY_HOME || join(home, '.sky'), 'ssh_node_pools.yaml') : paths.sshNodePools(),
-          opts.config,
-        )
+        return checkSsh(opts.env ? join(env.SKY_HOME || join(home, '.sky'), 'ssh_node_pools.yaml') : paths.sshNodePools())
       case 'kubernetes':
-        return checkKubernetes(env, home, opts.config)
+        return checkKubernetes(env, home)
       case 'aws': {
         const r = awsCredentials(env, home)
         return { infra: n, enabled: r.found, reason: r.detail, capabilities: r.found ? ['compute', 'storage'] : [] }
@@ -136,6 +164,7 @@ export function checkInfra(opts: CheckOptions = {}): InfraCheck[] {
       }
     }
   })
+  return applyAllowLists(checks, opts.config)
 }
 
 /** The optimizer's view of a check result: enabled infra plus their contexts / pools. */

@@ -15,6 +15,10 @@ import type { Dag, Resources, Task } from './types'
 export interface TaskOverrides {
   name?: string
   workdir?: string
+  /** `--git-url`: the workdir becomes this git repository (cloned on the nodes). */
+  gitUrl?: string
+  /** `--git-ref`: branch, tag or commit of the git workdir. */
+  gitRef?: string
   infra?: string
   /** Legacy location flags; cannot be combined with `infra`. */
   cloud?: string
@@ -129,6 +133,11 @@ function applyOverridesCollecting(
   if (o.name !== undefined && !isNone(o.name) && !TASK_NAME_RE.test(o.name)) {
     issues.bad('--name', o.name, "must be letters/digits separated by single or double '.', '_' or '-'")
   }
+  const given = (v: string | undefined) => v !== undefined && v !== ''
+  if (given(o.gitUrl) && given(o.workdir)) issues.add('--git-url', 'cannot be combined with --workdir (the git repository is the workdir)')
+  if (given(o.gitRef) && !given(o.gitUrl) && dag.tasks.some((t) => !t.workdir || typeof t.workdir === 'string')) {
+    issues.add('--git-ref', 'needs a git workdir: give --git-url, or a YAML with workdir: {url: ...}')
+  }
   issues.throwIfAny()
 
   if (o.name !== undefined) {
@@ -139,6 +148,8 @@ function applyOverridesCollecting(
   for (const t of out.tasks) {
     if (numNodes !== undefined) t.numNodes = numNodes
     if (o.workdir !== undefined && o.workdir !== '') setOrDelete(t, 'workdir', isNone(o.workdir) ? undefined : o.workdir)
+    if (given(o.gitUrl)) t.workdir = { url: o.gitUrl!.trim(), ...(given(o.gitRef) ? { ref: o.gitRef!.trim() } : {}) }
+    else if (given(o.gitRef) && t.workdir && typeof t.workdir === 'object') t.workdir = { ...t.workdir, ref: o.gitRef!.trim() }
     Object.assign(t.envs, resolved.envs)
     Object.assign(t.secrets, resolved.secrets)
     if (patch.length > 0) {

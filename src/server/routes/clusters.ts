@@ -6,6 +6,9 @@ import { submitOp } from './submit'
 const name = t.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9]([-_.a-zA-Z0-9]*[a-zA-Z0-9])?$', error: 'cluster_name must be 1-63 letters, digits, -, _ or ., starting and ending with a letter or digit' })
 const task = t.String({ minLength: 0, maxLength: 4 * 1024 * 1024 })
 const jobIds = t.Array(t.Integer({ minimum: 1 }))
+const waitFor = t.Optional(t.Union([t.Literal('jobs_and_ssh'), t.Literal('jobs'), t.Literal('none')]))
+/** Fields every operation body may carry: the client's config layers and --config (applied per request). */
+const common = { override_skypilot_config: t.Optional(t.Record(t.String(), t.Unknown())) }
 
 export function clusterRoutes(d: AppDeps) {
   const op =
@@ -15,6 +18,7 @@ export function clusterRoutes(d: AppDeps) {
   return new Elysia()
     .post('/status', op('sky.status'), {
       body: t.Object({
+        ...common,
         cluster_names: t.Optional(t.Array(t.String({ minLength: 1 }))),
         all_users: t.Optional(t.Boolean()),
         refresh: t.Optional(t.Boolean()),
@@ -22,6 +26,7 @@ export function clusterRoutes(d: AppDeps) {
     })
     .post('/launch', op('sky.launch'), {
       body: t.Object({
+        ...common,
         task,
         cluster_name: name,
         retry_until_up: t.Optional(t.Boolean()),
@@ -30,36 +35,47 @@ export function clusterRoutes(d: AppDeps) {
         down: t.Optional(t.Boolean()),
         no_setup: t.Optional(t.Boolean()),
         detach_run: t.Optional(t.Boolean()),
+        wait_for: waitFor,
+        quiet_optimizer: t.Optional(t.Boolean()),
         command: t.Optional(t.String()),
       }),
     })
-    .post('/exec', op('sky.exec'), { body: t.Object({ task, cluster_name: name, detach_run: t.Optional(t.Boolean()) }) })
+    .post('/exec', op('sky.exec'), { body: t.Object({ ...common, task, cluster_name: name, detach_run: t.Optional(t.Boolean()) }) })
     .post('/start', op('sky.start'), {
-      body: t.Object({ cluster_name: name, idle_minutes_to_autostop: t.Optional(t.Integer({ minimum: -1 })), down: t.Optional(t.Boolean()) }),
+      body: t.Object({
+        ...common,
+        cluster_name: name,
+        idle_minutes_to_autostop: t.Optional(t.Integer({ minimum: -1 })),
+        down: t.Optional(t.Boolean()),
+        wait_for: waitFor,
+        retry_until_up: t.Optional(t.Boolean()),
+        force: t.Optional(t.Boolean()),
+      }),
     })
-    .post('/stop', op('sky.stop'), { body: t.Object({ cluster_name: name, purge: t.Optional(t.Boolean()) }) })
-    .post('/down', op('sky.down'), { body: t.Object({ cluster_name: name, purge: t.Optional(t.Boolean()) }) })
+    .post('/stop', op('sky.stop'), { body: t.Object({ ...common, cluster_name: name, purge: t.Optional(t.Boolean()) }) })
+    .post('/down', op('sky.down'), { body: t.Object({ ...common, cluster_name: name, purge: t.Optional(t.Boolean()) }) })
     .post('/autostop', op('sky.autostop'), {
       body: t.Object({
+        ...common,
         cluster_name: name,
         idle_minutes: t.Integer({ minimum: -1 }),
         down: t.Optional(t.Boolean()),
-        wait_for: t.Optional(t.Union([t.Literal('jobs_and_ssh'), t.Literal('jobs'), t.Literal('none')])),
+        wait_for: waitFor,
       }),
     })
-    .post('/queue', op('sky.queue'), { body: t.Object({ cluster_name: name, all_users: t.Optional(t.Boolean()), skip_finished: t.Optional(t.Boolean()) }) })
+    .post('/queue', op('sky.queue'), { body: t.Object({ ...common, cluster_name: name, all_users: t.Optional(t.Boolean()), skip_finished: t.Optional(t.Boolean()) }) })
     .post('/cancel', op('sky.cancel'), {
-      body: t.Object({ cluster_name: name, job_ids: t.Optional(jobIds), all: t.Optional(t.Boolean()), all_users: t.Optional(t.Boolean()) }),
+      body: t.Object({ ...common, cluster_name: name, job_ids: t.Optional(jobIds), all: t.Optional(t.Boolean()), all_users: t.Optional(t.Boolean()) }),
     })
     .post('/logs', op('sky.logs'), {
-      body: t.Object({ cluster_name: name, job_id: t.Optional(t.Integer({ minimum: 1 })), follow: t.Optional(t.Boolean()), tail: t.Optional(t.Integer({ minimum: 0 })) }),
+      body: t.Object({ ...common, cluster_name: name, job_id: t.Optional(t.Integer({ minimum: 1 })), follow: t.Optional(t.Boolean()), tail: t.Optional(t.Integer({ minimum: 0 })) }),
     })
-    .post('/job_status', op('sky.job_status'), { body: t.Object({ cluster_name: name, job_ids: t.Optional(jobIds) }) })
-    .post('/optimize', op('sky.optimize'), { body: t.Object({ task, cluster_name: t.Optional(name), dryrun: t.Optional(t.Boolean()) }) })
-    .post('/check', op('sky.check'), { body: t.Object({ infra: t.Optional(t.Array(t.String({ minLength: 1 }))) }) })
-    .post('/ssh_node_pools/deploy', op('sky.ssh_up'), { body: t.Object({ infra: t.Optional(t.String({ minLength: 1 })) }) })
-    .post('/ssh_node_pools/down', op('sky.ssh_down'), { body: t.Object({ infra: t.Optional(t.String({ minLength: 1 })) }) })
+    .post('/job_status', op('sky.job_status'), { body: t.Object({ ...common, cluster_name: name, job_ids: t.Optional(jobIds) }) })
+    .post('/optimize', op('sky.optimize'), { body: t.Object({ ...common, task, cluster_name: t.Optional(name), dryrun: t.Optional(t.Boolean()) }) })
+    .post('/check', op('sky.check'), { body: t.Object({ ...common, infra: t.Optional(t.Array(t.String({ minLength: 1 }))) }) })
+    .post('/ssh_node_pools/deploy', op('sky.ssh_up'), { body: t.Object({ ...common, infra: t.Optional(t.String({ minLength: 1 })) }) })
+    .post('/ssh_node_pools/down', op('sky.ssh_down'), { body: t.Object({ ...common, infra: t.Optional(t.String({ minLength: 1 })) }) })
     .post('/list_accelerators', op('sky.gpus'), {
-      body: t.Object({ name: t.Optional(t.String()), infra: t.Optional(t.String()), all_regions: t.Optional(t.Boolean()), all: t.Optional(t.Boolean()) }),
+      body: t.Object({ ...common, name: t.Optional(t.String()), infra: t.Optional(t.String()), all_regions: t.Optional(t.Boolean()), all: t.Optional(t.Boolean()) }),
     })
 }

@@ -2,6 +2,7 @@
 import { optimizerContext, saveChecks } from '../../../core/clusters/enabled'
 import { planFor, singleTask } from '../../../core/clusters/launch'
 import { checkInfra } from '../../../core/infra/check'
+import { loadConfig } from '../../../core/config'
 import { optimize as optimizePlan, renderPlan } from '../../../core/optimizer'
 import { parseDag } from '../../../core/task/dag-parse'
 import type { Task } from '../../../core/task/types'
@@ -42,7 +43,7 @@ async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined
 }
 
 export async function check(c: OpContext, b: { infra?: string[] }) {
-  const fresh = checkInfra({ only: b.infra?.length ? b.infra : undefined })
+  const fresh = checkInfra({ only: b.infra?.length ? b.infra : undefined, config: loadConfig() })
   await saveChecks(c.store, fresh)
   if (!fresh.some((x) => x.infra === 'local')) return fresh
   // This machine's size rides along with the local entry (the dashboard's Infra page shows it).

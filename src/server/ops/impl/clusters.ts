@@ -21,9 +21,20 @@ export async function down(c: OpContext, body: { cluster_name: string; purge?: b
   return null
 }
 
-export async function start(c: OpContext, body: { cluster_name: string; idle_minutes_to_autostop?: number; down?: boolean }) {
-  await startCluster(c.store, body.cluster_name, c.user, c.signal, c.log)
-  if (body.idle_minutes_to_autostop !== undefined) await setAutostop(c.store, body.cluster_name, c.user, body.idle_minutes_to_autostop, !!body.down, c.signal)
+export interface StartBody {
+  cluster_name: string
+  idle_minutes_to_autostop?: number
+  down?: boolean
+  wait_for?: string
+  retry_until_up?: boolean
+  force?: boolean
+}
+
+export async function start(c: OpContext, body: StartBody) {
+  await startCluster(c.store, body.cluster_name, c.user, c.signal, c.log, { force: !!body.force, retryUntilUp: !!body.retry_until_up })
+  if (body.idle_minutes_to_autostop !== undefined) {
+    await setAutostop(c.store, body.cluster_name, c.user, body.idle_minutes_to_autostop, !!body.down, c.signal, body.wait_for)
+  }
   return null
 }
 

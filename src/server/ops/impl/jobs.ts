@@ -10,7 +10,32 @@ export const cancel = (c: OpContext, b: { cluster_name: string; job_ids?: number
 
 export const jobStatus = (c: OpContext, b: { cluster_name: string; job_ids?: number[] }) => status(c.store, b.cluster_name, c.user, b.job_ids ?? [])
 
-export async function logs(c: OpContext, b: { cluster_name: string; job_id?: number; follow?: boolean; tail?: number }) {
-  const code = await tailLogs(c.store, b.cluster_name, c.user, { jobId: b.job_id, follow: b.follow !== false, tail: b.tail, write: c.write, signal: c.signal })
-  return { exit_code: code }
+/** What `sky logs` needs to exit like SkyPilot: the agent's JobExitCode plus the job it was about. */
+export interface LogsResult {
+  /** 0 SUCCEEDED, 100 FAILED, 101 NOT_FINISHED, 102 NOT_FOUND, 103 CANCELLED. */
+  exit_code: number
+  job_id: number | null
+  job_status: string | null
+  /** The job's own exit code, when it ended. */
+  job_exit_code: number | null
+}
+
+const NOT_FOUND = 102
+
+export async function logs(c: OpContext, b: { cluster_name: string; job_id?: number; follow?: boolean; tail?: number }): Promise<LogsResult> {
+  let stderr = ''
+  const code = await tailLogs(c.store, b.cluster_name, c.user, {
+    jobId: b.job_id,
+    follow: b.follow !== false,
+    tail: b.tail,
+    write: c.write,
+    onStderr: (s) => (stderr += s),
+    signal: c.signal,
+  })
+  // "Job N not found." is the CLI's to say (on stderr, with exit 102); anything else goes to the log.
+  if (stderr && code !== NOT_FOUND) c.write(stderr)
+  if (code === 0 || code === NOT_FOUND) return { exit_code: code, job_id: b.job_id ?? null, job_status: code === 0 ? 'SUCCEEDED' : null, job_exit_code: code === 0 ? 0 : null }
+  const jobs = await listJobs(c.store, b.cluster_name, c.user, { allUsers: true })
+  const job = b.job_id !== undefined ? jobs.find((j) => j.id === b.job_id) : [...jobs].sort((x, y) => y.id - x.id)[0]
+  return { exit_code: code, job_id: job?.id ?? b.job_id ?? null, job_status: job?.status ?? null, job_exit_code: job?.exitCode ?? null }
 }

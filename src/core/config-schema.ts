@@ -1,0 +1,154 @@
+// The schema of ~/.sky/config.yaml (and of .sky.yaml, --config and per-request overrides): which
+// keys this build reads, with their types, and which SkyPilot keys it knows but does not act on.
+// Checking a tree gives errors (wrong types, unknown keys, typos with a did-you-mean) and the
+// paths of SkyPilot keys this build ignores, which the CLI reports as "not supported by this build".
+//
+// A key honoured anywhere in the code must be listed here (and in the README's Configuration
+// table); a new key elsewhere in the code without an entry here is reported as unknown.
+import type { FieldIssue } from './errors'
+import { closest } from '../lib/did-you-mean'
+
+type Check = (v: unknown) => string | undefined
+
+export type Rule =
+  /** A key this build reads; `check` returns what is wrong with a value. */
+  | { kind: 'value'; check: Check }
+  /** A mapping of known keys. `open`: an unknown key far from every known one is a warning, not an error. */
+  | { kind: 'section'; keys: Record<string, Rule>; open?: boolean }
+  /** A SkyPilot key (with everything under it) that this build does not act on. */
+  | { kind: 'unsupported' }
+
+const value = (check: Check): Rule => ({ kind: 'value', check })
+const section = (keys: Record<string, Rule>, open = false): Rule => ({ kind: 'section', keys, open })
+const unsupported: Rule = { kind: 'unsupported' }
+const unsupportedKeys = (...names: string[]) => Object.fromEntries(names.map((n) => [n, unsupported]))
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+const str: Check = (v) => (typeof v === 'string' ? undefined : 'must be a string')
+const nullableStr: Check = (v) => (v === null || typeof v === 'string' ? undefined : 'must be a string')
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false')
+const num =
+  (o: { min?: number; int?: boolean; above?: number } = {}): Check =>
+  (v) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return 'must be a number'
+    if (o.int && !Number.isInteger(v)) return 'must be a whole number'
+    if (o.min !== undefined && v < o.min) return `must be at least ${o.min}`
+    if (o.above !== undefined && v <= o.above) return `must be greater than ${o.above}`
+    return undefined
+  }
+const strList: Check = (v) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? undefined : 'must be a list of strings')
+const url: Check = (v) => (typeof v === 'string' && /^https?:\/\/.+/.test(v) ? undefined : 'must be an http:// or https:// URL')
+const token: Check = (v) => (v === null || (typeof v === 'string' && /^sky_.+/.test(v)) ? undefined : "must be a service-account token starting with 'sky_'")
+const numOrStr: Check = (v) => (typeof v === 'number' || typeof v === 'string' ? undefined : 'must be a number (or a string like "16GB")')
+
+/** Infra names `allowed_clouds` may list: SkyPilot's clouds plus this build's `local`. */
+export const KNOWN_CLOUDS = [
+  'local', 'ssh', 'kubernetes', 'k8s', 'aws', 'gcp', 'azure', 'lambda', 'ibm', 'scp', 'oci', 'runpod', 'vast', 'vsphere', 'cudo',
+  'fluidstack', 'paperspace', 'primeintellect', 'do', 'nebius', 'hyperbolic', 'seeweb', 'shadeform', 'slurm', 'coreweave', 'cloudflare', 'r2',
+]
+
+const allowedClouds: Check = (v) => {
+  const bad = strList(v)
+  if (bad) return bad
+  for (const name of v as string[]) {
+    if (KNOWN_CLOUDS.includes(name.toLowerCase())) continue
+    const near = closest(name, KNOWN_CLOUDS)
+    return `'${name}' is not a cloud name${near ? `; did you mean '${near}'?` : ` (known: ${KNOWN_CLOUDS.filter((c) => c !== 'k8s' && c !== 'r2').join(', ')})`}`
+  }
+  return undefined
+}
+
+const allowedContexts: Check = (v) => (v === 'all' ? undefined : strList(v) && "must be a list of context names, or 'all'")
+
+export const CONFIG_SCHEMA: Rule = section({
+  api_server: section({
+    endpoint: value(url),
+    service_account_token: value(token),
+    requests_retention_hours: value(num()),
+    long_workers: value(num({ int: true, min: 1 })),
+    short_workers: value(num({ int: true, min: 1 })),
+    shutdown_grace_seconds: value(num({ min: 0 })),
+    plugins: value(strList),
+    initial_admin: value((v) => (typeof v === 'string' && v.includes(':') ? undefined : "must be 'name:password'")),
+    lease_seconds: value(num({ above: 0 })),
+    status_refresh_seconds: value(num({ above: 0 })),
+    ...unsupportedKeys(
+      'logs_retention_hours',
+      'cluster_event_retention_hours',
+      'cluster_debug_event_retention_hours',
+      'cluster_terminal_event_retention_hours',
+      'launch_attempt_retention_hours',
+      'daemon_log_max_bytes',
+    ),
+  }),
+  db: value(str),
+  allowed_clouds: value(allowedClouds),
+  local: section({ cpus: value(numOrStr), memory: value(numOrStr), gpus: value(nullableStr) }),
+  kubernetes: section(
+    {
+      allowed_contexts: value(allowedContexts),
+      ...unsupportedKeys(
+        'ports', 'networking', 'namespace', 'autoscaler', 'high_availability', 'kueue', 'quota', 'dws', 'remote_identity',
+        'post_provision_runcmd', 'apt_mirrors', 'set_pod_resource_limits', 'pricing', 'auto_mounts', 'enable_docker', 'rdma',
+        'pod_config', 'provision_timeout', 'custom_metadata', 'allowed_nodes', 'context_configs', 'ingress',
+      ),
+    },
+    true,
+  ),
+  ssh: section({ allowed_node_pools: value(strList), ...unsupportedKeys('pod_config', 'provision_timeout', 'context_configs', 'custom_metadata') }, true),
+  ...unsupportedKeys(
+    'workspace', 'jobs', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
+    'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'aws', 'gcp', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
+  ),
+})
+
+/**
+ * Keys a client's config may not change on the API server (they are the server's own, as in
+ * SkyPilot): they are dropped from per-request overrides.
+ */
+export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local']
+
+export interface ConfigReport {
+  issues: FieldIssue[]
+  /** Dotted paths of SkyPilot keys this build does not act on. */
+  unsupported: string[]
+}
+
+function walk(rule: Rule, v: unknown, path: string, report: ConfigReport): void {
+  if (rule.kind === 'unsupported') {
+    report.unsupported.push(path)
+    return
+  }
+  if (rule.kind === 'value') {
+    if (v === null && path !== '') return // an explicit null means "unset"
+    const why = rule.check(v)
+    if (why) report.issues.push({ path, message: why, value: v })
+    return
+  }
+  if (v === null || v === undefined) return
+  if (!isObj(v)) {
+    report.issues.push({ path: path || '(top level)', message: 'must be a mapping of config keys', value: v })
+    return
+  }
+  const known = Object.keys(rule.keys)
+  for (const [k, sub] of Object.entries(v)) {
+    const p = path ? `${path}.${k}` : k
+    const r = rule.keys[k]
+    if (r) {
+      walk(r, sub, p, report)
+      continue
+    }
+    const near = closest(k, known)
+    if (near) report.issues.push({ path: p, message: `unknown key; did you mean '${near}'?` })
+    else if (rule.open) report.unsupported.push(p)
+    else report.issues.push({ path: p, message: known.length <= 12 ? `unknown key (known here: ${known.join(', ')})` : 'unknown key (neither a sky nor a SkyPilot config key)' })
+  }
+}
+
+/** Check a config tree against the schema. */
+export function checkConfig(tree: unknown): ConfigReport {
+  const report: ConfigReport = { issues: [], unsupported: [] }
+  walk(CONFIG_SCHEMA, tree, '', report)
+  return report
+}
