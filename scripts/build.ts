@@ -30,6 +30,7 @@ const result = await Bun.build({
   define: {
     SKY_BUILD_VERSION: JSON.stringify(pkg.version),
     SKY_BUILD_COMMIT: JSON.stringify(commit),
+    SKY_BUILD_ID: JSON.stringify(`${commit}-${Date.now().toString(36)}`),
     ...Object.fromEntries(Object.entries(workers).map(([k, v]) => [k, JSON.stringify(`./${v}`)])),
   },
 })

@@ -7,6 +7,7 @@ import { NotFoundError, UsageError, ValidationError } from '../core/errors'
 import { applyOverrides, checkRequiredValues, dagFromTask, parseDagWithOverrides, taskFromCommand } from '../core/task/overrides'
 import { serializeDag } from '../core/task/serialize'
 import type { Dag, Task } from '../core/task/types'
+import { checkLocalSources } from './prelaunch'
 import { overridesFromArgs } from './task-args'
 
 function absolute(p: string, base: string): string {
@@ -47,7 +48,10 @@ export function loadEntrypoint(entry: string[], args: Record<string, unknown>, r
     }
   } else checkRequiredValues(dag)
   const base = process.cwd()
-  return { ...dag, tasks: dag.tasks.map((t) => localizePaths(t, base)) }
+  const local = { ...dag, tasks: dag.tasks.map((t) => localizePaths(t, base)) }
+  // Before anything reaches the server (dry runs too): every local source must exist and be readable.
+  checkLocalSources(local, base)
+  return local
 }
 
 /** YAML to send to the server (secrets included: they travel to the cluster, never to output). */

@@ -158,7 +158,8 @@ export async function runCli(argv: string[]): Promise<void> {
     await checkOptions(cmd, rest, path)
     // Every layer is checked before the command runs: a bad key fails here, naming file and key.
     const config = await import('../core/config')
-    if (taken.specs.length) config.addConfigOverrides(taken.specs)
+    const notes = taken.specs.length ? config.addConfigOverrides(taken.specs) : []
+    for (const n of notes) info(`Warning: ${n}`)
     const warnings = config.configWarnings()
     if (WARNS_ON_CONFIG.has(path[0] ?? '')) for (const w of warnings) info(`Warning: ${w}`)
     await runCommand(cmd, { rawArgs: rest })

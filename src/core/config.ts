@@ -23,7 +23,7 @@ interface Layer {
   tree: ConfigTree
 }
 
-let cached: { tree: ConfigTree; layers: Layer[]; warnings: string[] } | undefined
+let cached: { tree: ConfigTree; layers: Layer[]; warnings: string[]; stamp: string } | undefined
 const overrides: Layer[] = []
 let role: 'client' | 'server' = 'client'
 let scoped: (() => ConfigTree | undefined) | undefined
@@ -119,13 +119,19 @@ export function parseConfigOverride(spec: string): ConfigTree {
   return tree
 }
 
-export function addConfigOverrides(specs: string[]): void {
+/** Adds `--config` values (checked now); returns warnings for keys only the API server's own config sets. */
+export function addConfigOverrides(specs: string[]): string[] {
+  const notes: string[] = []
   for (const s of specs) {
     const tree = parseConfigOverride(s)
     validateLayer(tree, '--config')
     overrides.push({ source: '--config', tree })
+    for (const k of SERVER_ONLY_KEYS) {
+      if (k in tree && k !== 'api_server') notes.push(`--config ${k}: the API server reads ${k} from its own config file; a command cannot change it.`)
+    }
   }
   cached = undefined
+  return notes
 }
 
 /** Server processes (and their worker threads) read only their own config file, never ./.sky.yaml. */
@@ -139,22 +145,38 @@ export function setConfigScope(fn: () => ConfigTree | undefined): void {
   scoped = fn
 }
 
+function files(): string[] {
+  const out = [paths.config()]
+  if (role === 'client') out.push(process.env.SKYPILOT_PROJECT_CONFIG || join(process.cwd(), '.sky.yaml'))
+  return out
+}
+
+/** Which files, and their modification times: a long-running server picks up an edited config. */
+function stampOf(list: string[]): string {
+  return list
+    .map((f) => {
+      try {
+        const st = statSync(f)
+        return `${f}@${st.mtimeMs}:${st.size}`
+      } catch {
+        return `${f}@-`
+      }
+    })
+    .join('|')
+}
+
 function load(): NonNullable<typeof cached> {
-  if (cached) return cached
-  const layers: Layer[] = []
-  const userFile = paths.config()
-  layers.push({ source: displayPath(userFile), tree: readYamlFile(userFile) })
-  if (role === 'client') {
-    const projectFile = process.env.SKYPILOT_PROJECT_CONFIG || join(process.cwd(), '.sky.yaml')
-    layers.push({ source: displayPath(projectFile), tree: readYamlFile(projectFile) })
-  }
+  const list = files()
+  const stamp = stampOf(list)
+  if (cached && cached.stamp === stamp) return cached
+  const layers: Layer[] = list.map((f) => ({ source: displayPath(f), tree: readYamlFile(f) }))
   const warnings: string[] = []
   let tree: ConfigTree = {}
   for (const l of [...layers, ...overrides]) {
     warnings.push(...validateLayer(l.tree, l.source))
     tree = deepMerge(tree, l.tree)
   }
-  cached = { tree, layers: [...layers, ...overrides], warnings }
+  cached = { tree, layers: [...layers, ...overrides], warnings, stamp }
   return cached
 }
 

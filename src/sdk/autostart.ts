@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:f
 import { ServerUnreachableError } from '../core/errors'
 import { paths } from '../core/paths'
 import { acquireLock } from '../lib/lock'
+import { pidAlive } from '../lib/proc'
 import { selfCommand } from '../lib/self-exec'
 import type { Endpoint } from './endpoint'
 
@@ -44,4 +45,40 @@ export async function startLocalServer(ep: Endpoint, healthy: () => Promise<bool
   } finally {
     release()
   }
+}
+
+/**
+ * The local server this SKY_HOME started (its pid file names the endpoint's port), if it still
+ * runs: only that one may be replaced by a client of another build.
+ */
+export function ownLocalServerPid(ep: Endpoint): number | undefined {
+  try {
+    const info = JSON.parse(readFileSync(paths.serverPidFile(), 'utf8')) as { pid: number; port: number }
+    return info.port === ep.port && pidAlive(info.pid) ? info.pid : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Stop the local server (SIGTERM: it drains its running requests, which the next server recovers)
+ * and start this build in its place. Under the creation lock, so concurrent commands replace it
+ * once; `stillStale` is asked again under the lock.
+ */
+export async function replaceLocalServer(ep: Endpoint, healthy: () => Promise<boolean>, stillStale: () => Promise<boolean>, why: string): Promise<void> {
+  const release = await acquireLock(paths.creationLock(), 60_000)
+  if (!release) throw new ServerUnreachableError('Timed out waiting for another command to restart the API server.', { hint: `See ${paths.serverLog()}` })
+  try {
+    if (!(await stillStale())) return
+    const pid = ownLocalServerPid(ep)
+    if (pid === undefined) return
+    process.stderr.write(`Restarting the local API server: ${why}.\n`)
+    process.kill(pid, 'SIGTERM')
+    const deadline = Date.now() + 45_000
+    while (pidAlive(pid) && Date.now() < deadline) await Bun.sleep(20)
+    if (pidAlive(pid)) process.kill(pid, 'SIGKILL')
+  } finally {
+    release()
+  }
+  await startLocalServer(ep, healthy)
 }

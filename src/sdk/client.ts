@@ -15,7 +15,8 @@ import {
 import { localUser, type UserIdentity } from '../core/user'
 import { API_VERSION, HEADER_API_VERSION, HEADER_REQUEST_ID, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
 import type { RequestPayload as WirePayload } from '../server/requests/encode'
-import { startLocalServer } from './autostart'
+import { ownLocalServerPid, replaceLocalServer, startLocalServer } from './autostart'
+import { describeBuilds, identifyServer, isOtherBuild, otherServerError } from './server-identity'
 import { resolveEndpoint, type Endpoint } from './endpoint'
 
 /** A request as the server reports it (`/api/get`, `/api/status`), with a typed result. */
@@ -78,15 +79,21 @@ export class SkyClient {
     return h
   }
 
-  private checkServerVersion(res: Response): void {
-    if (this.checkedVersion) return
+  /**
+   * Who answers, checked on the first response: SkyPilot's own server (or anything else) is an
+   * error naming it; a sky server of another build is replaced when it is this SKY_HOME's local
+   * server ('replace'), else reported once; an API too old for this client is an error.
+   */
+  private async checkServer(res: Response): Promise<'ok' | 'replace'> {
+    if (this.checkedVersion) return 'ok'
+    const id = await identifyServer(res, this.endpoint.url, this.headers())
+    if (id.kind !== 'sky') throw otherServerError(id, this.endpoint.url, this.endpoint.isLocal)
     const v = res.headers.get(HEADER_API_VERSION)
-    if (v === null) {
-      throw new VersionMismatchError(`${this.endpoint.url} did not identify itself as a sky API server (no ${HEADER_API_VERSION} header).`, {
-        hint: 'Check the endpoint: sky api info',
-      })
+    if (isOtherBuild(id)) {
+      if (this.endpoint.isLocal && ownLocalServerPid(this.endpoint) !== undefined) return 'replace'
+      process.stderr.write(`Warning: the API server at ${this.endpoint.url} is another build of sky: ${describeBuilds(id)}.\n`)
     }
-    if (Number(v) < MIN_COMPATIBLE_API_VERSION) {
+    if (v !== null && Number(v) < MIN_COMPATIBLE_API_VERSION) {
       const sv = res.headers.get(HEADER_VERSION) ?? 'unknown'
       throw new VersionMismatchError(
         `The API server is too old: it runs version ${sv} (API ${v}); this client (version ${VERSION}) needs API ${MIN_COMPATIBLE_API_VERSION} or newer.`,
@@ -94,6 +101,25 @@ export class SkyClient {
       )
     }
     this.checkedVersion = true
+    return 'ok'
+  }
+
+  /** Replace this SKY_HOME's local server of another build, then answer again. */
+  private async replaceServer(res: Response, retry: () => Promise<Response>): Promise<Response> {
+    const id = await identifyServer(res, this.endpoint.url, this.headers())
+    const why = id.kind === 'sky' ? describeBuilds(id) : 'it is another build of sky'
+    const stillStale = async () => {
+      try {
+        const r = await fetch(this.endpoint.url + '/api/health', { headers: this.headers(), signal: AbortSignal.timeout(2500) })
+        return isOtherBuild(await identifyServer(r, this.endpoint.url, this.headers()))
+      } catch {
+        return false
+      }
+    }
+    await replaceLocalServer(this.endpoint, () => this.healthy(), stillStale, why)
+    const again = await retry()
+    if ((await this.checkServer(again)) === 'replace') throw new VersionMismatchError(`The local API server at ${this.endpoint.url} is still another build of sky after a restart.`, { hint: 'sky api stop; sky api start' })
+    return again
   }
 
   /** Raw fetch with headers, auto-start, version check and typed errors for non-2xx answers. */
@@ -113,7 +139,7 @@ export class SkyClient {
       await startLocalServer(this.endpoint, () => this.healthy())
       res = await doFetch()
     }
-    this.checkServerVersion(res)
+    if ((await this.checkServer(res)) === 'replace') res = await this.replaceServer(res, doFetch)
     if (res.status >= 400) throw await this.errorOf(res)
     return res
   }

@@ -1,7 +1,7 @@
 // The Elysia application: version checks, error mapping, and one plugin per resource.
 import { Elysia } from 'elysia'
 import { VersionMismatchError } from '../core/errors'
-import { API_VERSION, COMMIT, HEADER_API_VERSION, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
+import { API_VERSION, BUILD_ID, COMMIT, HEADER_API_VERSION, HEADER_BUILD, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
 import type { AppDeps } from './context'
 import { routeError } from './errors'
 import { clusterRoutes } from './routes/clusters'
@@ -16,6 +16,7 @@ export function createApp(d: AppDeps) {
     set.headers[HEADER_API_VERSION] = String(API_VERSION)
     set.headers[HEADER_VERSION] = VERSION
     set.headers['x-skypilot-commit'] = COMMIT
+    set.headers[HEADER_BUILD] = BUILD_ID
     const peer = request.headers.get(HEADER_API_VERSION)
     if (peer !== null && Number(peer) < MIN_COMPATIBLE_API_VERSION) {
       const err = new VersionMismatchError(
@@ -25,7 +26,7 @@ export function createApp(d: AppDeps) {
       set.status = 400
       return new Response(JSON.stringify({ error: err.toWire() }), {
         status: 400,
-        headers: { 'content-type': 'application/json', [HEADER_API_VERSION]: String(API_VERSION), [HEADER_VERSION]: VERSION },
+        headers: { 'content-type': 'application/json', [HEADER_API_VERSION]: String(API_VERSION), [HEADER_VERSION]: VERSION, [HEADER_BUILD]: BUILD_ID },
       })
     }
   })

@@ -3,7 +3,7 @@ import { defineCommand } from 'citty'
 import type { InfraCheck } from '../../core/infra/check'
 import { renderCheck } from '../../core/infra/render-check'
 import { check } from '../../sdk/ops'
-import { outputArg, outputFormat, positionals } from '../args'
+import { outputArg, outputFormat, positionals, verboseArg } from '../args'
 import { finish, sky } from '../client'
 import { out, printJson } from '../output'
 import { DESCRIPTIONS } from './descriptions'
@@ -12,6 +12,7 @@ export default defineCommand({
   meta: { name: 'check', description: DESCRIPTIONS.check },
   args: {
     infra: { type: 'positional', required: false, description: 'Only these infra: local, ssh, kubernetes, aws, gcp.' },
+    ...verboseArg,
     ...outputArg,
   },
   async run({ args }) {
@@ -19,6 +20,6 @@ export default defineCommand({
     const names = positionals(args)
     const checks = (await finish<InfraCheck[]>(await check(sky(), names.length ? names : undefined))) ?? []
     if (fmt === 'json') printJson(checks)
-    else out(renderCheck(checks, { color: process.stdout.isTTY === true && !process.env.NO_COLOR }))
+    else out(renderCheck(checks, { color: process.stdout.isTTY === true && !process.env.NO_COLOR, verbose: !!args.verbose }))
   },
 })

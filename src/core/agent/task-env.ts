@@ -2,6 +2,7 @@
 // its working directory, and the prefix put in front of each of its log lines.
 import { existsSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
+import { infraDisplayName } from '../infra/types'
 import type { JobRow } from './job-store'
 import type { ClusterSpec, NodeSpec, RankAlloc } from './types'
 
@@ -15,9 +16,9 @@ export function makeTaskId(cluster: string, jobId: number, at: number): string {
   return `sky-${ts}_${cluster}_${jobId}`
 }
 
-/** SKYPILOT_CLUSTER_INFO, spelled the way Python's json.dumps writes it. */
+/** SKYPILOT_CLUSTER_INFO, spelled the way Python's json.dumps writes it; the cloud as SkyPilot names it (AWS, GCP, Kubernetes, SSH; Local here). */
 export function clusterInfoJson(spec: ClusterSpec): string {
-  const info = { cluster_name: spec.name, cloud: spec.cloud, region: spec.region, zone: spec.zone }
+  const info = { cluster_name: spec.name, cloud: spec.cloud === null ? null : infraDisplayName(spec.cloud), region: spec.region, zone: spec.zone }
   return `{${Object.entries(info)
     .map(([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`)
     .join(', ')}}`
@@ -51,6 +52,7 @@ export function rankEnv({ spec, job, alloc, rank, phase }: RankEnvInput): Record
   const env: Record<string, string> = { ...job.commands.envs, ...job.commands.secrets }
   env.SKYPILOT_NUM_NODES = String(job.numNodes)
   env.SKYPILOT_TASK_ID = job.taskId
+  env.SKYPILOT_INTERNAL_JOB_ID = String(job.id)
   env.SKYPILOT_CLUSTER_INFO = clusterInfoJson(spec)
   env.SKYPILOT_USER = job.user
   if (phase === 'run') {

@@ -9,6 +9,7 @@ import { runJob, type JobOutcome, type RunCtx } from './run-job'
 import { singleTask } from './launch'
 import { provisionerFor } from './provisioners'
 import { syncFiles } from './sync'
+import { checkClusterCanRun } from '../infra/features'
 
 async function upCluster(store: Store, name: string, actor: Actor) {
   const c = await getOwnedCluster(store, name, actor)
@@ -90,6 +91,7 @@ export async function exec(ctx: RunCtx, body: ExecBody): Promise<JobOutcome & { 
   const task = singleTask(body.task, 'sky exec')
   const c = await upCluster(ctx.store, body.cluster_name, ctx.actor)
   const handle = handleOf(c)
+  checkClusterCanRun(task, task.resources.candidates[0], handle.cloud, c.name, { fileMounts: false })
   const request = onCluster(task.resources.candidates[0], handle.capacity)
   const why = misfit(task, request, handle.capacity, c.numNodes)
   if (why) throw new ConflictError(`The task does not fit cluster '${c.name}': ${why}.`, { hint: `Launch a bigger cluster: sky launch -c <new-name> ...` })

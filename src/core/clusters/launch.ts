@@ -2,6 +2,7 @@
 // sync files, set autostop, submit the task as a job and stream it.
 import { ConflictError, ResourcesUnavailableError, toSkyError, ValidationError } from '../errors'
 import { optimize, renderPlan, nextCandidate, type BlockedResource, type Candidate, type Plan } from '../optimizer'
+import { checkClusterCanRun, featureFilter } from '../infra/features'
 import { infraDisplayName } from '../infra/types'
 import type { ClusterHandle } from '../provision/types'
 import type { Store } from '../state/store'
@@ -12,7 +13,7 @@ import { capacityNeeded, misfit, onCluster } from './demand'
 import { optimizerContext } from './enabled'
 import { hasProvisioner, provisionerFor } from './provisioners'
 import { checkOwner, handleOf, newRecord, type Actor } from './record'
-import { runJob, type JobOutcome, type RunCtx } from './run-job'
+import { checkSecretsSupplied, runJob, type JobOutcome, type RunCtx } from './run-job'
 import { syncFiles } from './sync'
 import { setAutostop } from './lifecycle'
 import { writeSshConfig } from './ssh-config'
@@ -52,7 +53,7 @@ export function singleTask(yaml: string, what: string): Task {
 /** The optimizer's plan for a task (used by `--dryrun`, the confirmation prompt and launch). */
 export async function planFor(store: Store, task: Task, blocked: BlockedResource[] = []): Promise<Plan> {
   const ctx = await optimizerContext(store)
-  return optimize({ spec: task.resources, numNodes: task.numNodes, enabled: ctx.enabled, liveNodes: ctx.liveNodes, blocked })
+  return optimize({ spec: task.resources, numNodes: task.numNodes, enabled: ctx.enabled, liveNodes: ctx.liveNodes, blocked, unsupported: featureFilter(task) })
 }
 
 function chosenResources(task: Task, c: Candidate | undefined): Resources | undefined {
@@ -142,6 +143,7 @@ export async function installAgent(name: string, handle: ClusterHandle, signal: 
 
 export async function launch(ctx: LaunchContext, body: LaunchBody): Promise<LaunchResult> {
   const task = singleTask(body.task, 'sky launch')
+  if (task.run || task.setup) checkSecretsSupplied(task)
   const name = body.cluster_name
   const existing = await ctx.store.clusters.get(name)
   let handle: ClusterHandle
@@ -149,6 +151,7 @@ export async function launch(ctx: LaunchContext, body: LaunchBody): Promise<Laun
   if (existing && existing.handle) {
     checkOwner(existing, ctx.actor)
     handle = handleOf(existing)
+    checkClusterCanRun(task, request, handle.cloud, name, { fileMounts: true })
     request = onCluster(request, handle.capacity)
     const why = misfit(task, request, handle.capacity, existing.numNodes)
     if (why) {

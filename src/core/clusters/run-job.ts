@@ -8,6 +8,8 @@ import type { Resources, Task } from '../task/types'
 import { AgentClient } from './agent-client'
 import { jobDemand } from './demand'
 import type { Actor } from './record'
+import { ValidationError } from '../errors'
+import { unresolvedSecretRefs } from '../task/overrides'
 
 export interface JobOutcome {
   job_id: number
@@ -43,6 +45,13 @@ export function usefulCommands(cluster: string, jobId: number, cloud: string): s
   ].join('\n')
 }
 
+/** A secret the task names but nobody supplied must not turn into an unset variable. */
+export function checkSecretsSupplied(task: Task): void {
+  const missing = unresolvedSecretRefs(task)
+  if (!missing.length) return
+  throw new ValidationError(missing.map((n) => ({ path: `secrets:${n}`, message: `has no value (this build has no secret store); set it with --secret ${n}=VALUE` })))
+}
+
 export async function runJob(
   ctx: RunCtx,
   cluster: string,
@@ -51,6 +60,7 @@ export async function runJob(
   request: Resources | undefined,
   o: { setup: boolean; detach: boolean },
 ): Promise<JobOutcome> {
+  checkSecretsSupplied(task)
   const p = await provisionerFor(handle.cloud)
   const runner = p.runner(handle, 0)
   const agent = new AgentClient(runner, handle)

@@ -1,18 +1,18 @@
-// Put the task's files on every node: the workdir into ~/sky_workdir, local file_mounts at their
-// destination paths. Cloud URIs and buckets need a storage backend this build does not have.
+// Put the task's files on every node: the workdir into ~/sky_workdir (a local directory, or a git
+// repository cloned there), local file_mounts at their destination paths. Cloud URIs and buckets
+// need a storage backend this build does not have (the optimizer keeps such tasks off local/SSH).
 import { existsSync } from 'node:fs'
 import { ValidationError } from '../errors'
 import type { ClusterHandle, Provisioner } from '../provision/types'
 import type { Task } from '../task/types'
+import { syncGitWorkdir } from './git-workdir'
 
 export const WORKDIR = '~/sky_workdir'
 
 export async function syncFiles(p: Provisioner, handle: ClusterHandle, task: Task, log: (l: string) => void, opts: { fileMounts: boolean }): Promise<void> {
   const uploads: { src: string; dst: string }[] = []
   if (typeof task.workdir === 'string') uploads.push({ src: task.workdir, dst: WORKDIR })
-  if (task.workdir && typeof task.workdir === 'object') {
-    throw new ValidationError([{ path: 'workdir', message: `git workdirs (${task.workdir.url}) are not supported by this build; clone it locally and use a directory` }])
-  }
+  if (task.workdir && typeof task.workdir === 'object') await syncGitWorkdir(p, handle, task, task.workdir, log)
   if (opts.fileMounts) {
     for (const [dst, m] of Object.entries(task.fileMounts)) {
       if (m.kind === 'local') uploads.push({ src: m.source, dst })

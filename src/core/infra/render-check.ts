@@ -6,6 +6,19 @@ import { infraDisplayName } from './types'
 export interface RenderCheckOptions {
   /** Wrap text in colours (green enabled, dim reasons); default none. */
   color?: boolean
+  /** `sky check -v`: also what was looked at (this machine's size, contexts or pools left out). */
+  verbose?: boolean
+}
+
+function verboseLines(c: InfraCheck & { capacity?: { cpus: number; memoryGb: number; gpus?: { name: string; count: number } | null } }): string[] {
+  const out: string[] = []
+  if (c.capacity) {
+    const g = c.capacity.gpus ? `${c.capacity.gpus.count}x ${c.capacity.gpus.name}` : 'no GPUs'
+    out.push(`${c.capacity.cpus} CPUs, ${c.capacity.memoryGb} GB memory, ${g}`)
+  }
+  if (c.regions?.length && c.infra !== 'local') out.push(`${c.infra === 'ssh' ? 'Pools' : c.infra === 'kubernetes' ? 'Contexts' : 'Regions'}: ${c.regions.join(', ')}`)
+  out.push(...(c.details ?? []))
+  return out
 }
 
 function tree(items: string[], indent: string): string[] {
@@ -31,6 +44,7 @@ export function renderCheck(checks: InfraCheck[], opts: RenderCheckOptions = {})
       lines.push(`  ${name}: disabled`)
       lines.push(dim(`    Reason: ${c.reason}`))
     }
+    if (opts.verbose) for (const l of verboseLines(c)) lines.push(dim(`    ${l}`))
   }
   const enabled = checks.filter((c) => c.enabled)
   lines.push('')

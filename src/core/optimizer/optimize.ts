@@ -95,6 +95,11 @@ export function optimize(input: OptimizeInput): Plan {
       targets = [pinned]
     } else targets = SEARCH_ORDER
     for (const infra of targets) {
+      const cannot = input.unsupported?.(infra, r)
+      if (cannot) {
+        rejected.push({ alternative: alt, infra, reason: cannot })
+        continue
+      }
       if (!enabled.has(infra)) {
         rejected.push({ alternative: alt, infra, reason: 'not enabled — run sky check' })
         continue

@@ -29,6 +29,11 @@ export interface OptimizeInput {
   blocked?: BlockedResource[]
   /** Default: the bundled catalog (loadCatalog()). */
   catalog?: Catalog
+  /**
+   * Why an infra cannot run this alternative at all (a docker image, cloud storage, volumes it has
+   * no support for); undefined when it can. Such infra is rejected with that reason.
+   */
+  unsupported?: (infra: InfraName, request: Resources) => string | undefined
 }
 
 /** One concrete way to run the task: infra, place, instance type and market. */

@@ -285,6 +285,14 @@ export function dagFromTask(task: Task): Dag {
   return dag
 }
 
+/**
+ * Secrets stored on an API server (`secrets:NAME`, `managed_secrets`) that this build cannot
+ * supply: each needs its value from `--secret NAME=VALUE` (which then stands in for it).
+ */
+export function unresolvedSecretRefs(t: Task): string[] {
+  return (t.managedSecrets ?? []).filter((r) => t.secrets[r.name] === undefined || t.secrets[r.name] === null).map((r) => r.name)
+}
+
 /** Before launching: every `envs`/`secrets` value left null in the YAML must have been supplied. */
 export function checkRequiredValues(dag: Dag): void {
   const issues = new Issues()
@@ -295,6 +303,9 @@ export function checkRequiredValues(dag: Dag): void {
     }
     for (const [k, v] of Object.entries(t.secrets)) {
       if (v === null) issues.add(`${prefix}secrets.${k}`, `has no value; set it with --secret ${k}=VALUE (use "" for empty)`)
+    }
+    for (const name of unresolvedSecretRefs(t)) {
+      issues.add(`${prefix}secrets:${name}`, `is a secret stored on the API server, and this build has no secret store; set it with --secret ${name}=VALUE`)
     }
   })
   issues.throwIfAny()

@@ -42,7 +42,7 @@ describe('agent jobs', () => {
     expect(log).toMatch(/^\(task, pid=\d+\) rank=0 nodes=1 gpus=0$/m)
     expect(log).toContain('ips=10.0.0.1')
     expect(log).toContain(`task=${done.taskId}`)
-    expect(log).toContain('info={"cluster_name": "mycluster", "cloud": "local", "region": "local", "zone": null}')
+    expect(log).toContain('info={"cluster_name": "mycluster", "cloud": "Local", "region": "local", "zone": null}')
     expect(log).toContain(`user=alice env=hello home=${c.homes[0]}`)
     expect(log).toContain('secret=<redacted>')
     expect(log).not.toContain('topsecret-value')

@@ -62,6 +62,8 @@ describe('task env', () => {
     const at = new Date(2024, 8, 9, 19, 38, 15, 123).getTime()
     expect(makeTaskId('c1', 5, at)).toMatch(/^sky-2024-09-09-19-38-15-123\d{3}_c1_5$/)
     expect(clusterInfoJson(spec)).toBe('{"cluster_name": "c1", "cloud": "AWS", "region": "us-east-1", "zone": "us-east-1a"}')
+    expect(clusterInfoJson({ ...spec, cloud: 'kubernetes', region: 'ctx', zone: null })).toBe('{"cluster_name": "c1", "cloud": "Kubernetes", "region": "ctx", "zone": null}')
+    expect(clusterInfoJson({ ...spec, cloud: 'local', region: 'local', zone: null })).toContain('"cloud": "Local"')
   })
 
   test('run env: job ranks, IPs of the job nodes, GPUs rounded up, CUDA devices', () => {
@@ -77,6 +79,7 @@ describe('task env', () => {
       SKYPILOT_USER: 'alice',
       CUDA_VISIBLE_DEVICES: '0',
     })
+    expect(env.SKYPILOT_INTERNAL_JOB_ID).toBe(String(row().id))
     expect(env.SKYPILOT_SETUP_NODE_RANK).toBeUndefined()
   })
 

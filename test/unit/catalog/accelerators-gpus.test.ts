@@ -62,8 +62,16 @@ describe('sky gpus list', () => {
     const aws = listGpus({ infra: 'aws' })
     expect(aws.common.find((g) => g.name === 'H100')!.quantities).toEqual([1, 8])
     expect(aws.other.map((g) => g.name)).not.toContain('P100')
+    // Every cloud's catalog is listed without credentials (as SkyPilot does), marked when not enabled.
     const enabledOnlyGcp = listGpus({ enabled: ['gcp'] })
-    expect(enabledOnlyGcp.common.find((g) => g.name === 'A10G')).toBeUndefined()
+    expect(enabledOnlyGcp.common.find((g) => g.name === 'A10G')?.infra).toEqual(['aws'])
+    expect(enabledOnlyGcp.notEnabled).toEqual(['aws'])
+    expect(renderGpuList(enabledOnlyGcp)).toContain('AWS: catalog shown; not enabled here')
+    const h100 = renderGpuList(listGpus({ filter: 'H100:1', enabled: ['gcp'] }))
+    expect(h100).toMatch(/^H100\s+1\s+AWS\*\s+p5/m)
+    expect(h100).toMatch(/^H100\s+1\s+GCP\s+a3/m)
+    expect(h100).toContain('* AWS: catalog shown; not enabled here')
+    expect(listGpus({ enabled: ['aws', 'gcp'] }).notEnabled).toEqual([])
     expect(() => listGpus({ infra: 'azure' })).toThrow(UsageError)
   })
 

@@ -8,6 +8,7 @@ import { parseDag } from '../../../core/task/dag-parse'
 import type { Task } from '../../../core/task/types'
 import { toSkyError } from '../../../core/errors'
 import { INFRA_NAMES, infraDisplayName } from '../../../core/infra/types'
+import { featureFilter } from '../../../core/infra/features'
 import type { OpContext } from '../types'
 
 export async function optimize(c: OpContext, b: { task: string; cluster_name?: string; dryrun?: boolean }) {
@@ -36,7 +37,13 @@ async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined
     if (toSkyError(e).code !== 'RESOURCES_UNAVAILABLE') throw e
     const ctx = await optimizerContext(c.store)
     const off = INFRA_NAMES.filter((n) => !ctx.enabled.infra.includes(n) && n !== 'ssh' && n !== 'kubernetes')
-    const plan = optimizePlan({ spec: task.resources, numNodes: task.numNodes, enabled: { infra: [...ctx.enabled.infra, ...off], regions: ctx.enabled.regions }, liveNodes: ctx.liveNodes })
+    const plan = optimizePlan({
+      spec: task.resources,
+      numNodes: task.numNodes,
+      enabled: { infra: [...ctx.enabled.infra, ...off], regions: ctx.enabled.regions },
+      liveNodes: ctx.liveNodes,
+      unsupported: featureFilter(task),
+    })
     const names = off.map(infraDisplayName).join(', ')
     return `Note: nothing enabled here fits; this plan includes ${names}, which ${off.length === 1 ? 'is' : 'are'} not enabled (sky check).\n${renderPlan(plan, { taskName })}`
   }
