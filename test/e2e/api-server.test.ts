@@ -188,7 +188,11 @@ describe('errors', () => {
     const fake = Bun.serve({
       port: h.port,
       hostname: '127.0.0.1',
-      fetch: () => new Response('{}', { headers: { 'x-skypilot-api-version': '0', 'x-skypilot-version': '0.0.1', 'content-type': 'application/json' } }),
+      // An old sky server: no build header yet, but its health answer has sky's shape.
+      fetch: () =>
+        new Response(JSON.stringify({ status: 'healthy', api_version: 0, version: '0.0.1', commit: 'old', deploy: false, started_at: 1 }), {
+          headers: { 'x-skypilot-api-version': '0', 'x-skypilot-version': '0.0.1', 'content-type': 'application/json' },
+        }),
     })
     try {
       const r = await h.sky(['status'])

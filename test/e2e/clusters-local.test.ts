@@ -42,13 +42,14 @@ describe('launch and jobs', () => {
     expect((await h.sky(['status', 'nope'])).stdout).toContain("Cluster 'nope' not found.")
   })
 
-  test('exec propagates the job exit code; logs --status reports it', async () => {
+  test('a failed job: exec exits 100 (SkyPilot FAILED) naming the job exit code; logs --status reports it', async () => {
     const r = await h.sky(['exec', 'dev', '--', 'echo out; exit 7'])
-    expect(r.code).toBe(7)
+    expect(r.code).toBe(100)
     expect(out(r)).toContain('Job finished (status: FAILED)')
+    expect(r.stderr).toContain("Job 2 on cluster 'dev' failed with exit code 7 (status: FAILED).")
     const st = await h.sky(['logs', 'dev', '2', '--status'])
     expect(st.stdout).toContain('Job 2: FAILED')
-    expect(st.code).toBe(1)
+    expect(st.code).toBe(100)
     const logs = await h.sky(['logs', 'dev', '2', '--no-follow'])
     expect(logs.stdout).toContain('out')
   })
@@ -271,7 +272,7 @@ describe('bad input', () => {
     expect(r.stderr).toContain("Cluster 'ghost' not found.")
   })
 
-  test('without a terminal, launch asks for -y instead of hanging', async () => {
+  test('with stdin closed, launch asks for -y instead of hanging', async () => {
     const r = await h.sky(['launch', '-c', 'x1', '--', 'true'])
     expect(r.code).toBe(2)
     expect(r.stderr).toContain('pass -y')

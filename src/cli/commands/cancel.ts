@@ -36,8 +36,9 @@ export default defineCommand({
       try {
         const done = await finish<number[]>(id, { async: !!args.async, name: 'sky.cancel' })
         if (done === undefined) continue
-        if (done.length) out(`Cancelled job${done.length === 1 ? '' : 's'} on ${name}: ${done.join(', ')}`)
-        else if (ids.length) out(`No jobs were cancelled on ${name} (they have finished already).`)
+        const on = clusters.length > 1 ? ` on ${name}` : ''
+        if (done.length) out(`Cancelled job${done.length === 1 ? '' : 's'}${on}: ${done.join(', ')}`)
+        else if (ids.length) out(`No jobs were cancelled${on} (they have finished already).`)
         else out(`No unfinished job of yours to cancel on ${name}.`)
       } catch (e) {
         if ((e as { code?: string }).code === 'INTERRUPTED' || clusters.length === 1) throw e

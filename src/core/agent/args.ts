@@ -13,7 +13,7 @@ export const SUBCOMMANDS: Record<string, FlagSpec> = {
   status: { values: ['root', 'ids'], bools: [] },
   cancel: { values: ['root', 'ids', 'user-hash'], bools: ['all'] },
   logs: { values: ['root', 'job', 'tail'], bools: ['follow', 'no-follow'] },
-  autostop: { values: ['root', 'idle-minutes', 'wait-for'], bools: ['down', 'cancel'] },
+  autostop: { values: ['root', 'idle-minutes', 'wait-for'], bools: ['down', 'cancel', 'hooks'] },
   daemon: { values: ['root'], bools: [] },
   health: { values: ['root'], bools: [] },
   'stop-all': { values: ['root'], bools: [] },
@@ -26,7 +26,7 @@ export const USAGE = `Usage: sky _agent <subcommand> --root DIR [flags]   (node 
   status --ids 1,2                         -> {"1": "RUNNING", "2": null}
   cancel (--ids 1,2 | --all) [--user-hash H]
   logs [--job N] [--follow] [--tail N]     raw log on stdout; exit 0/100/101/102/103
-  autostop --idle-minutes N [--down] [--wait-for jobs_and_ssh|jobs|none]   (N = -1 cancels)
+  autostop --idle-minutes N [--down] [--wait-for jobs_and_ssh|jobs|none] [--hooks]   (N = -1 cancels; --hooks: lifecycle hooks as JSON on stdin)
   daemon                                   the long-running loop (started by init)
   health
   stop-all                                 kill every job and the daemon

@@ -10,7 +10,7 @@ import { uptime, userInfo } from 'node:os'
 import { writeFileAtomic } from './cluster-spec'
 import { kvGet, kvSet } from './job-store'
 import type { Layout } from './layout'
-import type { AutostopConfig, ClusterSpec, WaitFor } from './types'
+import type { AutostopConfig, ClusterSpec, LifecycleHook, WaitFor } from './types'
 
 export const WAIT_FOR: readonly WaitFor[] = ['jobs_and_ssh', 'jobs', 'none']
 
@@ -36,8 +36,8 @@ export function readAutostop(path: string): AutostopConfig | null {
   }
 }
 
-export function setAutostop(L: Layout, db: Database, idleMinutes: number, down: boolean, waitFor: WaitFor, now = Date.now()): AutostopConfig {
-  const cfg: AutostopConfig = { idleMinutes, down, waitFor, setAt: now, bootTime: bootTime() }
+export function setAutostop(L: Layout, db: Database, idleMinutes: number, down: boolean, waitFor: WaitFor, now = Date.now(), hooks?: LifecycleHook[]): AutostopConfig {
+  const cfg: AutostopConfig = { idleMinutes, down, waitFor, setAt: now, bootTime: bootTime(), ...(hooks?.length ? { hooks } : {}) }
   writeFileAtomic(L.autostop, JSON.stringify(cfg, null, 2) + '\n', 0o644)
   resetAutostopTimer(db, now)
   return cfg
@@ -97,9 +97,21 @@ export function autostopStatus(L: Layout, db: Database): AutostopStatus {
   return { config: readAutostop(L.autostop), firedAt: fired ? Number(fired) : null, hookExitCode, lastActivityAt: lastActivity(db) }
 }
 
+/** Shell text running the lifecycle hooks for `event`, one after another, each within its timeout. */
+export function hooksScript(hooks: LifecycleHook[] | undefined, event: 'stop' | 'down'): string {
+  const mine = (hooks ?? []).filter((h) => h.events.includes(event))
+  return mine
+    .map((h, i) => {
+      const q = `'${h.run.replaceAll("'", `'\\''`)}'`
+      return `echo "lifecycle hook ${i + 1}/${mine.length} (${event})"; timeout ${Math.max(1, Math.floor(h.timeout))}s bash -c ${q} || echo "lifecycle hook ${i + 1} exited $?"`
+    })
+    .join('\n')
+}
+
 /**
  * Record the firing and run the hook detached (it usually ends this daemon, or the machine). The
- * hook's exit code is written next to its log by the shell itself, so it is kept even then.
+ * task's lifecycle hooks for the event run first. The hook's exit code is written next to its log
+ * by the shell itself, so it is kept even then.
  */
 export function fireAutostop(L: Layout, db: Database, spec: ClusterSpec, cfg: AutostopConfig, baseEnv: Record<string, string>): ReturnType<typeof Bun.spawn> | null {
   const now = Date.now()
@@ -112,9 +124,10 @@ export function fireAutostop(L: Layout, db: Database, spec: ClusterSpec, cfg: Au
     if (!hook) return null
     const exitFile = `${L.autostopLog}.exit`
     const head = spec.nodes[0]
-    return Bun.spawn(['bash', '-c', 'bash -c "$SKY_AUTOSTOP_HOOK"; rc=$?; echo "$rc" > "$SKY_AUTOSTOP_EXIT_FILE"; exit "$rc"'], {
+    return Bun.spawn(['bash', '-c', 'bash -c "$SKY_LIFECYCLE_HOOKS"; bash -c "$SKY_AUTOSTOP_HOOK"; rc=$?; echo "$rc" > "$SKY_AUTOSTOP_EXIT_FILE"; exit "$rc"'], {
       env: {
         ...baseEnv,
+        SKY_LIFECYCLE_HOOKS: hooksScript(cfg.hooks, cfg.down ? 'down' : 'stop'),
         SKY_AUTOSTOP_HOOK: hook,
         SKY_AUTOSTOP_EXIT_FILE: exitFile,
         SKY_AUTOSTOP_DOWN: cfg.down ? '1' : '0',

@@ -16,7 +16,7 @@ import type { Layout } from './layout'
 import { streamLogs, type LogsIO } from './logs'
 import { parseSubmitSpec } from './submit-spec'
 import { makeTaskId } from './task-env'
-import type { ClusterSpec, JobInfo, JobStatus, WaitFor } from './types'
+import type { ClusterSpec, JobInfo, JobStatus, LifecycleHook, WaitFor } from './types'
 
 export interface AgentIO extends LogsIO {
   readStdin(): Promise<string>
@@ -148,14 +148,15 @@ export async function cmdLogs({ L, args, io }: CommandContext): Promise<number> 
   }
 }
 
-export async function cmdAutostop({ L, args }: CommandContext) {
+export async function cmdAutostop({ L, args, io }: CommandContext) {
   const idle = args.bools.has('cancel') ? -1 : intFlag(args.values, 'idle-minutes')
   if (idle === null) throw new UsageError('autostop needs --idle-minutes N (or --cancel).')
   const waitFor = (args.values['wait-for'] ?? 'jobs_and_ssh') as WaitFor
   if (!WAIT_FOR.includes(waitFor)) throw new UsageError(`--wait-for must be one of ${WAIT_FOR.join(', ')}.`)
+  const hooks = args.bools.has('hooks') ? ((parseJson(await io.readStdin(), 'The hooks') as { hooks?: LifecycleHook[] }).hooks ?? []) : undefined
   const db = openExisting(L)
   try {
-    const cfg = setAutostop(L, db, idle < 0 ? -1 : idle, args.bools.has('down'), waitFor)
+    const cfg = setAutostop(L, db, idle < 0 ? -1 : idle, args.bools.has('down'), waitFor, Date.now(), hooks)
     if (cfg.idleMinutes >= 0) await ensureDaemon(db, L)
     notifyDaemon(db, L.root)
     return { autostop: cfg }

@@ -211,7 +211,7 @@ export class AgentDaemon {
   private checkReboot(): void {
     const cfg = readAutostop(this.L.autostop)
     if (!cfg || cfg.bootTime === null || Math.abs(cfg.bootTime - bootTime()) < 15_000) return
-    if (cfg.idleMinutes >= 0) setAutostop(this.L, this.db, cfg.idleMinutes, cfg.down, cfg.waitFor)
+    if (cfg.idleMinutes >= 0) setAutostop(this.L, this.db, cfg.idleMinutes, cfg.down, cfg.waitFor, Date.now(), cfg.hooks)
     else resetAutostopTimer(this.db)
   }
 

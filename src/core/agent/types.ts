@@ -156,7 +156,17 @@ export interface JobInfo {
 export type WaitFor = 'jobs_and_ssh' | 'jobs' | 'none'
 
 /** autostop.json */
+/** A task's lifecycle hook (`config.hooks`, or `resources.autostop.hook`): run before stop/down. */
+export interface LifecycleHook {
+  run: string
+  events: ('stop' | 'preemption' | 'down')[]
+  /** Seconds. */
+  timeout: number
+}
+
 export interface AutostopConfig {
+  /** Hooks run (in order, each within its timeout) before autostop stops or tears down the cluster. */
+  hooks?: LifecycleHook[]
   /** < 0 = disabled. */
   idleMinutes: number
   down: boolean

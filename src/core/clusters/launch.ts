@@ -17,6 +17,7 @@ import { checkSecretsSupplied, runJob, type JobOutcome, type RunCtx } from './ru
 import { syncFiles } from './sync'
 import { setAutostop } from './lifecycle'
 import { writeSshConfig } from './ssh-config'
+import { taskHooks } from './hooks'
 
 export interface LaunchBody {
   task: string
@@ -183,8 +184,10 @@ export async function launch(ctx: LaunchContext, body: LaunchBody): Promise<Laun
   // Ports the cluster exposes (`sky status --endpoints`): every launch on it adds its task's ports.
   const known = (base.resources.ports as string[] | undefined) ?? []
   const ports = [...new Set([...known, ...(request?.ports ?? [])])]
-  const rec = ports.length ? { ...base, resources: { ...base.resources, ports } } : base
-  if (existing?.handle && existing.status === 'UP' && ports.length !== known.length) await ctx.store.clusters.upsert(rec)
+  // Lifecycle hooks of this task replace the cluster's (run before stop/down, and by autostop).
+  const hooks = taskHooks(task, request)
+  const rec = { ...base, resources: { ...base.resources, ...(ports.length ? { ports } : {}), ...(hooks.length ? { hooks } : {}) } }
+  if (existing?.handle && existing.status === 'UP' && (ports.length !== known.length || hooks.length)) await ctx.store.clusters.upsert(rec)
   if (!existing?.handle || existing.status !== 'UP') {
     await ctx.store.clusters.upsert({ ...rec, status: 'INIT' })
     await installAgent(name, handle, ctx.signal)

@@ -8,6 +8,7 @@ import { getOwnedCluster, handleOf, type Actor } from './record'
 import { installAgent } from './launch'
 import { removeLocalCluster } from '../provision/local'
 import { removeSshConfig } from './ssh-config'
+import { recordHooks, runHooks } from './hooks'
 import type { ClusterRecord } from '../state/clusters'
 
 async function withAgent<T>(c: ClusterRecord, fn: (a: AgentClient) => Promise<T>): Promise<T> {
@@ -32,6 +33,7 @@ export async function stopCluster(store: Store, name: string, actor: Actor, log:
   if (!p.canStop) {
     throw new ConflictError(`Cluster '${name}' runs on ${handleOf(c).cloud} machines, which cannot be stopped, only taken down.`, { hint: `sky down ${name}` })
   }
+  await runHooks(c, 'stop', log)
   await withAgent(c, (a) => a.call('stop-all')).catch(() => undefined)
   await p.stop(handleOf(c))
   await store.clusters.setStatus(name, 'STOPPED')
@@ -93,6 +95,7 @@ export async function downCluster(store: Store, name: string, actor: Actor, log:
     if (c.handle) {
       const handle = handleOf(c)
       const p = await provisionerFor(handle.cloud)
+      if (c.status === 'UP') await runHooks(c, 'down', log)
       await withAgent(c, (a) => a.call('stop-all')).catch(() => undefined)
       await p.terminate(handle)
     } else if (c.infra.cloud === 'local') {
@@ -107,12 +110,23 @@ export async function downCluster(store: Store, name: string, actor: Actor, log:
   log(`✓ Cluster ${name} terminated.`)
 }
 
+/**
+ * Set (minutes >= 0) or cancel (< 0) autostop on the cluster's agent. `waitFor` is kept on the
+ * record (a restart sets it again); the record's lifecycle hooks go along, for the agent to run
+ * before it stops or tears down the cluster.
+ */
 export async function setAutostop(store: Store, name: string, actor: Actor, minutes: number, down: boolean, signal?: AbortSignal, waitFor?: string): Promise<void> {
   const c = await getOwnedCluster(store, name, actor)
   if (c.status !== 'UP') throw new ConflictError(`Cluster '${name}' is ${c.status}; autostop can only be set on an UP cluster.`, { hint: `sky start ${name}` })
-  const args = minutes < 0 ? ['--cancel'] : ['--idle-minutes', String(minutes), ...(down ? ['--down'] : []), ...(waitFor ? ['--wait-for', waitFor] : [])]
-  await withAgent(c, (a) => a.call('autostop', args, undefined, signal))
+  const wait = waitFor ?? (c.resources.autostopWaitFor as string | undefined)
+  const hooks = recordHooks(c)
+  const args = minutes < 0 ? ['--cancel'] : ['--idle-minutes', String(minutes), ...(down ? ['--down'] : []), ...(wait ? ['--wait-for', wait] : []), ...(hooks.length ? ['--hooks'] : [])]
+  await withAgent(c, (a) => a.call('autostop', args, minutes >= 0 && hooks.length ? { hooks } : undefined, signal))
   await store.clusters.setAutostop(name, minutes < 0 ? -1 : minutes, minutes >= 0 && down)
+  if (waitFor && waitFor !== c.resources.autostopWaitFor) {
+    const fresh = await store.clusters.get(name)
+    if (fresh) await store.clusters.upsert({ ...fresh, resources: { ...fresh.resources, autostopWaitFor: waitFor } })
+  }
 }
 
 export { withAgent }
