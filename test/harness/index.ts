@@ -29,7 +29,7 @@ export interface TempHome {
   /** Write $SKY_HOME/config.yaml. */
   config(yaml: string): void
   /** Run the compiled binary with this home's env. */
-  sky(args: string[], o?: { env?: Record<string, string>; timeoutMs?: number; stdin?: string }): Promise<RunOut>
+  sky(args: string[], o?: { env?: Record<string, string>; timeoutMs?: number; stdin?: string; cwd?: string }): Promise<RunOut>
   spawn(args: string[], o?: { env?: Record<string, string> }): Bun.Subprocess<'ignore', 'pipe', 'pipe'>
   serverPid(): number | undefined
   cleanup(): Promise<void>
@@ -65,6 +65,7 @@ export async function tempHome(o: { plugins?: boolean; config?: string } = {}): 
     async sky(args, ro = {}) {
       const p = Bun.spawn([SKY_BIN, ...args], {
         env: { ...env, ...ro.env },
+        cwd: ro.cwd,
         stdin: ro.stdin !== undefined ? new TextEncoder().encode(ro.stdin) : 'ignore',
         stdout: 'pipe',
         stderr: 'pipe',

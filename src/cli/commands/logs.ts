@@ -93,13 +93,18 @@ async function syncDown(cluster: string, ids: number[]): Promise<void> {
   if (missing) process.exitCode = 102
 }
 
-/** --provision: the log of the latest request that launched or started the cluster. */
+/**
+ * --provision: the log of the request that provisioned the cluster as it is now: its latest
+ * `sky start`, else the launch that created it (the oldest launch since the last `sky down`).
+ */
 async function provisionLog(cluster: string, follow: boolean, tail: number | undefined): Promise<void> {
   const c = sky()
-  const rows = await c.apiStatus({ cluster, all: true, limit: 1000 })
-  const last = rows.filter((r) => r.name === 'sky.launch' || r.name === 'sky.start').sort((a, b) => Number(b.created_at) - Number(a.created_at))[0]
-  if (!last) throw new NotFoundError(`No launch or start of cluster '${cluster}' is on record.`, { hint: 'Requests are kept for api_server.requests_retention_hours (default 24).' })
-  for await (const s of c.stream(last.request_id, { follow, tail })) process.stdout.write(s)
+  const rows = (await c.apiStatus({ cluster, all: true, limit: 1000 })).sort((a, b) => Number(b.created_at) - Number(a.created_at))
+  const down = rows.findIndex((r) => r.name === 'sky.down')
+  const live = down < 0 ? rows : rows.slice(0, down)
+  const pick = live.find((r) => r.name === 'sky.start') ?? live.filter((r) => r.name === 'sky.launch').pop()
+  if (!pick) throw new NotFoundError(`No launch or start of cluster '${cluster}' is on record.`, { hint: 'Requests are kept for api_server.requests_retention_hours (default 24).' })
+  for await (const s of c.stream(pick.request_id, { follow, tail })) process.stdout.write(s)
 }
 
 export default defineCommand({

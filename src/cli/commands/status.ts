@@ -25,7 +25,7 @@ function one(names: string[], property: string, flag: string): string {
   if (names.length === 1 && !/[*?]/.test(names[0]!)) return names[0]!
   const n = names.length
   throw new UsageError(
-    `${n ? n : 'No'} cluster${n === 1 ? '' : 's'} specified. Please specify ${n > 1 ? 'a single' : 'an existing'} cluster to show its ${property}.\nUsage: sky status ${flag} <cluster>`,
+    `${n ? n : 'No'} cluster${n > 1 ? 's' : ''} specified. Please specify ${n > 1 ? 'a single' : 'an existing'} cluster to show its ${property}.\nUsage: sky status ${flag} <cluster>`,
   )
 }
 
