@@ -51,6 +51,44 @@ export function checkLocalSources(dag: Dag, base = process.cwd()): void {
   if (issues.length) throw new ValidationError(issues, { hint: 'Paths in a task YAML are relative to the directory you run sky in.' })
 }
 
+/**
+ * A git workdir's repository and ref, checked from here with `git ls-remote` (as SkyPilot checks
+ * them) so a typo fails before any node exists (a dry run only warns). Skipped when git is not
+ * installed here; GIT_TOKEN from the task authenticates https.
+ */
+export async function checkGitWorkdirs(dag: Dag, o: { warnOnly?: boolean } = {}): Promise<void> {
+  if (!Bun.which('git')) return
+  const issues: FieldIssue[] = []
+  for (const [i, t] of dag.tasks.entries()) {
+    if (!t.workdir || typeof t.workdir === 'string') continue
+    const prefix = dag.tasks.length > 1 ? `tasks[${i}].` : ''
+    const token = t.secrets.GIT_TOKEN ?? t.envs.GIT_TOKEN
+    const auth = token ? ['-c', `http.extraHeader=Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`] : []
+    const p = Bun.spawn(['git', ...auth, 'ls-remote', t.workdir.url], {
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    })
+    const timer = setTimeout(() => p.kill(), 20_000)
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+    clearTimeout(timer)
+    if (code !== 0) {
+      issues.push({ path: `${prefix}workdir.url`, message: `git cannot read '${t.workdir.url}': ${err.trim().split('\n').pop() || `git ls-remote exited ${code}`}` })
+      continue
+    }
+    const ref = t.workdir.ref
+    if (!ref || /^[0-9a-f]{7,40}$/i.test(ref)) continue // a commit cannot be listed; the nodes fetch it
+    const names = out.split('\n').map((l) => l.split('\t')[1] ?? '')
+    if (!names.some((n) => n === ref || n === `refs/heads/${ref}` || n === `refs/tags/${ref}`)) {
+      issues.push({ path: `${prefix}workdir.ref`, message: `'${ref}' is neither a branch nor a tag of ${t.workdir.url}` })
+    }
+  }
+  if (!issues.length) return
+  // A dry run may be made where the repository cannot be reached (no network): it reports, launch refuses.
+  if (o.warnOnly) for (const i of issues) info(`Warning: ${i.path}: ${i.message}`)
+  else throw new ValidationError(issues)
+}
+
 /** Warn (stderr) when the workdir and local file mounts add up to more than LARGE_UPLOAD_BYTES. */
 export async function warnLargeUploads(dag: Dag): Promise<void> {
   let total = 0

@@ -7,7 +7,7 @@ import { asyncArg, positionals } from '../args'
 import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
-import { warnLargeUploads } from '../prelaunch'
+import { checkGitWorkdirs, warnLargeUploads } from '../prelaunch'
 import { taskArgs } from '../task-args'
 import { DESCRIPTIONS } from './descriptions'
 
@@ -30,6 +30,7 @@ export default defineCommand({
     if (!entry.length) throw new UsageError(`Give a task YAML or a command to run, e.g. sky exec ${cluster} -- python train.py`)
     const dag = loadEntrypoint(entry, args, rawArgs)
     if (dag.tasks.length !== 1) throw new UsageError(`sky exec runs one task; this YAML has ${dag.tasks.length}.`)
+    await checkGitWorkdirs(dag)
     await warnLargeUploads(dag)
     const id = await execOp(sky(), taskYaml(dag), cluster, { detachRun: !!args['detach-run'] })
     throwUnlessSucceeded(cluster, await finish(id, { stream: true, async: !!args.async, name: 'sky.exec' }))

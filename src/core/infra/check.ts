@@ -172,7 +172,9 @@ export function enabledInfraFromChecks(checks: InfraCheck[]): EnabledInfra {
   const enabled = checks.filter((c) => c.enabled && c.capabilities.includes('compute'))
   const regions: Record<string, string[]> = {}
   for (const c of enabled) if (c.regions && c.infra !== 'local') regions[c.infra] = c.regions
-  return { infra: enabled.map((c) => c.infra), regions }
+  const disabled: Record<string, string> = {}
+  for (const c of checks) if (!c.enabled && c.reason.startsWith('not in allowed_clouds')) disabled[c.infra] = c.reason
+  return { infra: enabled.map((c) => c.infra), regions, ...(Object.keys(disabled).length ? { disabled } : {}) }
 }
 
 /** `aws, gcp, k8s/ctx, ssh/pool, local` — the `Enabled Infra:` line of `sky status`. */

@@ -71,4 +71,6 @@ export interface LiveNode {
 export interface EnabledInfra {
   infra: string[]
   regions?: Partial<Record<string, string[]>>
+  /** Why an infra is off, when a check says (e.g. left out by allowed_clouds). */
+  disabled?: Partial<Record<string, string>>
 }

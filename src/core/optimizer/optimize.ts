@@ -101,7 +101,7 @@ export function optimize(input: OptimizeInput): Plan {
         continue
       }
       if (!enabled.has(infra)) {
-        rejected.push({ alternative: alt, infra, reason: 'not enabled — run sky check' })
+        rejected.push({ alternative: alt, infra, reason: `not enabled — ${input.enabled.disabled?.[infra] ?? 'run sky check'}` })
         continue
       }
       const forOne = (req: Resources): { candidates: Candidate[]; reason?: string } => {
