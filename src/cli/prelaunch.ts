@@ -57,7 +57,7 @@ export function checkLocalSources(dag: Dag, base = process.cwd()): void {
  * installed here; GIT_TOKEN from the task authenticates https.
  */
 export async function checkGitWorkdirs(dag: Dag, o: { warnOnly?: boolean } = {}): Promise<void> {
-  if (!Bun.which('git')) return
+  if (!dag.tasks.some((t) => t.workdir && typeof t.workdir === 'object') || !Bun.which('git')) return
   const issues: FieldIssue[] = []
   for (const [i, t] of dag.tasks.entries()) {
     if (!t.workdir || typeof t.workdir === 'string') continue
