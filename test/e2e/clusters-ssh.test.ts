@@ -69,7 +69,7 @@ describe('ssh node pools', () => {
     expect(r.code).not.toBe(0)
     expect(out(r)).toContain('Job finished (status: FAILED)')
     const st = await h.sky(['logs', 'c2', '--status'])
-    expect(st.code).toBe(1)
+    expect(st.code).toBe(100)
   }, 90_000)
 
   test('cancel kills the job on every node', async () => {
