@@ -6,7 +6,8 @@
 // A key honoured anywhere in the code must be listed here (and in the README's Configuration
 // table); a new key elsewhere in the code without an entry here is reported as unknown.
 import type { FieldIssue } from './errors'
-import { closest } from '../lib/did-you-mean'
+import { CLOUD_NAMES } from './task/infra'
+import { didYouMean } from './task/issues'
 
 type Check = (v: unknown) => string | undefined
 
@@ -42,19 +43,16 @@ const url: Check = (v) => (typeof v === 'string' && /^https?:\/\/.+/.test(v) ? u
 const token: Check = (v) => (v === null || (typeof v === 'string' && /^sky_.+/.test(v)) ? undefined : "must be a service-account token starting with 'sky_'")
 const numOrStr: Check = (v) => (typeof v === 'number' || typeof v === 'string' ? undefined : 'must be a number (or a string like "16GB")')
 
-/** Infra names `allowed_clouds` may list: SkyPilot's clouds plus this build's `local`. */
-export const KNOWN_CLOUDS = [
-  'local', 'ssh', 'kubernetes', 'k8s', 'aws', 'gcp', 'azure', 'lambda', 'ibm', 'scp', 'oci', 'runpod', 'vast', 'vsphere', 'cudo',
-  'fluidstack', 'paperspace', 'primeintellect', 'do', 'nebius', 'hyperbolic', 'seeweb', 'shadeform', 'slurm', 'coreweave', 'cloudflare', 'r2',
-]
+/** Names `allowed_clouds` may list: SkyPilot's clouds (and storage-only ones) plus this build's `local`. */
+const CLOUDS = [...CLOUD_NAMES, 'cloudflare']
 
 const allowedClouds: Check = (v) => {
   const bad = strList(v)
   if (bad) return bad
   for (const name of v as string[]) {
-    if (KNOWN_CLOUDS.includes(name.toLowerCase())) continue
-    const near = closest(name, KNOWN_CLOUDS)
-    return `'${name}' is not a cloud name${near ? `; did you mean '${near}'?` : ` (known: ${KNOWN_CLOUDS.filter((c) => c !== 'k8s' && c !== 'r2').join(', ')})`}`
+    if (CLOUDS.includes(name.toLowerCase())) continue
+    const near = didYouMean(name, CLOUDS)
+    return `'${name}' is not a cloud name${near ? `; did you mean '${near}'?` : ` (known: ${CLOUDS.join(', ')})`}`
   }
   return undefined
 }
@@ -139,7 +137,7 @@ function walk(rule: Rule, v: unknown, path: string, report: ConfigReport): void 
       walk(r, sub, p, report)
       continue
     }
-    const near = closest(k, known)
+    const near = didYouMean(k, known)
     if (near) report.issues.push({ path: p, message: `unknown key; did you mean '${near}'?` })
     else if (rule.open) report.unsupported.push(p)
     else report.issues.push({ path: p, message: known.length <= 12 ? `unknown key (known here: ${known.join(', ')})` : 'unknown key (neither a sky nor a SkyPilot config key)' })

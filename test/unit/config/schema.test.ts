@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { checkConfig } from '../../../src/core/config-schema'
 import { parseConfigOverride, validateLayer } from '../../../src/core/config'
 import { ValidationError } from '../../../src/core/errors'
-import { closest } from '../../../src/lib/did-you-mean'
+import { didYouMean } from '../../../src/core/task/issues'
 import { takeConfigFlags } from '../../../src/cli/main'
 
 describe('config schema', () => {
@@ -56,8 +56,8 @@ describe('config schema', () => {
   })
 
   test('did-you-mean stays quiet for words far from every candidate', () => {
-    expect(closest('kubernets', ['kubernetes', 'ssh'])).toBe('kubernetes')
-    expect(closest('zzz', ['kubernetes', 'ssh'])).toBeUndefined()
+    expect(didYouMean('kubernets', ['kubernetes', 'ssh'])).toBe('kubernetes')
+    expect(didYouMean('zzz', ['kubernetes', 'ssh'])).toBeUndefined()
   })
 })
 
