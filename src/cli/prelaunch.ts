@@ -8,6 +8,7 @@ import { ValidationError, type FieldIssue } from '../core/errors'
 import { isCloudUri } from '../core/task/file-mounts'
 import type { Dag, Task } from '../core/task/types'
 import { listSyncEntries } from '../core/runner/ignore'
+import { checkConfig } from '../core/config-schema'
 import { info } from './output'
 
 const GIT_URL = /^(?:(?:https?|ssh|git|file):\/\/\S+|[\w.-]+@[\w.-]+:\S+)$/
@@ -102,5 +103,20 @@ export async function warnLargeUploads(dag: Dag): Promise<void> {
         return
       }
     }
+  }
+}
+
+/**
+ * A task's `config:` block (besides `hooks`) overrides config keys for that task; the ones this
+ * build does not act on are reported, as they are in the config files.
+ */
+export function warnTaskConfig(dag: Dag): void {
+  for (const [i, t] of dag.tasks.entries()) {
+    if (!t.config) continue
+    const { hooks: _hooks, ...rest } = t.config
+    const r = checkConfig(rest)
+    const where = dag.tasks.length > 1 ? `tasks[${i}].config` : 'config'
+    for (const p of r.unsupported) info(`Warning: ${where}.${p} (in the task) is not supported by this build of sky; it is ignored.`)
+    for (const e of r.issues) info(`Warning: ${where}.${e.path}: ${e.message}; it is ignored.`)
   }
 }

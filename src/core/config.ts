@@ -23,7 +23,7 @@ interface Layer {
   tree: ConfigTree
 }
 
-let cached: { tree: ConfigTree; layers: Layer[]; warnings: string[]; stamp: string } | undefined
+let cached: { tree: ConfigTree; warnings: string[]; stamp: string } | undefined
 const overrides: Layer[] = []
 let role: 'client' | 'server' = 'client'
 let scoped: (() => ConfigTree | undefined) | undefined
@@ -176,7 +176,7 @@ function load(): NonNullable<typeof cached> {
     warnings.push(...validateLayer(l.tree, l.source))
     tree = deepMerge(tree, l.tree)
   }
-  cached = { tree, layers: [...layers, ...overrides], warnings, stamp }
+  cached = { tree, warnings, stamp }
   return cached
 }
 

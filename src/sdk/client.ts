@@ -104,8 +104,12 @@ export class SkyClient {
     return 'ok'
   }
 
-  /** Replace this SKY_HOME's local server of another build, then answer again. */
-  private async replaceServer(res: Response, retry: () => Promise<Response>): Promise<Response> {
+  /**
+   * Replace this SKY_HOME's local server of another build. A GET is asked again of the new server;
+   * a POST the old one accepted is not sent twice: its request is in the shared store, and the new
+   * server recovers it (or the old one finishes it while it drains).
+   */
+  private async replaceServer(res: Response, retry: () => Promise<Response>, method: string): Promise<Response> {
     const id = await identifyServer(res, this.endpoint.url, this.headers())
     const why = id.kind === 'sky' ? describeBuilds(id) : 'it is another build of sky'
     const stillStale = async () => {
@@ -117,6 +121,10 @@ export class SkyClient {
       }
     }
     await replaceLocalServer(this.endpoint, () => this.healthy(), stillStale, why)
+    if (method === 'POST' && res.ok) {
+      this.checkedVersion = true
+      return res
+    }
     const again = await retry()
     if ((await this.checkServer(again)) === 'replace') throw new VersionMismatchError(`The local API server at ${this.endpoint.url} is still another build of sky after a restart.`, { hint: 'sky api stop; sky api start' })
     return again
@@ -139,7 +147,7 @@ export class SkyClient {
       await startLocalServer(this.endpoint, () => this.healthy())
       res = await doFetch()
     }
-    if ((await this.checkServer(res)) === 'replace') res = await this.replaceServer(res, doFetch)
+    if ((await this.checkServer(res)) === 'replace') res = await this.replaceServer(res, doFetch, (init.method ?? 'GET').toUpperCase())
     if (res.status >= 400) throw await this.errorOf(res)
     return res
   }

@@ -7,7 +7,7 @@ import { asyncArg, positionals } from '../args'
 import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
-import { checkGitWorkdirs, warnLargeUploads } from '../prelaunch'
+import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch'
 import { taskArgs } from '../task-args'
 import { DESCRIPTIONS } from './descriptions'
 
@@ -32,6 +32,7 @@ export default defineCommand({
     if (dag.tasks.length !== 1) throw new UsageError(`sky exec runs one task; this YAML has ${dag.tasks.length}.`)
     await checkGitWorkdirs(dag)
     await warnLargeUploads(dag)
+    warnTaskConfig(dag)
     const id = await execOp(sky(), taskYaml(dag), cluster, { detachRun: !!args['detach-run'] })
     throwUnlessSucceeded(cluster, await finish(id, { stream: true, async: !!args.async, name: 'sky.exec' }))
   },

@@ -8,7 +8,7 @@ import { asyncArg, positionals, yesArg } from '../args'
 import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
-import { checkGitWorkdirs, warnLargeUploads } from '../prelaunch'
+import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch'
 import { out } from '../output'
 import { confirm } from '../prompt'
 import { taskArgs } from '../task-args'
@@ -50,6 +50,7 @@ export default defineCommand({
     if (dag.tasks.length !== 1 && !args.dryrun) throw new UsageError(`sky launch runs one task; this YAML has ${dag.tasks.length}. Use sky jobs launch for pipelines.`)
     await checkGitWorkdirs(dag, { warnOnly: !!args.dryrun })
     await warnLargeUploads(dag)
+    warnTaskConfig(dag)
     const yaml = taskYaml(dag)
     const name = args.cluster ?? generatedClusterName()
     let idle: number | undefined
