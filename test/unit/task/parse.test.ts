@@ -300,19 +300,31 @@ run: python buffer.py
     expect(parseDag('name: g\nexecution: parallel\ntermination_delay: 30s\n---\nname: a\nrun: a\n---\nname: b\nrun: b\n').terminationDelay).toBe('30s')
   })
 
-  test('older SkyServe keys are carried', () => {
-    const t = task(`service:
+  test('keys older SkyServe releases used are refused with what replaced them', () => {
+    const err = (yaml: string) => {
+      try {
+        task(yaml)
+      } catch (e) {
+        return (e as Error).message
+      }
+      throw new Error('expected a validation error')
+    }
+    const m = err(`service:
   readiness_probe: /health
   replicas: 1
   https: {key: k.pem, cert: c.pem}
   route53_hosted_zone: example.com
-  external_load_balancers: [{resources: {cloud: aws}, load_balancing_policy: prefix_tree}]
   load_balancing_policy: prefix_tree
 run: x
 `)
-    expect(t.service).toMatchObject({ https: { key: 'k.pem', cert: 'c.pem' }, load_balancing_policy: 'prefix_tree' })
-    const p = task('service:\n  replica_policy: {min_replicas: 1, auto_restart: false, spot_placer: DynamicFailover, spot_zones: [a], init_replicas: 2}\n')
-    expect(p.service).toMatchObject({ replica_policy: { auto_restart: false, spot_zones: ['a'] } })
+    expect(m).toContain("service.https: unknown field: was replaced by 'tls: {keyfile, certfile}'")
+    expect(m).toContain('service.route53_hosted_zone: unknown field')
+    expect(m).toContain('service.load_balancing_policy')
+    expect(m).toContain('round_robin, least_load, instance_aware_least_load')
+    const p = err('service:\n  replica_policy: {min_replicas: 1, auto_restart: false, spot_placer: DynamicFailover, init_replicas: 2}\n')
+    expect(p).toContain('service.replica_policy.auto_restart: unknown field: is no longer supported')
+    expect(p).toContain("service.replica_policy.init_replicas: unknown field: was renamed 'min_replicas'")
+    expect(p).toContain("service.replica_policy.spot_placer: 'DynamicFailover' — must be one of dynamic_fallback")
   })
 
   test('numeric accelerator_args strings are accepted', () => {

@@ -17,7 +17,7 @@ const SAMPLES = [
   'resources: {ordered: [{infra: aws, use_spot: true}, {infra: gcp}], accelerators: nvidia:80GB+:2}',
   'resources: {volumes: [{path: /d, name: x}], _docker_login_config: {username: u, password: p, server: s}, ephemeral_storage: 5, local_disk: "nvme:1TB+", priority_class: hi, priority: -3}',
   'file_mounts: {/a: ~/a, /b: s3://b, /c: {name: n, source: [x, y], store: gcs, mode: COPY, persistent: true, mount_options: ro, type: DATASET_RO, config: {k: v}, _force_delete: true}}',
-  'service: {readiness_probe: {path: /h, headers: {X: y}}, replica_policy: {min_replicas: 0, max_replicas: 2}, tls: {keyfile: k, certfile: c}}\nrun: x',
+  'service: {readiness_probe: {path: /h, headers: {X: y}}, replica_policy: {min_replicas: 0, max_replicas: 2, target_qps_per_replica: 1.5}, tls: {keyfile: k, certfile: c}}\nrun: x',
   'pool: {workers: 2}\nconfig: {hooks: [{run: x}]}\nvolumes: {/v: {size: 1Gi}}\napi_server_access: false\n_metadata: {a: 1}',
   'name: p\nexecution: parallel\n---\nname: a\nrun: a\n---\nname: b\nrun: b',
   'name: solo\n---\nname: other\nrun: x',
