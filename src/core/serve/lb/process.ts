@@ -4,6 +4,7 @@
 // `<dir>/lb.sock` for the controller: GET /health, GET /stats?since=<epoch ms> (request counts per
 // second for the autoscaler, per-replica in-flight/ejected, recent events). SIGTERM drains
 // in-flight requests (up to 10 s) and exits.
+// `sky _serve-lb forward ...` is the port forwarder of rootless replica networks (netns/forward.ts).
 import { existsSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import { LoadBalancer, type LbEvent } from './balancer'
@@ -20,6 +21,10 @@ function listenKey(s: LbState): string {
 }
 
 export async function runServeLb(argv: string[]): Promise<number> {
+  if (argv[0] === 'forward') {
+    const { runForward } = await import('../netns/forward')
+    return runForward(argv.slice(1))
+  }
   const i = argv.indexOf('--dir')
   const dir = i >= 0 ? argv[i + 1] : undefined
   if (!dir) {
