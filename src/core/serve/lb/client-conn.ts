@@ -14,7 +14,6 @@ import type { UpConn, UpOwner, Upstream } from './upstream'
 export const RETAIN_BODY_BYTES = 1 << 20
 const PAUSE_INPUT_BYTES = 1 << 20
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade', 'x-forwarded-for'])
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
@@ -201,28 +200,32 @@ export class ClientConn implements UpOwner {
     this.unsent = []
     this.tried.clear()
     this.attempts = 0
-    this.upHead = Buffer.from(this.buildUpstreamHead(head), 'latin1')
+    this.upHead = this.buildUpstreamHead(head)
     this.attempt()
   }
 
-  private buildUpstreamHead(h: RequestHead): string {
-    let out = `${h.method} ${h.target} HTTP/1.${h.minor}\r\n`
-    let forwarded: string | undefined
-    for (const [name, value] of h.headers) {
-      const lower = name.toLowerCase()
-      if (HOP_BY_HOP.has(lower) || h.connectionTokens.includes(lower)) {
-        if (lower === 'x-forwarded-for') forwarded = forwarded ? `${forwarded}, ${value}` : value
-        continue
+  /** The head as received, less hop-by-hop lines (and the token), plus X-Forwarded-For/-Proto. */
+  private buildUpstreamHead(h: RequestHead): Buffer {
+    const cut = h.hop.slice()
+    if (this.host.authEnabled && h.authRange) cut.push(h.authRange[0], h.authRange[1])
+    let head = h.text
+    if (cut.length) {
+      const ranges: [number, number][] = []
+      for (let i = 0; i < cut.length; i += 2) ranges.push([cut[i]!, cut[i + 1]!])
+      ranges.sort((x, y) => x[0] - y[0])
+      head = ''
+      let at = 0
+      for (const [from, to] of ranges) {
+        if (from > at) head += h.text.slice(at, from)
+        at = Math.max(at, to)
       }
-      // The token is the load balancer's credential, not the replica's.
-      if (this.host.authEnabled && lower === 'authorization') continue
-      out += `${name}: ${value}\r\n`
+      head += h.text.slice(at)
     }
     const ip = this.sock.remoteAddress
-    out += `x-forwarded-for: ${forwarded ? `${forwarded}, ${ip}` : ip}\r\nx-forwarded-proto: ${this.host.tls ? 'https' : 'http'}\r\n`
-    if (h.upgrade !== undefined) out += `connection: upgrade\r\nupgrade: ${h.upgrade}\r\n`
-    else if (h.minor === 0) out += 'connection: close\r\n'
-    return `${out}\r\n`
+    let extra = `x-forwarded-for: ${h.forwardedFor ? `${h.forwardedFor}, ${ip}` : ip}\r\nx-forwarded-proto: ${this.host.tls ? 'https' : 'http'}\r\n`
+    if (h.upgrade !== undefined) extra += `connection: upgrade\r\nupgrade: ${h.upgrade}\r\n`
+    else if (h.minor === 0) extra += 'connection: close\r\n'
+    return Buffer.from(`${head}${extra}\r\n`, 'latin1')
   }
 
   private sendBody(chunk: Buffer): void {
