@@ -7,25 +7,17 @@
 // request the replica may already have received (the connection broke before any response byte
 // came back) is retried only when its method is idempotent and its body is small enough to have
 // been kept (RETAIN_BODY_BYTES). Once a response byte has gone to the client nothing is retried.
+// (Longer than our usual file: one state machine whose client side, replica side and retry rules
+// share the exchange's state.)
 import type { Socket } from 'bun'
 import { BodyFramer, bodyless, headEnd, MAX_HEAD_BYTES, parseRequestHead, parseResponseHead, type RequestHead, type ResponseHead } from './http1'
+import { localResponse } from './local-response'
+import { OutQueue } from './out-queue'
 import type { UpConn, UpOwner, Upstream } from './upstream'
 
 export const RETAIN_BODY_BYTES = 1 << 20
 const PAUSE_INPUT_BYTES = 1 << 20
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  413: 'Payload Too Large',
-  431: 'Request Header Fields Too Large',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-}
-
 /** What a client connection needs from the load balancer. */
 export interface ConnHost {
   readonly tls: boolean
@@ -78,8 +70,8 @@ export class ClientConn implements UpOwner {
   private respStarted = false
   private respDone = false
   private closeAfter = false
-  private clientOut: Buffer[] = []
-  private upOut: Buffer[] = []
+  private readonly clientOut = new OutQueue()
+  private readonly upOut = new OutQueue()
   private endWhenFlushed = false
   private clientPaused = false
   lastActivity = performance.now()
@@ -110,15 +102,7 @@ export class ClientConn implements UpOwner {
   }
 
   onClientDrain(): void {
-    while (this.clientOut.length) {
-      const b = this.clientOut[0]!
-      const n = this.sock.write(b)
-      if (n < b.length) {
-        if (n > 0) this.clientOut[0] = b.subarray(n)
-        return
-      }
-      this.clientOut.shift()
-    }
+    if (!this.clientOut.flush(this.sock)) return
     if (this.endWhenFlushed) {
       this.sock.end()
       return
@@ -285,7 +269,7 @@ export class ClientConn implements UpOwner {
       this.upstream = null
     }
     this.up = null
-    this.upOut = []
+    this.upOut.clear()
     this.respHeadBuf = null
     this.resp = null
     this.respFramer = null
@@ -387,16 +371,7 @@ export class ClientConn implements UpOwner {
   }
 
   onUpDrain(conn: UpConn): void {
-    if (conn !== this.up) return
-    while (this.upOut.length) {
-      const b = this.upOut[0]!
-      const n = conn.write(b)
-      if (n < b.length) {
-        if (n > 0) this.upOut[0] = b.subarray(n)
-        return
-      }
-      this.upOut.shift()
-    }
+    if (conn !== this.up || !this.upOut.flush(conn)) return
     if (this.clientPaused && this.phase !== Phase.Wait) {
       this.clientPaused = false
       ;(this.sock as unknown as Pausable).resume?.()
@@ -442,7 +417,7 @@ export class ClientConn implements UpOwner {
   private completeExchange(): void {
     const up = this.upstream
     const conn = this.up
-    const reusable = !!this.resp && !this.resp.close && this.reqDone && this.unsent.length === 0 && this.upOut.length === 0 && !!this.respFramer?.done
+    const reusable = !!this.resp && !this.resp.close && this.reqDone && this.unsent.length === 0 && this.upOut.empty && !!this.respFramer?.done
     if (conn && up) up.release(conn, reusable)
     else if (conn) conn.destroy()
     const close = this.closeAfter || this.req!.close
@@ -470,7 +445,7 @@ export class ClientConn implements UpOwner {
     this.reqFramer = null
     this.replay = null
     this.unsent = []
-    this.upOut = []
+    this.upOut.clear()
     this.respHeadBuf = null
     this.resp = null
     this.respFramer = null
@@ -484,12 +459,7 @@ export class ClientConn implements UpOwner {
   /** Answer from the load balancer itself (errors), then close or go on with the next request. */
   private localResponse(status: number, message: string, close: boolean, extraHeaders = ''): void {
     if (this.respStarted) return this.abortClient()
-    const body = JSON.stringify({ detail: message })
-    this.writeClient(
-      Buffer.from(
-        `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extraHeaders}${close ? 'connection: close\r\n' : ''}\r\n${body}`,
-      ),
-    )
+    this.writeClient(localResponse(status, message, close, extraHeaders))
     if (close) this.endClient()
   }
 
@@ -518,15 +488,8 @@ export class ClientConn implements UpOwner {
 
   private writeClient(buf: Buffer): void {
     if (this.phase === Phase.Closed) return
-    if (this.clientOut.length) {
-      this.clientOut.push(buf)
-      return
-    }
-    const n = this.sock.write(buf)
-    if (n < buf.length) {
-      this.clientOut.push(n > 0 ? buf.subarray(n) : buf)
-      if (this.up?.sock) (this.up.sock as unknown as Pausable).pause?.()
-    }
+    // The client is slower than the replica: stop reading the replica until it drains.
+    if (!this.clientOut.write(this.sock, buf) && this.up?.sock) (this.up.sock as unknown as Pausable).pause?.()
   }
 
   private writeUp(buf: Buffer): void {
@@ -535,22 +498,15 @@ export class ClientConn implements UpOwner {
       this.unsent.push(buf)
       return
     }
-    if (this.upOut.length) {
-      this.upOut.push(buf)
-      return
-    }
-    const n = conn.write(buf)
-    if (n < buf.length) {
-      this.upOut.push(n > 0 ? buf.subarray(n) : buf)
-      if (!this.clientPaused) {
-        this.clientPaused = true
-        ;(this.sock as unknown as Pausable).pause?.()
-      }
+    // The replica is slower than the client: stop reading the client until it drains.
+    if (!this.upOut.write(conn, buf) && !this.clientPaused) {
+      this.clientPaused = true
+      ;(this.sock as unknown as Pausable).pause?.()
     }
   }
 
   private endClient(): void {
-    if (this.clientOut.length) {
+    if (!this.clientOut.empty) {
       this.endWhenFlushed = true
       return
     }
