@@ -10,7 +10,7 @@
 // spreads the noise over all contenders). Bounded: each wrk run lasts --seconds.
 // Usage: bun scripts/bench/serve.ts [--rounds 3] [--seconds 3] [--conns 32]
 // Needs wrk and nginx (installed with scripts/ci-deps.sh when missing, as root).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensureLbProcess, lbStats, stopLbProcess } from '../../src/core/serve/lb/control'
 import { BIN, freePort, median, report, ROOT, tempDir } from './lib'
@@ -33,6 +33,9 @@ function ensureTools(): void {
 
 interface WrkResult {
   rps: number
+  requests: number
+  /** CPU the proxy process(es) used per request, µs (throughput runs). */
+  cpuUs?: number
   p50: number
   p99: number
   errors: number
@@ -47,6 +50,7 @@ function wrk(url: string, conns: number, seconds = SECONDS): WrkResult {
   const r = Bun.spawnSync(['wrk', '-t1', `-c${conns}`, `-d${seconds}s`, '--latency', url], { stdout: 'pipe', stderr: 'pipe', timeout: (seconds + 20) * 1000 })
   const out = r.stdout.toString()
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN)
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN)
   const pct = (p: string) => {
     const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out)
     return m ? ms(m[1]!, m[2]!) : NaN
@@ -55,7 +59,38 @@ function wrk(url: string, conns: number, seconds = SECONDS): WrkResult {
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0)
   const errors = non2xx + (sock ? Number(sock[1]) + Number(sock[2]) + Number(sock[3]) + Number(sock[4]) : 0)
   if (!Number.isFinite(rps)) throw new Error(`wrk ${url} failed: ${out}${r.stderr.toString()}`)
-  return { rps, p50: pct('50'), p99: pct('99'), errors }
+  return { rps, requests, p50: pct('50'), p99: pct('99'), errors }
+}
+
+/** utime + stime of processes, in µs. */
+function cpuUs(pids: number[]): number {
+  let ticks = 0
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    ticks += Number(f[11]) + Number(f[12])
+  }
+  return (ticks * 1e6) / 100 // USER_HZ is 100 on Linux
+}
+
+/** wrk against `url` while counting the CPU of `pids` (the proxy). */
+function wrkCpu(url: string, conns: number, pids: number[]): WrkResult {
+  const before = pids.length ? cpuUs(pids) : 0
+  const r = wrk(url, conns)
+  if (pids.length) r.cpuUs = (cpuUs(pids) - before) / r.requests
+  return r
+}
+
+function childrenOf(ppid: number): number[] {
+  const out: number[] = []
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) out.push(Number(e))
+    } catch {}
+  }
+  return out
 }
 
 async function startReplica(id: string): Promise<{ url: string; proc: ReturnType<typeof Bun.spawn> }> {
@@ -71,7 +106,7 @@ async function startReplica(id: string): Promise<{ url: string; proc: ReturnType
   return { url: `http://127.0.0.1:${/listening (\d+)/.exec(text)![1]}`, proc }
 }
 
-function startNginx(dir: string, port: number, upstreams: string[], workers: string): () => void {
+function startNginx(dir: string, port: number, upstreams: string[], workers: string): { stop: () => void; workers: () => number[] } {
   const conf = join(dir, `nginx-${port}.conf`)
   const servers = upstreams.map((u) => `server ${new URL(u).host};`).join(' ')
   writeFileSync(
@@ -93,9 +128,13 @@ http {
   const nginx = Bun.which('nginx') ?? '/usr/sbin/nginx'
   const r = Bun.spawnSync([nginx, '-c', conf, '-p', dir, '-e', join(dir, `nginx-${port}.err`)], { stderr: 'pipe' })
   if (r.exitCode !== 0) throw new Error(`nginx failed: ${r.stderr.toString()}`)
-  return () => {
-    const pidFile = join(dir, `nginx-${port}.pid`)
-    if (existsSync(pidFile)) process.kill(Number(readFileSync(pidFile, 'utf8')), 'SIGQUIT')
+  const pidFile = join(dir, `nginx-${port}.pid`)
+  const master = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0)
+  return {
+    stop: () => {
+      if (master()) process.kill(master(), 'SIGQUIT')
+    },
+    workers: () => (master() ? childrenOf(master()) : []),
   }
 }
 
@@ -120,10 +159,13 @@ async function main(): Promise<void> {
     const lbPort = await freePort()
     const selfExec = existsSync(BIN) ? [BIN] : [process.execPath, join(ROOT, 'src/main.ts')]
     process.env.SKY_SELF_EXEC = JSON.stringify(selfExec)
-    await ensureLbProcess(lbDir, { service: 'bench', host: '127.0.0.1', port: lbPort, policy: 'least_load', stream_timeout_seconds: 120, token_hashes: null, replicas: [{ url: a.url }, { url: b.url }] })
+    const lbProc = await ensureLbProcess(lbDir, { service: 'bench', host: '127.0.0.1', port: lbPort, policy: 'least_load', stream_timeout_seconds: 120, token_hashes: null, replicas: [{ url: a.url }, { url: b.url }] })
     cleanups.push(() => void stopLbProcess(lbDir, 2_000))
     const [ng1, ngAuto] = [await freePort(), await freePort()]
-    cleanups.push(startNginx(dir, ng1, [a.url, b.url], '1'), startNginx(dir, ngAuto, [a.url, b.url], 'auto'))
+    const nginx1 = startNginx(dir, ng1, [a.url, b.url], '1')
+    const nginxAuto = startNginx(dir, ngAuto, [a.url, b.url], 'auto')
+    cleanups.push(nginx1.stop, nginxAuto.stop)
+    const proxyPids: Record<string, () => number[]> = { direct: () => [], lb: () => [lbProc.pid], nginx: nginx1.workers, nginxAuto: nginxAuto.workers }
     const lbUrl = `http://127.0.0.1:${lbPort}/`
     const targets = { direct: `${a.url}/`, lb: lbUrl, nginx: `http://127.0.0.1:${ng1}/`, nginxAuto: `http://127.0.0.1:${ngAuto}/` }
     console.log(`load balancer: ${selfExec.join(' ')} _serve-lb (1 process); replicas: 2 Bun servers; wrk -t1; ${ROUNDS} rounds × ${SECONDS}s`)
@@ -133,16 +175,19 @@ async function main(): Promise<void> {
     const thr: Record<string, WrkResult[]> = { direct: [], lb: [], nginx: [], nginxAuto: [] }
     for (let r = 0; r < ROUNDS; r++) {
       for (const k of Object.keys(lat)) lat[k]!.push(wrk(targets[k as keyof typeof targets], 1))
-      for (const k of Object.keys(thr)) thr[k]!.push(wrk(targets[k as keyof typeof targets], CONNS))
+      for (const k of Object.keys(thr)) thr[k]!.push(wrkCpu(targets[k as keyof typeof targets], CONNS, proxyPids[k]!()))
       console.error(`round ${r + 1}/${ROUNDS}: rps lb ${Math.round(thr.lb!.at(-1)!.rps)} nginx ${Math.round(thr.nginx!.at(-1)!.rps)} direct ${Math.round(thr.direct!.at(-1)!.rps)}`)
     }
-    const med = (xs: WrkResult[], k: keyof WrkResult) => median(xs.map((x) => x[k]))
+    const med = (xs: WrkResult[], k: keyof WrkResult) => median(xs.map((x) => x[k] ?? NaN))
     const errors = [...Object.values(lat), ...Object.values(thr)].flat().reduce((n, x) => n + x.errors, 0)
 
     console.log('\nlatency at 1 connection (median of rounds):')
     for (const k of Object.keys(lat)) console.log(`  ${k.padEnd(7)} p50 ${med(lat[k]!, 'p50').toFixed(3)} ms  p99 ${med(lat[k]!, 'p99').toFixed(3)} ms  ${Math.round(med(lat[k]!, 'rps'))} req/s`)
     console.log(`throughput at ${CONNS} connections (median of rounds):`)
-    for (const k of Object.keys(thr)) console.log(`  ${k.padEnd(10)} ${Math.round(med(thr[k]!, 'rps'))} req/s  p50 ${med(thr[k]!, 'p50').toFixed(2)} ms  p99 ${med(thr[k]!, 'p99').toFixed(2)} ms`)
+    for (const k of Object.keys(thr)) {
+      const cpu = k === 'direct' ? '' : `  proxy CPU ${med(thr[k]!, 'cpuUs').toFixed(1)} µs/request`
+      console.log(`  ${k.padEnd(10)} ${Math.round(med(thr[k]!, 'rps'))} req/s  p50 ${med(thr[k]!, 'p50').toFixed(2)} ms  p99 ${med(thr[k]!, 'p99').toFixed(2)} ms${cpu}`)
+    }
 
     // Out of rotation: kill a replica the LB has idle connections to, then one under load.
     const t0 = performance.now()

@@ -131,6 +131,23 @@ describe('bodies and streaming', () => {
     await fetch(`${a.url}/release`)
   })
 
+  test('WebSocket upgrades are tunnelled both ways', async () => {
+    const url = start({ replicas: [{ url: a.url }] })
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`)
+    const got: string[] = []
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => ws.send('one')
+      ws.onmessage = (e) => {
+        got.push(String(e.data))
+        if (got.length === 1) ws.send('two')
+        else resolve()
+      }
+      ws.onerror = () => reject(new Error('websocket error'))
+    })
+    ws.close()
+    expect(got).toEqual(['a:one', 'a:two'])
+  })
+
   test('pipelined requests on one connection are answered in order', async () => {
     const url = start({ policy: 'round_robin' })
     const port = Number(new URL(url).port)
@@ -240,6 +257,20 @@ describe('failures', () => {
     await until(() => events.find((ev) => ev.type === 'restored'), 'restoration')
     const got = new Set([(await text(url)).body, (await text(url)).body])
     expect(got).toEqual(new Set(['e2', 'b']))
+  })
+})
+
+describe('stopping', () => {
+  test('stop drains in-flight requests, then refuses new ones', async () => {
+    const url = start({ replicas: [{ url: a.url }] })
+    const held = fetch(`${url}/hold`)
+    await until(() => lb!.replicas()[0]!.inflight === 1, 'the held request to be in flight')
+    const stopping = lb!.stop(10_000)
+    await fetch(`${a.url}/release`)
+    expect(await (await held).text()).toBe('a released')
+    await stopping
+    lb = undefined
+    await expect(fetch(url)).rejects.toBeDefined()
   })
 })
 

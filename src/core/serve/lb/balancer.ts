@@ -270,7 +270,8 @@ export class LoadBalancer implements ConnHost {
     this.timer = null
     this.listener?.stop(false)
     const deadline = performance.now() + graceMs
-    while (this.active.size > 0 && performance.now() < deadline) await Bun.sleep(20)
+    const busy = () => [...this.active].some((c) => c.busy)
+    while (busy() && performance.now() < deadline) await Bun.sleep(20)
     this.listener?.stop(true)
     this.listener = null
     for (const up of [...this.members.values(), ...this.draining]) {

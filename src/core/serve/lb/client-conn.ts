@@ -32,6 +32,7 @@ export interface ConnHost {
   /** Connecting to this replica failed: take it out of rotation until it answers again. */
   connectFailed(up: Upstream, err: Error | undefined): void
   noReplicasMessage(): string
+  /** Open client connections (the stream-timeout sweep looks at the busy ones). */
   active: Set<ClientConn>
 }
 
@@ -79,7 +80,9 @@ export class ClientConn implements UpOwner {
   constructor(
     readonly sock: Socket<ClientConn>,
     private readonly host: ConnHost,
-  ) {}
+  ) {
+    host.active.add(this)
+  }
 
   get busy(): boolean {
     return this.req !== null
@@ -111,9 +114,9 @@ export class ClientConn implements UpOwner {
   }
 
   onClientClose(): void {
+    this.host.active.delete(this)
     if (this.phase === Phase.Closed) return
     this.phase = Phase.Closed
-    this.host.active.delete(this)
     if (this.up) {
       this.up.destroy()
       this.up = null
@@ -175,7 +178,6 @@ export class ClientConn implements UpOwner {
     }
     this.host.countRequest()
     this.req = head
-    this.host.active.add(this)
     this.reqFramer = head.chunked ? new BodyFramer({ chunked: true }) : hasBody ? new BodyFramer({ length: head.contentLength }) : null
     this.reqDone = !hasBody
     this.phase = hasBody ? Phase.Body : Phase.Wait
@@ -453,7 +455,6 @@ export class ClientConn implements UpOwner {
     this.respDone = false
     this.respUntilClose = false
     this.closeAfter = false
-    this.host.active.delete(this)
   }
 
   /** Answer from the load balancer itself (errors), then close or go on with the next request. */

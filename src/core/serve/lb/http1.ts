@@ -151,7 +151,7 @@ export function parseRequestHead(buf: Buffer, end: number): RequestHead | HeadEr
   if (!ok) return { status: 400, message: 'Malformed header line.' }
   const connectionTokens = connection ? connection.toLowerCase().split(',').map((t) => t.trim()).filter(Boolean) : []
   // Headers the client declared hop-by-hop in Connection go too (rare: a second pass).
-  const declared = connectionTokens.filter((t) => t !== 'close' && t !== 'keep-alive' && t !== 'upgrade' && !HOP_NAMES.has(t))
+  const declared = connectionTokens.length ? connectionTokens.filter((t) => t !== 'close' && t !== 'keep-alive' && t !== 'upgrade' && !HOP_NAMES.has(t)) : connectionTokens
   if (declared.length) {
     walk(text, lineEnd + 2, null, (name, _vs, _ve, ls, le) => {
       if (declared.includes(name)) hop.push(ls, le)
@@ -201,7 +201,7 @@ export function parseResponseHead(buf: Buffer, end: number): ResponseHead | unde
     else if (name === 'connection') connection += `,${text.slice(vs, ve).toLowerCase()}`
   })
   if (!ok || bad) return undefined
-  const tokens = connection.split(',').map((t) => t.trim())
+  const tokens = connection ? connection.split(',').map((t) => t.trim()) : []
   const close = minor === 0 ? !tokens.includes('keep-alive') : tokens.includes('close')
   return { status, minor, contentLength: chunked ? -1 : contentLength, chunked, close }
 }
