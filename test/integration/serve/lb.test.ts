@@ -48,7 +48,7 @@ describe('routing', () => {
     const busy = await until(() => lb!.replicas().find((r) => r.inflight === 1), 'the held request to be in flight')
     const other = busy.url === a.url ? 'b' : 'a'
     for (let i = 0; i < 4; i++) expect((await text(url)).body).toBe(other)
-    await fetch(`${busy.url}/release`)
+    await until(async () => (await text(`${busy.url}/release`)).body === '1', 'the replica to release the held request')
     expect((await held).status).toBe(200)
   })
 
@@ -128,7 +128,7 @@ describe('bodies and streaming', () => {
     const url = start({ streamTimeoutSeconds: 0.3, replicas: [{ url: a.url }] })
     const r = await text(`${url}/hold`)
     expect(r.status).toBe(504)
-    await fetch(`${a.url}/release`)
+    await until(async () => (await text(`${a.url}/release`)).body === '1', 'the replica to release the held request')
   })
 
   test('WebSocket upgrades are tunnelled both ways', async () => {
@@ -266,7 +266,8 @@ describe('stopping', () => {
     const held = fetch(`${url}/hold`)
     await until(() => lb!.replicas()[0]!.inflight === 1, 'the held request to be in flight')
     const stopping = lb!.stop(10_000)
-    await fetch(`${a.url}/release`)
+    // Release once the replica holds it (the LB counts it in flight before it gets there).
+    await until(async () => (await text(`${a.url}/release`)).body === '1', 'the replica to release the held request')
     expect(await (await held).text()).toBe('a released')
     await stopping
     lb = undefined
