@@ -14,6 +14,8 @@ DEFAULT_PACKAGES=(
   rsync
   postgresql
   chromium
+  openssl          # self-signed certificates for the load balancer's TLS test
+  util-linux       # unshare/nsenter for rootless replica networks (src/core/serve/netns)
 )
 # The AWS CLI is the second client the AWS test peer is checked with; any install of it will do.
 command -v aws >/dev/null 2>&1 || DEFAULT_PACKAGES+=(awscli)
