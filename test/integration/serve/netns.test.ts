@@ -1,7 +1,7 @@
 // Replica network isolation for real: two servers on the same port, each in its own network
 // namespace, both reachable (and through the load balancer); everything gone after destroy.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ResourcesUnavailableError } from '../../../src/core/errors'
@@ -83,6 +83,38 @@ describe('replica networks', () => {
     await until(() => !pidAlive(holder), 'the namespace holder to exit')
     expect(n1.mode === 'userns' && existsSync(n1.socketPath)).toBe(false)
     await expect(fetch(replicaUrl(n2), { signal: AbortSignal.timeout(2000) })).rejects.toBeDefined()
+  })
+
+  test('rootless for real: an unprivileged user gets two replicas on one port', async () => {
+    if (!isRoot || !Bun.which('setpriv')) return // not root: the test above already ran rootless
+    const home = mkdtempSync(join(tmpdir(), 'sky-netns-nobody-'))
+    chownSync(home, 65534, 65534)
+    const helper = Bun.spawn(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(ROOT, 'test/fixtures/serve/rootless-net.ts'), home, `${tag.slice(0, 5)}n`, String(PORT)], {
+      env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: home, BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0', SKY_SELF_EXEC: process.env.SKY_SELF_EXEC! },
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'inherit',
+    })
+    try {
+      const reader = helper.stdout.getReader()
+      let out = ''
+      while (!out.includes('\n')) {
+        const { value, done } = await reader.read()
+        if (done) throw new Error(`helper exited: ${out}`)
+        out += new TextDecoder().decode(value)
+      }
+      const info = JSON.parse(out) as { uid: number; mode: string; urls: string[] }
+      expect(info.uid).toBe(65534)
+      expect(info.mode).toBe('userns')
+      const bodies = await Promise.all(info.urls.map((u) => until(async () => fetch(u).then((r) => r.text()).catch(() => ''), `replica at ${u}`, 20_000)))
+      expect(bodies).toEqual(['r1', 'r2'])
+      helper.stdin.end()
+      expect(await helper.exited).toBe(0)
+      await expect(fetch(info.urls[0]!, { signal: AbortSignal.timeout(2000) })).rejects.toBeDefined()
+    } finally {
+      helper.kill('SIGKILL')
+      rmSync(home, { recursive: true, force: true })
+    }
   })
 
   test('without isolation a second replica on the port is refused with the fix', () => {
