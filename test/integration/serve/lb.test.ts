@@ -68,6 +68,11 @@ describe('routing', () => {
     expect(JSON.parse(r.body).detail).toStartWith('No ready replicas. Use "sky serve status llm"')
     // The request is still counted: a service scaled to zero must see demand to scale up.
     expect(lb!.requestSamples().reduce((n, s) => n + s.count, 0)).toBe(1)
+    // With a body the client is still sending, the connection closes after the answer.
+    const post = await fetch(`${url}/v1/chat`, { method: 'POST', body: 'x'.repeat(100_000) })
+    expect(post.status).toBe(503)
+    expect(post.headers.get('connection')).toBe('close')
+    expect((await text(`${url}/`)).status).toBe(503)
   })
 
   test('any path, method, query and header pass through; the client address is forwarded', async () => {

@@ -74,6 +74,7 @@ export class ClientConn implements UpOwner {
   private readonly clientOut = new OutQueue()
   private readonly upOut = new OutQueue()
   private endWhenFlushed = false
+  private ending = false
   private clientPaused = false
   lastActivity = performance.now()
 
@@ -95,7 +96,7 @@ export class ClientConn implements UpOwner {
   // ---- client side -------------------------------------------------------------------------
 
   onClientData(chunk: Buffer): void {
-    if (this.phase === Phase.Closed) return
+    if (this.phase === Phase.Closed || this.ending) return
     if (this.phase === Phase.Tunnel) {
       this.writeUp(chunk)
       return
@@ -126,6 +127,8 @@ export class ClientConn implements UpOwner {
 
   private process(): void {
     for (;;) {
+      // The connection is closing after a final answer: nothing more is read from it.
+      if (this.ending) return
       if (this.phase === Phase.Head) {
         const buf = this.inBuf
         if (!buf || buf.length === 0) return
@@ -507,6 +510,7 @@ export class ClientConn implements UpOwner {
   }
 
   private endClient(): void {
+    this.ending = true
     if (!this.clientOut.empty) {
       this.endWhenFlushed = true
       return
