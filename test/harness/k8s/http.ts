@@ -2,9 +2,8 @@
 // bearer-token authentication), record each request (so tests can see what a client asked for),
 // send JSON and Status errors, and hand upgrades (exec over WebSocket or SPDY) to their protocol.
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import { createServer as createHttps } from 'node:https'
 import type { Duplex } from 'node:stream'
-import type { TLSSocket } from 'node:tls'
+import { createServer as createTls, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { KubeError, unauthorized } from './status'
 
 export interface RequestRecord {
@@ -47,7 +46,7 @@ export interface RequestContext {
 const PUBLIC = new Set(['/version', '/healthz', '/livez', '/readyz'])
 
 export interface Front {
-  server: Server
+  server: Server | TlsServer
   url: string
   port: number
   requests: RequestRecord[]
@@ -121,10 +120,22 @@ export async function startFront(o: FrontOptions): Promise<Front> {
     }
     o.handle(req, res, ctx).catch((e) => sendError(res, e))
   }
-  const server = o.tls
-    ? createHttps({ key: o.tls.key, cert: o.tls.cert, ca: o.tls.clientCA, requestCert: true, rejectUnauthorized: false }, onRequest)
-    : createHttp(onRequest)
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  // TLS is terminated by a node:tls server whose sockets are handed to the HTTP server: under Bun,
+  // node:https does not expose the client certificate's subject, node:tls does.
+  const http = createHttp(onRequest)
+  const sockets = new Set<Duplex>()
+  const track = (s: Duplex) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  }
+  const server: Server | TlsServer = o.tls
+    ? createTls({ key: o.tls.key, cert: o.tls.cert, ca: o.tls.clientCA, requestCert: true, rejectUnauthorized: false }, (sock) => {
+        track(sock)
+        http.emit('connection', sock)
+      })
+    : http
+  if (!o.tls) http.on('connection', track)
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
     const ctx = context(req)
     if (!ctx) {
@@ -138,22 +149,13 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       refuseUpgrade(socket, e instanceof KubeError ? e : new KubeError(500, 'InternalError', String(e)))
     }
   })
-  server.keepAliveTimeout = 30_000
+  http.keepAliveTimeout = 30_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, o.host, () => resolve())
   })
   const port = (server.address() as { port: number }).port
   const url = `${o.tls ? 'https' : 'http'}://${o.host}:${port}`
-  const sockets = new Set<Duplex>()
-  server.on('connection', (s: Duplex) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
-  server.on('secureConnection', (s: Duplex) => {
-    sockets.add(s)
-    s.on('close', () => sockets.delete(s))
-  })
   return {
     server,
     url,
@@ -163,7 +165,7 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       new Promise<void>((resolve) => {
         server.close(() => resolve())
         for (const s of sockets) s.destroy()
-        server.closeAllConnections?.()
+        http.closeAllConnections?.()
       }),
   }
 }
