@@ -105,7 +105,7 @@ export async function startKubeApi(o: KubeHarnessOptions = {}): Promise<KubeHarn
   if (specs.length > 10) throw new Error('k8s harness: at most 10 contexts')
   const tls = o.tls ? makeTls(join(dir, 'tls'), id) : undefined
   const token = `sky-test-${id}-${crypto.randomUUID()}`
-  const sandboxes = new Sandboxes(id, octet, o.network ?? 'auto', o.readOnlyPaths)
+  const sandboxes = new Sandboxes(id, dir, octet, o.network ?? 'auto', o.readOnlyPaths)
   const contexts: HarnessContext[] = []
   const fronts: Front[] = []
   let stopped = false

@@ -45,12 +45,12 @@ export class Kubelet {
   /** Start a pod that was just bound to a node. */
   async start(pod: KubeObject): Promise<void> {
     const dir = join(this.o.dir, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid.slice(0, 8)}`)
-    mkdirSync(join(dir, 'logs'), { recursive: true })
     const run: PodRun = { uid: pod.metadata.uid, ns: pod.metadata.namespace!, name: pod.metadata.name, dir, containers: new Map(), init: [], execs: new Set(), stopping: false, startTime: now() }
     this.runs.set(key(pod), run)
     const node = pod.spec.nodeName as string
     try {
-      run.sandbox = await this.o.sandboxes.create(dir, pod.metadata.name, runTagEnv(this.o.runId, run.uid.slice(0, 8)))
+      run.sandbox = await this.o.sandboxes.create(dir, pod.metadata.name)
+      mkdirSync(join(dir, 'logs'))
     } catch (e) {
       recordEvent(this.o.store, pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${(e as Error).message}`, { component: 'kubelet', host: node })
       run.sandboxError = (e as Error).message

@@ -12,10 +12,15 @@
 // labels (every local address reaches the host's loopback, so a pod listening on 0.0.0.0 answers
 // on its IP, and two pods cannot listen on the same port).
 //
+// A pod's network namespace and pause process take tens of milliseconds of kernel and exec time,
+// so netns mode keeps two sandboxes prepared (root directory, namespace, pause process) and hands
+// one to the next pod: its directory is renamed into place and its hostname set.
+//
 // Every name carries the run id, whose first five characters are the owner's pid in base 36, so
 // leftovers of a crashed run are found and removed by the next run (never by a pattern).
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { personalize, PodNetwork, startPause, type PodNet } from './netns'
 
 export type NetworkMode = 'netns' | 'loopback'
 
@@ -66,12 +71,6 @@ function sh(args: string[], stdin?: string): { ok: boolean; out: string; err: st
   return { ok: r.exitCode === 0, out: r.stdout.toString(), err: r.stderr.toString().trim() }
 }
 
-function must(args: string[], stdin?: string): string {
-  const r = sh(args, stdin)
-  if (!r.ok) throw new Error(`${args.join(' ')}: ${r.err}`)
-  return r.out
-}
-
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -105,33 +104,28 @@ export function cleanupLeftovers(): void {
   }
 }
 
-/** Host paths each netns-mode pod sees read-only at the same place. */
-const READ_ONLY = ['/usr', '/etc']
+interface Prepared {
+  dir: string
+  net: PodNet
+  pid: number
+}
 
-const PAUSE = `set -e
-r=$1; shift
-for d in "$@"; do mkdir -p "$r$d"; mount --bind -o ro "$d" "$r$d"; done
-mount --rbind /dev "$r/dev"
-mount --rbind /proc "$r/proc"
-mount --rbind /sys "$r/sys"
-mount --bind "$r/../hosts" "$r/etc/hosts"
-mount --bind "$r/../hostname" "$r/etc/hostname"
-hostname "$(cat "$r/../hostname")"
-exec chroot "$r" /bin/sh -c 'echo ready; exec sleep infinity'`
+const POOL = 2
 
 export class Sandboxes {
   readonly mode: NetworkMode
   readonly fallbackReason?: string
-  readonly bridgeIp?: string
-  private readonly bridge?: string
-  private readonly k?: number
-  private readonly freeHosts: number[] = []
+  private readonly network?: PodNetwork
   private loopbackNext = 0
-  private serial = 0
   private readonly live = new Set<Sandbox>()
+  private readonly pool: Promise<Prepared>[] = []
+  private readonly prepared = new Set<Prepared>()
+  private poolSerial = 0
+  private closed = false
 
   constructor(
     readonly id: string,
+    private readonly dir: string,
     private readonly loopbackOctet: number,
     requested: 'auto' | NetworkMode,
     private readonly extraReadOnly: string[] = [],
@@ -142,18 +136,9 @@ export class Sandboxes {
       why = process.getuid?.() !== 0 ? 'not running as root' : !Bun.which('ip') || !Bun.which('nsenter') || !Bun.which('unshare') ? 'iproute2 or util-linux is missing' : undefined
       if (!why) {
         try {
-          const used = new Set<number>()
-          for (const m of must(['ip', '-o', '-4', 'addr', 'show']).matchAll(/inet 10\.214\.(\d+)\./g)) used.add(Number(m[1]))
-          const free = Array.from({ length: 250 }, (_, i) => i + 1).filter((k) => !used.has(k))
-          if (!free.length) throw new Error('no free 10.214.x.0/24 subnet')
-          this.k = free[Math.floor(Math.random() * free.length)]!
-          this.bridge = `skk${id}br`
-          this.bridgeIp = `10.214.${this.k}.254`
-          must(['ip', '-batch', '-'], `link add ${this.bridge} type bridge\naddr add ${this.bridgeIp}/24 dev ${this.bridge}\nlink set ${this.bridge} up\n`)
-          for (let h = 1; h < 254; h++) this.freeHosts.push(h)
+          this.network = new PodNetwork(id)
         } catch (e) {
           why = `cannot create the pod network: ${(e as Error).message}`
-          if (this.bridge) sh(['ip', 'link', 'del', this.bridge])
         }
       }
       if (why) {
@@ -163,20 +148,45 @@ export class Sandboxes {
     }
     this.mode = mode
     if (why) this.fallbackReason = why
+    this.refill()
   }
 
-  /** Create the sandbox of one pod, rooted at `dir/root`. */
-  async create(dir: string, hostname: string, env: Record<string, string>): Promise<Sandbox> {
-    const root = join(dir, 'root')
-    for (const d of ['tmp', 'root', 'home', 'var', 'run', 'opt']) mkdirSync(join(root, d), { recursive: true, mode: d === 'tmp' ? 0o1777 : 0o755 })
-    const sb = this.mode === 'netns' ? await this.netns(dir, root, hostname, env) : this.loopback(root)
+  private refill(): void {
+    const network = this.network
+    if (!network || this.closed) return
+    while (this.pool.length < POOL) {
+      const dir = join(this.dir, 'sandbox-pool', `p${++this.poolSerial}`)
+      const p = (async () => {
+        makeRoot(join(dir, 'root'))
+        const net = await network.create()
+        try {
+          const prepared = { dir, net, pid: await startPause(net, dir, join(dir, 'root'), 'pending', runTagEnv(this.id, 'pool'), this.extraReadOnly) }
+          if (this.closed) throw new Error('harness stopped')
+          this.prepared.add(prepared)
+          return prepared
+        } catch (e) {
+          killTagged(`${this.id}:pool`)
+          network.release(net)
+          throw e
+        }
+      })()
+      p.catch(() => {})
+      this.pool.push(p)
+    }
+  }
+
+  /** Create the sandbox of one pod in `dir` (which must not exist yet), rooted at `dir/root`. */
+  async create(dir: string, hostname: string): Promise<Sandbox> {
+    const sb = this.network ? await this.netns(this.network, dir, hostname) : this.loopback(dir)
     this.live.add(sb)
     return sb
   }
 
-  private loopback(root: string): Sandbox {
+  private loopback(dir: string): Sandbox {
+    const root = join(dir, 'root')
+    makeRoot(root)
     const n = this.loopbackNext++
-    const ip = `127.${this.loopbackOctet}.${1 + Math.floor(n / 250) % 199}.${1 + (n % 250)}`
+    const ip = `127.${this.loopbackOctet}.${1 + (Math.floor(n / 250) % 199)}.${1 + (n % 250)}`
     const sb: Sandbox = {
       ip,
       root,
@@ -186,64 +196,52 @@ export class Sandboxes {
     return sb
   }
 
-  private async netns(dir: string, root: string, hostname: string, env: Record<string, string>): Promise<Sandbox> {
-    const host = this.freeHosts.shift()
-    if (host === undefined) throw new Error('pod network 10.214.x.0/24 has no free address')
-    const n = ++this.serial
-    const ns = `skk${this.id}-${n}`
-    const [h, p] = [`skk${this.id}h${n}`, `skk${this.id}p${n}`]
-    const ip = `10.214.${this.k}.${host}`
-    for (const d of ['usr', 'etc', 'dev', 'proc', 'sys']) mkdirSync(join(root, d), { recursive: true })
-    for (const l of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
-      const hostPath = `/${l}`
-      if (!existsSync(hostPath) || existsSync(join(root, l))) continue
-      if (lstatSync(hostPath).isSymbolicLink()) symlinkSync(`usr/${l}`, join(root, l))
-      else mkdirSync(join(root, l))
+  private async netns(network: PodNetwork, dir: string, hostname: string): Promise<Sandbox> {
+    const next = this.pool.shift() ?? Promise.reject(new Error('the harness is stopping'))
+    this.refill()
+    const p = await next
+    this.prepared.delete(p)
+    const kill = () => {
+      try {
+        process.kill(-p.pid, 'SIGKILL')
+      } catch {}
+      network.release(p.net)
     }
-    writeFileSync(join(dir, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${ip}\t${hostname}\n`)
-    writeFileSync(join(dir, 'hostname'), `${hostname}\n`)
-    const destroy = () => {
-      if (!this.live.delete(sb)) return
-      sh(['ip', 'netns', 'del', ns])
-      this.freeHosts.push(host)
-    }
-    const sb: Sandbox = { ip, root, netns: ns, command: () => ({ argv: [], cwd: '/', home: '/root' }), destroy }
     try {
-      must(['ip', '-batch', '-'], `netns add ${ns}\nlink add ${h} type veth peer name ${p}\nlink set ${p} netns ${ns}\nlink set ${h} master ${this.bridge}\nlink set ${h} up\n`)
-      must(['ip', '-n', ns, '-batch', '-'], `addr add ${ip}/24 dev ${p}\nlink set ${p} up\nlink set lo up\nroute add default via ${this.bridgeIp}\n`)
-      const ro = [...READ_ONLY, ...this.extraReadOnly.filter((d) => existsSync(d))]
-      for (const d of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) if (existsSync(d) && !lstatSync(d).isSymbolicLink()) ro.push(d)
-      const pause = Bun.spawn(['nsenter', `--net=/run/netns/${ns}`, 'unshare', '--mount', '--uts', '--propagation', 'private', 'sh', '-c', PAUSE, 'pause', root, ...ro], {
-        stdin: 'ignore',
-        stdout: 'pipe',
-        stderr: 'pipe',
-        detached: true,
-        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
-      })
-      const reader = pause.stdout.getReader()
-      const first = await Promise.race([reader.read(), pause.exited.then(() => undefined)])
-      reader.releaseLock()
-      if (!first || first.done) throw new Error(`pod sandbox did not start: ${(await new Response(pause.stderr).text()).trim()}`)
-      const pid = pause.pid
-      sb.command = (argv, wd) => ({ argv: ['nsenter', '-t', String(pid), '-n', '-m', '-u', '-r', `--wdns=${wd || '/'}`, '--', ...argv], cwd: '/', home: '/root' })
-      sb.destroy = () => {
-        try {
-          process.kill(-pid, 'SIGKILL')
-        } catch {}
-        destroy()
-      }
-      return sb
+      renameSync(p.dir, dir)
+      await personalize(dir, p.net, p.pid, hostname)
     } catch (e) {
-      destroy()
+      kill()
       throw e
     }
+    const sb: Sandbox = {
+      ip: p.net.ip,
+      root: join(dir, 'root'),
+      netns: p.net.ns,
+      command: (argv, wd) => ({ argv: ['nsenter', '-t', String(p.pid), '-n', '-m', '-u', '-r', `--wdns=${wd || '/'}`, '--', ...argv], cwd: '/', home: '/root' }),
+      destroy: () => {
+        if (this.live.delete(sb)) kill()
+      },
+    }
+    return sb
   }
 
-  /** Remove every sandbox and the bridge (synchronous: also used from an exit hook). */
+  /** Remove every sandbox and the pod network (synchronous: also used from an exit hook). */
   destroyAll(): void {
+    this.closed = true
     for (const sb of [...this.live]) sb.destroy()
-    if (this.bridge) sh(['ip', 'link', 'del', this.bridge])
+    for (const p of this.prepared) {
+      try {
+        process.kill(-p.pid, 'SIGKILL')
+      } catch {}
+    }
+    this.prepared.clear()
+    this.network?.destroyAll()
   }
+}
+
+function makeRoot(root: string): void {
+  for (const d of ['tmp', 'root', 'home', 'var', 'run', 'opt']) mkdirSync(join(root, d), { recursive: true, mode: d === 'tmp' ? 0o1777 : 0o755 })
 }
 
 /** Remove a pod directory (best effort: a chroot'ed pod may still hold it for a moment). */

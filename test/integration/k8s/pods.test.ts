@@ -138,7 +138,7 @@ for (const mode of isRoot ? (['netns', 'loopback'] as const) : (['loopback'] as 
       const b = other.contexts[0]!.url
       await createPod(b, 'leftover', { command: ['sh', '-c', 'sleep 300 & sleep 300'] })
       await waitPod(b, 'leftover')
-      expect(tagged(other.id).length).toBeGreaterThanOrEqual(2)
+      await waitFor(() => tagged(other.id).length >= 2, 10_000) // sh and both sleeps
       await other.stop()
       expect(tagged(other.id)).toEqual([])
       expect(existsSync(other.dir)).toBe(false)
