@@ -52,6 +52,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim()
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    req.resume()
+    throw new KubeError(415, 'UnsupportedMediaType', 'this test API server reads JSON request bodies only (kubectl sends protobuf from its typed generators such as `create namespace`; use `kubectl apply -f` or `create -f` with a manifest)')
+  }
   const text = await readBody(req)
   try {
     return text ? JSON.parse(text) : {}

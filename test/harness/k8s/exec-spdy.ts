@@ -233,7 +233,12 @@ export function serveExecSpdy(req: IncomingMessage, socket: Duplex, head: Buffer
   }
   socket.on('data', (d: Buffer) => {
     buf = buf.length ? Buffer.concat([buf, d]) : d
-    parse()
+    try {
+      parse()
+    } catch (e) {
+      console.error('k8s harness: exec stream failed:', e)
+      socket.destroy()
+    }
   })
   socket.on('close', () => {
     closed = true

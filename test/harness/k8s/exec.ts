@@ -91,7 +91,6 @@ function exitStatus(proc: Bun.Subprocess, command: string[]): Record<string, unk
 /** tty=true: run under a pseudo-terminal; stdout carries the terminal's output. */
 function startTty(cluster: Cluster, pod: KubeObject, p: ExecParams, sink: ExecSink): ExecHandle {
   let output = Promise.resolve()
-  let terminal: Bun.Terminal | undefined
   const run = cluster.kubelet.exec(pod, p.container, p.command, {
     cols: 80,
     rows: 24,
@@ -101,17 +100,27 @@ function startTty(cluster: Cluster, pod: KubeObject, p: ExecParams, sink: ExecSi
     },
   })
   if (!run) return { write() {}, closeStdin() {}, resize() {}, done: Promise.resolve(execExit(127, p.command)) }
-  terminal = run.proc.terminal ?? undefined
+  const terminal = run.proc.terminal ?? undefined
+  let open = true
+  const use = (fn: (t: Bun.Terminal) => void) => {
+    if (!open || !terminal) return
+    try {
+      fn(terminal)
+    } catch {
+      open = false
+    }
+  }
   const done = run.proc.exited.then(async () => {
     await Bun.sleep(20) // the last output may still be in the terminal's buffer
     await output
+    open = false
     terminal?.close()
     return exitStatus(run.proc, p.command)
   })
   return {
-    write: (d) => terminal?.write(d),
-    closeStdin: () => terminal?.write('\x04'),
-    resize: (cols, rows) => terminal?.resize(cols, rows),
+    write: (d) => use((t) => t.write(d)),
+    closeStdin: () => use((t) => t.write('\x04')),
+    resize: (cols, rows) => use((t) => t.resize(cols, rows)),
     done,
   }
 }

@@ -19,6 +19,7 @@
 // Every name carries the run id, whose first five characters are the owner's pid in base 36, so
 // leftovers of a crashed run are found and removed by the next run (never by a pattern).
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { personalize, PodNetwork, startPause, type PodNet } from './netns'
 
@@ -93,6 +94,7 @@ export function cleanupLeftovers(): void {
       process.kill(p.pid, 'SIGKILL')
     } catch {}
   }
+  for (const name of readdirSync(tmpdir())) if (name.startsWith('skk') && ownerDead(name)) removePodDir(join(tmpdir(), name))
   if (process.getuid?.() !== 0 || !Bun.which('ip')) return
   for (const line of sh(['ip', 'netns', 'list']).out.split('\n')) {
     const ns = line.split(' ')[0] ?? ''

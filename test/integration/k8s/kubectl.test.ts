@@ -110,6 +110,14 @@ for (const bin of inventory.found) {
       for (const p of protos) expect(p).toMatch(bin.exec === 'websocket' ? /^websocket v5\.channel\.k8s\.io$/ : /^spdy\/3\.1 (v5\.channel\.k8s\.io, )?v4\.channel\.k8s\.io, /)
     })
 
+    test('exec -it gets a terminal of the client terminal size (kubectl run under script(1))', async () => {
+      const cmd = `stty cols 100 rows 30; ${bin.path} --kubeconfig ${kubeconfig} --cache-dir ${work}/tty-${bin.version} exec -it ${name} -- sh -c 'tty; stty size; exit 4'`
+      const p = Bun.spawn(['script', '-qec', cmd, '/dev/null'], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+      const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited])
+      expect(out).toMatch(/\/dev\/pts\/\d+\r\n30 100\r\n/)
+      expect(code).toBe(4)
+    })
+
     test('cp copies a file into the pod and back unchanged', async () => {
       const src = join(work, `${name}.bin`)
       const data = Buffer.alloc(3 * 1024 * 1024)
