@@ -183,13 +183,21 @@ export function apiHandler(cluster: Cluster, o: ApiOptions) {
     else obj = prepareGeneric(def.name, body, ns)
     if (dryRun) return { ...obj, metadata: { ...obj.metadata, uid: '', creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z') } }
     const stored = store.create(def.name, obj)
-    if (def.name === 'pods') cluster.scheduleSoon()
     if (def.name === 'services') void cluster.services.open(stored)
     return stored
   }
 
   /** PUT/PATCH: metadata and (for most resources) spec change; a pod's spec only in its images. */
   function replace(def: ResourceDef, ns: string | undefined, name: string, next: KubeObject, statusOnly: boolean, rv?: string): KubeObject {
+    const updated = update(def, ns, name, next, statusOnly, rv)
+    if (def.name === 'services') {
+      cluster.services.close(updated)
+      void cluster.services.open(updated)
+    }
+    return updated
+  }
+
+  function update(def: ResourceDef, ns: string | undefined, name: string, next: KubeObject, statusOnly: boolean, rv?: string): KubeObject {
     return store.update(
       def.name,
       ns,

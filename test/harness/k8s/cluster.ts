@@ -67,6 +67,10 @@ export class Cluster {
       })
     }
     for (const n of o.nodes) this.addNode(n)
+    // New pods and changed nodes (kubectl cordon/uncordon, label, capacity) may change placements.
+    this.store.subscribe((e) => {
+      if ((e.resource === 'pods' && e.type === 'ADDED') || e.resource === 'nodes') this.scheduleSoon()
+    })
   }
 
   addNode(spec: NodeSpec): KubeObject {
@@ -74,9 +78,7 @@ export class Cluster {
     if (i > 254) throw new Error('k8s harness: at most 254 nodes per cluster')
     const ip = `127.${this.o.octet}.${200 + this.o.index}.${i}`
     this.nodeIPs.set(spec.name, ip)
-    const node = this.store.create('nodes', nodeObject(spec, { internalIP: ip, podCIDR: `10.244.${i}.0/24`, kubeletVersion: this.o.kubeletVersion }))
-    this.scheduleSoon()
-    return node
+    return this.store.create('nodes', nodeObject(spec, { internalIP: ip, podCIDR: `10.244.${i}.0/24`, kubeletVersion: this.o.kubeletVersion }))
   }
 
   /** Replace a node's spec-derived fields (capacity, labels, taints) keeping its identity. */
@@ -85,9 +87,7 @@ export class Cluster {
     if (!ip) throw new Error(`k8s harness: no node ${spec.name}`)
     const cur = this.store.mustGet('nodes', undefined, spec.name)
     const next = nodeObject(spec, { internalIP: ip, podCIDR: cur.spec.podCIDR, kubeletVersion: this.o.kubeletVersion })
-    const out = this.store.update('nodes', undefined, spec.name, (n) => ({ ...n, metadata: { ...n.metadata, labels: next.metadata.labels }, spec: next.spec, status: next.status }))
-    this.scheduleSoon()
-    return out
+    return this.store.update('nodes', undefined, spec.name, (n) => ({ ...n, metadata: { ...n.metadata, labels: next.metadata.labels }, spec: next.spec, status: next.status }))
   }
 
   removeNode(name: string): void {

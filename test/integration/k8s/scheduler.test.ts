@@ -3,6 +3,7 @@
 // scheduler's words when nothing fits (PodScheduled=False/Unschedulable + a FailedScheduling event).
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { nodeSpecs, startKubeApi, type KubeHarness } from '../../harness/k8s'
+import { kubectl, kubectlBinaries } from '../../harness/k8s/kubectl'
 import { call, createPod, getPod, waitPod } from './http'
 
 let k8s: KubeHarness
@@ -90,9 +91,16 @@ test('cpu and memory requests count against allocatable; cordoned nodes are skip
   expect(unschedulable(await waitPod(base, 'fatter', unschedulable)).message).toStartWith(
     "0/4 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 node(s) had untolerated taint {nvidia.com/gpu: present}, 2 node(s) didn't match Pod's node affinity/selector.",
   )
-  k8s.contexts[0]!.cluster.updateNode({ name: 'cpu-1', cpu: 4, memory: 16, unschedulable: true })
+  // Cordon and uncordon with real kubectl (a PATCH of spec.unschedulable), or the harness API without one.
+  const bin = kubectlBinaries().found.at(-1)
+  const kc = bin && kubectl(bin, k8s.kubeconfig())
+  const cordon = async (on: boolean) => {
+    if (kc) expect((await kc.run([on ? 'cordon' : 'uncordon', 'cpu-1'])).code).toBe(0)
+    else k8s.contexts[0]!.cluster.updateNode({ name: 'cpu-1', cpu: 4, memory: 16, unschedulable: on })
+  }
+  await cordon(true)
   await createPod(base, 'cordoned', { nodeSelector: { 'kubernetes.io/hostname': 'cpu-1' } })
   expect(unschedulable(await waitPod(base, 'cordoned', unschedulable)).message).toContain('1 node(s) were unschedulable')
-  k8s.contexts[0]!.cluster.updateNode({ name: 'cpu-1', cpu: 4, memory: 16 })
+  await cordon(false)
   expect((await waitPod(base, 'cordoned')).spec.nodeName).toBe('cpu-1')
 })
