@@ -88,20 +88,22 @@ function exitStatus(proc: Bun.Subprocess, command: string[]): Record<string, unk
   return code === 0 ? execSuccess() : execExit(code, command)
 }
 
-/** tty=true: run under a pseudo-terminal; stdout carries the terminal's output. */
+/**
+ * tty=true: run under a pseudo-terminal; stdout carries the terminal's output. The command starts
+ * once the client sent its terminal size (kubectl sends it right after opening the streams), or
+ * after a moment without one, so it starts at the client's size.
+ */
 function startTty(cluster: Cluster, pod: KubeObject, p: ExecParams, sink: ExecSink): ExecHandle {
-  let output = Promise.resolve()
-  const run = cluster.kubelet.exec(pod, p.container, p.command, {
-    cols: 80,
-    rows: 24,
-    data: (_t, d) => {
-      const copy = Buffer.from(d)
-      output = output.then(() => sink.stdout(copy))
-    },
+  let size = { cols: 80, rows: 24 }
+  let sized!: () => void
+  const ready = new Promise<void>((resolve) => {
+    sized = resolve
+    setTimeout(resolve, 250)
   })
-  if (!run) return { write() {}, closeStdin() {}, resize() {}, done: Promise.resolve(execExit(127, p.command)) }
-  const terminal = run.proc.terminal ?? undefined
+  let output = Promise.resolve()
+  let terminal: Bun.Terminal | undefined
   let open = true
+  const early: (Uint8Array | 'eof')[] = []
   const use = (fn: (t: Bun.Terminal) => void) => {
     if (!open || !terminal) return
     try {
@@ -110,7 +112,18 @@ function startTty(cluster: Cluster, pod: KubeObject, p: ExecParams, sink: ExecSi
       open = false
     }
   }
-  const done = run.proc.exited.then(async () => {
+  const done = ready.then(async () => {
+    const run = cluster.kubelet.exec(pod, p.container, p.command, {
+      ...size,
+      data: (_t, d) => {
+        const copy = Buffer.from(d)
+        output = output.then(() => sink.stdout(copy))
+      },
+    })
+    if (!run) return execExit(127, p.command)
+    terminal = run.proc.terminal ?? undefined
+    for (const e of early.splice(0)) use((t) => t.write(e === 'eof' ? '\x04' : e))
+    await run.proc.exited
     await Bun.sleep(20) // the last output may still be in the terminal's buffer
     await output
     open = false
@@ -118,9 +131,13 @@ function startTty(cluster: Cluster, pod: KubeObject, p: ExecParams, sink: ExecSi
     return exitStatus(run.proc, p.command)
   })
   return {
-    write: (d) => use((t) => t.write(d)),
-    closeStdin: () => use((t) => t.write('\x04')),
-    resize: (cols, rows) => use((t) => t.resize(cols, rows)),
+    write: (d) => (terminal ? use((t) => t.write(d)) : void early.push(Buffer.from(d))),
+    closeStdin: () => (terminal ? use((t) => t.write('\x04')) : void early.push('eof')),
+    resize: (cols, rows) => {
+      if (terminal) return use((t) => t.resize(cols, rows))
+      size = { cols, rows }
+      sized()
+    },
     done,
   }
 }
