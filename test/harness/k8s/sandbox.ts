@@ -154,26 +154,34 @@ export class Sandboxes {
   }
 
   private refill(): void {
-    const network = this.network
-    if (!network || this.closed) return
-    while (this.pool.length < POOL) {
-      const dir = join(this.dir, 'sandbox-pool', `p${++this.poolSerial}`)
-      const p = (async () => {
-        makeRoot(join(dir, 'root'))
-        const net = await network.create()
-        try {
-          const prepared = { dir, net, pid: await startPause(net, dir, join(dir, 'root'), 'pending', runTagEnv(this.id, 'pool'), this.extraReadOnly) }
-          if (this.closed) throw new Error('harness stopped')
-          this.prepared.add(prepared)
-          return prepared
-        } catch (e) {
-          killTagged(`${this.id}:pool`)
-          network.release(net)
-          throw e
-        }
-      })()
+    while (this.network && !this.closed && this.pool.length < POOL) {
+      const p = this.prepare(this.network)
       p.catch(() => {})
       this.pool.push(p)
+    }
+  }
+
+  /** A sandbox ready for any pod: root directory, network namespace, pause process. */
+  private async prepare(network: PodNetwork): Promise<Prepared> {
+    const dir = join(this.dir, 'sandbox-pool', `p${++this.poolSerial}`)
+    const stopped = () => new Error('the harness is stopping')
+    makeRoot(join(dir, 'root'))
+    let net: PodNet | undefined
+    let pid: number | undefined
+    try {
+      net = await network.create()
+      if (this.closed) throw stopped()
+      pid = await startPause(net, dir, join(dir, 'root'), 'pending', runTagEnv(this.id, 'pool'), this.extraReadOnly)
+      if (this.closed) throw stopped()
+      const prepared = { dir, net, pid }
+      this.prepared.add(prepared)
+      return prepared
+    } catch (e) {
+      if (pid) killGroup(pid)
+      if (net) network.release(net)
+      // Stopping removed the harness directory; what this late sandbox made goes too.
+      removePodDir(this.closed ? this.dir : dir)
+      throw e
     }
   }
 
@@ -199,14 +207,12 @@ export class Sandboxes {
   }
 
   private async netns(network: PodNetwork, dir: string, hostname: string): Promise<Sandbox> {
-    const next = this.pool.shift() ?? Promise.reject(new Error('the harness is stopping'))
+    const next = this.pool.shift() ?? this.prepare(network)
     this.refill()
-    const p = await next
+    const p = await next.catch((e) => (this.closed ? Promise.reject(e) : this.prepare(network)))
     this.prepared.delete(p)
     const kill = () => {
-      try {
-        process.kill(-p.pid, 'SIGKILL')
-      } catch {}
+      killGroup(p.pid)
       network.release(p.net)
     }
     try {
@@ -232,14 +238,16 @@ export class Sandboxes {
   destroyAll(): void {
     this.closed = true
     for (const sb of [...this.live]) sb.destroy()
-    for (const p of this.prepared) {
-      try {
-        process.kill(-p.pid, 'SIGKILL')
-      } catch {}
-    }
+    for (const p of this.prepared) killGroup(p.pid)
     this.prepared.clear()
     this.network?.destroyAll()
   }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL')
+  } catch {}
 }
 
 function makeRoot(root: string): void {
