@@ -2,7 +2,7 @@
 // its CommandRunner and read the JSON it prints (errors come back as {"error": WireError}).
 import { CommandError, fromWire, type WireError } from '../errors'
 import { shellQuote } from '../provision/agent-command'
-import type { ClusterHandle } from '../provision/types'
+import type { ClusterHandle } from '../provision/legacy'
 import type { CommandRunner } from '../runner/types'
 
 /** Agent settings the API server passes on to nodes (an ops/test knob: the autostop minute). */

@@ -4,7 +4,7 @@ import { ConflictError, ResourcesUnavailableError, toSkyError, ValidationError }
 import { optimize, renderPlan, nextCandidate, type BlockedResource, type Candidate, type Plan } from '../optimizer'
 import { checkClusterCanRun, featureFilter } from '../infra/features'
 import { infraDisplayName } from '../infra/types'
-import type { ClusterHandle } from '../provision/types'
+import type { ClusterHandle } from '../provision/legacy'
 import type { Store } from '../state/store'
 import { parseDag } from '../task/dag-parse'
 import type { Resources, Task } from '../task/types'

@@ -2,7 +2,7 @@
 // optimizer may still list others (they fail over with a clear reason).
 import { ProvisionError } from '../errors'
 import { localProvisioner } from '../provision/local'
-import type { Provisioner } from '../provision/types'
+import type { Provisioner } from '../provision/legacy'
 
 const registry: Record<string, () => Promise<Provisioner>> = {
   local: async () => localProvisioner,

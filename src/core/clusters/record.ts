@@ -1,6 +1,6 @@
 // Reading and writing the cluster row for a handle, and the ownership rule for acting on one.
 import { NotFoundError, PermissionDeniedError } from '../errors'
-import type { ClusterHandle } from '../provision/types'
+import type { ClusterHandle } from '../provision/legacy'
 import type { ClusterRecord } from '../state/clusters'
 import type { Store } from '../state/store'
 import { capacityLabel } from './demand'

@@ -2,7 +2,7 @@
 // with SkyPilot's messages, ending with the job's status and the "Useful Commands" block.
 import type { JobInfo, SubmitSpec } from '../agent/types'
 import { provisionerFor } from './provisioners'
-import type { ClusterHandle } from '../provision/types'
+import type { ClusterHandle } from '../provision/legacy'
 import type { Store } from '../state/store'
 import type { Resources, Task } from '../task/types'
 import { AgentClient } from './agent-client'

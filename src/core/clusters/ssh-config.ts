@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { paths } from '../paths'
-import type { ClusterHandle } from '../provision/types'
+import type { ClusterHandle } from '../provision/legacy'
 import type { SshPoolHost } from '../provision/ssh/pools'
 
 const dir = () => join(paths.generatedDir(), 'ssh')

@@ -3,7 +3,7 @@
 // need a storage backend this build does not have (the optimizer keeps such tasks off local/SSH).
 import { existsSync } from 'node:fs'
 import { ValidationError } from '../errors'
-import type { ClusterHandle, Provisioner } from '../provision/types'
+import type { ClusterHandle, Provisioner } from '../provision/legacy'
 import type { Task } from '../task/types'
 import { syncGitWorkdir } from './git-workdir'
 

@@ -10,7 +10,7 @@ import { detectLocalCapacity } from '../../infra/local-capacity'
 import { paths } from '../../paths'
 import { LocalRunner } from '../../runner/local'
 import { localAgentCommand, shellQuote } from '../agent-command'
-import type { ClusterHandle, ProvisionRequest, Provisioner } from '../types'
+import type { ClusterHandle, ProvisionRequest, Provisioner } from '../legacy'
 
 export function localCapacity() {
   const cap = detectLocalCapacity(loadConfig())

@@ -11,7 +11,7 @@ import type { LiveNode } from '../../infra/types'
 import { SshRunner } from '../../runner/ssh'
 import { VERSION } from '../../../version'
 import { binaryForRemote, shellQuote } from '../agent-command'
-import type { ClusterHandle, ProvisionRequest, Provisioner } from '../types'
+import type { ClusterHandle, ProvisionRequest, Provisioner } from '../legacy'
 import { loadSshPools, type SshPoolHost } from './pools'
 import { probeHost, readHostCache, writeHostCache, type HostFacts } from './probe'
 
