@@ -1,8 +1,12 @@
-// Periodic server work. Status refresh: clusters with autostop set are asked (through a
-// system-owned `sky.status` request in the SHORT lane) whether autostop fired, so `sky status`
-// shows STOPPED or drops autodowned clusters without --refresh. Costs nothing when no cluster
-// has autostop.
+// Periodic server work. Status refresh doubles as the agents' watchdog: every UP or INIT cluster
+// on infra this build provisions is refreshed (through a system-owned `sky.status` request in the
+// SHORT lane) — the provider is asked about its nodes and the agent about its health, so autostop
+// shows as STOPPED / gone without --refresh, a dead agent is restarted (its jobs re-adopted or
+// failed with a reason), an INIT cluster recovers to UP, and an INIT row that no request will
+// resume is cleaned up. It runs once right after start-up (after interrupted requests were
+// re-queued) and then every `api_server.status_refresh_seconds` (default 30).
 import { configGet } from '../core/config'
+import { hasProvisioner } from '../core/provision/registry'
 import type { Store } from '../core/state/store'
 import type { RequestService } from './requests/service'
 
@@ -15,15 +19,30 @@ export function startStatusRefresh(store: Store, svc: RequestService): () => voi
     if (busy) return
     busy = true
     try {
-      const rows = await store.db.all<{ name: string }>(`SELECT name FROM clusters WHERE status = 'UP' AND autostop_minutes >= 0`)
-      if (rows.length) await svc.submit('sky.status', { cluster_names: rows.map((r) => r.name), all_users: true, refresh: true }, SYSTEM_USER)
+      const rows = await store.db.all<{ name: string; infra: string; launched: string | null }>(`SELECT name, infra, launched FROM clusters WHERE status IN ('UP', 'INIT')`)
+      const names = rows
+        .filter((r) => {
+          try {
+            const infra = r.launched ? (JSON.parse(r.launched) as { infra: string }).infra : (JSON.parse(r.infra) as { cloud: string }).cloud
+            return hasProvisioner(infra)
+          } catch {
+            return false
+          }
+        })
+        .map((r) => r.name)
+      if (names.length) await svc.submit('sky.status', { cluster_names: names, all_users: true, refresh: true }, SYSTEM_USER)
     } catch {
       // Next tick tries again.
     } finally {
       busy = false
     }
   }
+  const first = setTimeout(() => void tick(), 1000)
+  first.unref?.()
   const t = setInterval(() => void tick(), Math.max(every, 1000))
   t.unref?.()
-  return () => clearInterval(t)
+  return () => {
+    clearTimeout(first)
+    clearInterval(t)
+  }
 }

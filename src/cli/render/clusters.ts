@@ -1,5 +1,6 @@
 // The `sky status` cluster table.
 import type { ClusterRecord } from '../../core/state/clusters'
+import { infraLabel as label } from '../../core/infra/types'
 import { color } from '../../lib/colors'
 import { renderTable } from '../../lib/table'
 import { relativeTime } from '../../lib/time'
@@ -7,10 +8,7 @@ import { relativeTime } from '../../lib/time'
 const statusColor: Record<string, (s: string) => string> = { UP: color.green, INIT: color.blue, STOPPED: color.yellow }
 
 export function infraLabel(i: ClusterRecord['infra']): string {
-  const names: Record<string, string> = { aws: 'AWS', gcp: 'GCP', kubernetes: 'Kubernetes', ssh: 'SSH', local: 'Local' }
-  const cloud = names[i.cloud] ?? i.cloud
-  const where = i.zone ?? i.region
-  return where && i.cloud !== 'local' ? `${cloud} (${where})` : cloud
+  return label(i.cloud, i.region, i.zone)
 }
 
 export function autostopLabel(c: ClusterRecord): string {

@@ -11,23 +11,27 @@ export const SUBCOMMANDS: Record<string, FlagSpec> = {
   submit: { values: ['root'], bools: [] },
   queue: { values: ['root', 'user-hash'], bools: ['all-users', 'skip-finished'] },
   status: { values: ['root', 'ids'], bools: [] },
-  cancel: { values: ['root', 'ids', 'user-hash'], bools: ['all'] },
+  cancel: { values: ['root', 'ids', 'user-hash', 'key'], bools: ['all'] },
+  lookup: { values: ['root', 'key'], bools: [] },
   logs: { values: ['root', 'job', 'tail'], bools: ['follow', 'no-follow'] },
   autostop: { values: ['root', 'idle-minutes', 'wait-for'], bools: ['down', 'cancel', 'hooks'] },
   daemon: { values: ['root'], bools: [] },
   health: { values: ['root'], bools: [] },
   'stop-all': { values: ['root'], bools: [] },
+  host: { values: ['dir'], bools: [] },
 }
 
 export const USAGE = `Usage: sky _agent <subcommand> --root DIR [flags]   (node agent; JSON on stdout)
   init [--no-daemon]                       stdin: cluster.json; create/upgrade the DB, start the daemon
-  submit                                   stdin: job JSON -> {"jobId": N}
+  submit                                   stdin: job JSON -> {"jobId": N, "existing": bool}
+  lookup --key K                           the job submitted with idempotency key K -> {"jobId": N|null, "status": S|null}
   queue [--all-users | --user-hash H] [--skip-finished]
   status --ids 1,2                         -> {"1": "RUNNING", "2": null}
-  cancel (--ids 1,2 | --all) [--user-hash H]
+  cancel (--ids 1,2 | --all | --key K) [--user-hash H]
   logs [--job N] [--follow] [--tail N]     raw log on stdout; exit 0/100/101/102/103
   autostop --idle-minutes N [--down] [--wait-for jobs_and_ssh|jobs|none] [--hooks]   (N = -1 cancels; --hooks: lifecycle hooks as JSON on stdin)
   daemon                                   the long-running loop (started by init)
+  host --dir D                             one process running the daemons of every local cluster registered in D
   health
   stop-all                                 kill every job and the daemon
 `

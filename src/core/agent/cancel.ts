@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs'
 import { readClusterSpec } from './cluster-spec'
 import { notifyDaemon, stopDaemon } from './daemon-control'
 import { killJobProcs } from './job-kill'
-import { getJob, jobsWithStatus, scrubSecrets, transition } from './job-store'
+import { getJob, jobByKey, jobsWithStatus, scrubSecrets, transition } from './job-store'
 import type { Layout } from './layout'
 import { ACTIVE_STATUSES, isTerminal, type ClusterSpec, type JobStatus } from './types'
 import { closeRunners } from './remote'
@@ -13,6 +13,8 @@ import { closeRunners } from './remote'
 export interface CancelRequest {
   ids?: number[]
   all?: boolean
+  /** The job submitted with this idempotency key. */
+  key?: string
   /** Only this user's jobs (others are skipped). */
   userHash?: string
 }
@@ -49,7 +51,8 @@ export async function cancelJobs(db: Database, L: Layout, req: CancelRequest): P
       .filter((j) => !req.userHash || j.userHash === req.userHash)
       .map((j) => j.id)
   } else {
-    for (const id of req.ids ?? []) {
+    const byKey = req.key ? jobByKey(db, req.key) : null
+    for (const id of [...(req.ids ?? []), ...(byKey ? [byKey.id] : [])]) {
       const job = getJob(db, id)
       if (!job) skipped.push({ id, reason: 'not found' })
       else if (req.userHash && job.userHash !== req.userHash) skipped.push({ id, reason: `owned by another user (${job.user})` })
@@ -59,13 +62,13 @@ export async function cancelJobs(db: Database, L: Layout, req: CancelRequest): P
   }
   const cancelled = await endAndKill(db, L, targets, 'CANCELLED', null)
   for (const id of targets) if (!cancelled.includes(id)) skipped.push({ id, reason: `already ${getJob(db, id)?.status ?? 'gone'}` })
-  notifyDaemon(db, L.root)
+  notifyDaemon(db, L)
   return { cancelled: cancelled.sort((a, b) => a - b), skipped }
 }
 
 /** Before stop/down: stop the daemon, fail every unfinished job (FAILED_DRIVER, as SkyPilot does), kill them. */
 export async function stopAll(db: Database, L: Layout): Promise<{ daemonStopped: boolean; failedJobs: number[] }> {
-  const daemonStopped = await stopDaemon(db, L.root)
+  const daemonStopped = await stopDaemon(db, L)
   const ids = jobsWithStatus(db, ACTIVE_STATUSES).map((j) => j.id)
   const failedJobs = await endAndKill(db, L, ids, 'FAILED_DRIVER', 'The cluster was stopped.')
   return { daemonStopped, failedJobs: failedJobs.sort((a, b) => a - b) }

@@ -2,9 +2,9 @@
 // error's exit code.
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { toSkyError } from '../errors'
+import { toSkyError, UsageError } from '../errors'
 import { parseArgs } from './args'
-import { cmdAutostop, cmdCancel, cmdHealth, cmdInit, cmdLogs, cmdQueue, cmdStatus, cmdStopAll, cmdSubmit, type AgentIO, type CommandContext } from './commands'
+import { cmdAutostop, cmdCancel, cmdHealth, cmdInit, cmdLogs, cmdLookup, cmdQueue, cmdStatus, cmdStopAll, cmdSubmit, type AgentIO, type CommandContext } from './commands'
 import { runDaemon } from './daemon'
 import { layout } from './layout'
 
@@ -40,6 +40,8 @@ export async function runAgent(argv: string[], io: AgentIO = defaultIO()): Promi
         return await json(cmdQueue(ctx))
       case 'status':
         return await json(cmdStatus(ctx))
+      case 'lookup':
+        return await json(cmdLookup(ctx))
       case 'cancel':
         return await json(await cmdCancel(ctx))
       case 'logs':
@@ -52,6 +54,11 @@ export async function runAgent(argv: string[], io: AgentIO = defaultIO()): Promi
         return await json(await cmdStopAll(ctx))
       case 'daemon':
         return await runDaemon(root)
+      case 'host': {
+        if (!args.values.dir) throw new UsageError('host needs --dir.')
+        const { runHost } = await import('./host')
+        return await runHost(resolve(args.values.dir))
+      }
     }
     return 2
   } catch (e) {

@@ -81,6 +81,11 @@ function node(v: unknown, i: number, issues: FieldIssue[]): NodeSpec {
   if (v.capacity !== undefined) out.capacity = capacity(v.capacity, `${path}.capacity`, issues)
   const runtimeDir = optString(v.runtimeDir, `${path}.runtimeDir`, issues)
   if (runtimeDir) out.runtimeDir = runtimeDir
+  if (v.gpuIndices !== undefined && v.gpuIndices !== null) {
+    if (!Array.isArray(v.gpuIndices) || v.gpuIndices.some((g) => !Number.isInteger(g) || (g as number) < 0)) {
+      issues.push({ path: `${path}.gpuIndices`, message: 'must be a list of device indices', value: v.gpuIndices })
+    } else out.gpuIndices = v.gpuIndices as number[]
+  }
   return out
 }
 
@@ -100,6 +105,8 @@ export function parseClusterSpec(raw: unknown): ClusterSpec {
     nodes,
     capacity: capacity(raw.capacity, 'capacity', issues),
     onAutostop: optString(raw.onAutostop, 'onAutostop', issues),
+    tag: optString(raw.tag, 'tag', issues),
+    agentHost: optString(raw.agentHost, 'agentHost', issues),
   }
   if (issues.length) throw new ValidationError(issues)
   return spec

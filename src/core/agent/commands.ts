@@ -11,7 +11,7 @@ import { neverFitsReason, resourcesString } from './capacity'
 import { parseClusterSpec, readClusterSpec, writeClusterSpec } from './cluster-spec'
 import { daemonState, ensureDaemon, notifyDaemon } from './daemon-control'
 import { openDb, schemaVersion } from './db'
-import { getStatus, insertJob, listJobs, statusCounts, type JobRow } from './job-store'
+import { getStatus, insertJob, jobByKey, listJobs, statusCounts, type JobRow } from './job-store'
 import type { Layout } from './layout'
 import { streamLogs, type LogsIO } from './logs'
 import { parseSubmitSpec } from './submit-spec'
@@ -64,6 +64,7 @@ export function jobInfo(L: Layout, j: JobRow): JobInfo {
     taskId: j.taskId,
     logPath: L.runLog(j.id),
     failure: j.failure,
+    idempotencyKey: j.idempotencyKey,
   }
 }
 
@@ -79,8 +80,8 @@ export async function cmdInit({ L, args, io }: CommandContext) {
   try {
     writeClusterSpec(L.cluster, spec)
     resetAutostopTimer(db)
-    const daemonPid = args.bools.has('no-daemon') ? null : await ensureDaemon(db, L)
-    notifyDaemon(db, L.root)
+    const daemonPid = args.bools.has('no-daemon') ? null : await ensureDaemon(db, L, spec.agentHost ?? null)
+    notifyDaemon(db, L)
     return { ok: true, root: L.root, version: VERSION, schemaVersion: schemaVersion(db), daemonPid }
   } finally {
     db.close()
@@ -94,11 +95,11 @@ export async function cmdSubmit({ L, io }: CommandContext) {
   if (reason) throw new ResourcesUnavailableError(reason, { details: { demand: spec.demand, numNodes: spec.numNodes } })
   const db = openExisting(L)
   try {
-    const jobId = insertJob(db, spec, resourcesString(spec.numNodes, spec.demand), (id, at) => makeTaskId(cluster.name, id, at))
-    touchActivity(db)
-    await ensureDaemon(db, L)
-    notifyDaemon(db, L.root)
-    return { jobId }
+    const { id: jobId, existing } = insertJob(db, spec, resourcesString(spec.numNodes, spec.demand), (id, at) => makeTaskId(cluster.name, id, at))
+    if (!existing) touchActivity(db)
+    await ensureDaemon(db, L, cluster.agentHost ?? null)
+    notifyDaemon(db, L)
+    return { jobId, existing }
   } finally {
     db.close()
   }
@@ -109,6 +110,18 @@ export function cmdQueue({ L, args }: CommandContext): JobInfo[] {
   try {
     const userHash = args.bools.has('all-users') ? undefined : args.values['user-hash']
     return listJobs(db, { userHash, skipFinished: args.bools.has('skip-finished') }).map((j) => jobInfo(L, j))
+  } finally {
+    db.close()
+  }
+}
+
+export function cmdLookup({ L, args }: CommandContext): { jobId: number | null; status: JobStatus | null } {
+  const key = args.values.key
+  if (!key) throw new UsageError('lookup needs --key.')
+  const db = openExisting(L)
+  try {
+    const j = jobByKey(db, key)
+    return { jobId: j?.id ?? null, status: j?.status ?? null }
   } finally {
     db.close()
   }
@@ -128,10 +141,11 @@ export function cmdStatus({ L, args }: CommandContext): Record<string, JobStatus
 export async function cmdCancel({ L, args }: CommandContext) {
   const ids = idsFlag(args.values)
   const all = args.bools.has('all')
-  if (!ids && !all) throw new UsageError('cancel needs --ids or --all.')
+  const key = args.values.key
+  if (!ids && !all && !key) throw new UsageError('cancel needs --ids, --all or --key.')
   const db = openExisting(L)
   try {
-    return await cancelJobs(db, L, { ids: ids ?? undefined, all, userHash: args.values['user-hash'] })
+    return await cancelJobs(db, L, { ids: ids ?? undefined, all, key, userHash: args.values['user-hash'] })
   } finally {
     db.close()
   }
@@ -142,7 +156,8 @@ export async function cmdLogs({ L, args, io }: CommandContext): Promise<number> 
   try {
     const follow = args.bools.has('follow') && !args.bools.has('no-follow')
     const tail = intFlag(args.values, 'tail') ?? 0
-    return await streamLogs(db, L, { job: intFlag(args.values, 'job'), follow, tail }, io, () => ensureDaemon(db, L))
+    const host = existsSync(L.cluster) ? (readClusterSpec(L.cluster).agentHost ?? null) : null
+    return await streamLogs(db, L, { job: intFlag(args.values, 'job'), follow, tail }, io, () => ensureDaemon(db, L, host))
   } finally {
     db.close()
   }
@@ -156,9 +171,9 @@ export async function cmdAutostop({ L, args, io }: CommandContext) {
   const hooks = args.bools.has('hooks') ? ((parseJson(await io.readStdin(), 'The hooks') as { hooks?: LifecycleHook[] }).hooks ?? []) : undefined
   const db = openExisting(L)
   try {
-    const cfg = setAutostop(L, db, idle < 0 ? -1 : idle, args.bools.has('down'), waitFor, Date.now(), hooks)
-    if (cfg.idleMinutes >= 0) await ensureDaemon(db, L)
-    notifyDaemon(db, L.root)
+    const cfg = setAutostop(L, db, idle < 0 ? -1 : idle, args.bools.has('down'), waitFor)
+    if (cfg.idleMinutes >= 0) await ensureDaemon(db, L, requireCluster(L).agentHost ?? null)
+    notifyDaemon(db, L)
     return { autostop: cfg }
   } finally {
     db.close()

@@ -36,6 +36,12 @@ export interface DaemonOptions {
   /** Tick period; default a quarter of the autostop minute, clamped to 50..2000 ms. */
   tickMs?: number
   log?: (msg: string) => void
+  /**
+   * Run as an instance inside the local agent host (its directory): no process signal handlers
+   * or timer of its own (the host drives `tick` and `wake`), and it stops when asked through the
+   * DB (`daemon_stop`) instead of by SIGTERM.
+   */
+  host?: string
 }
 
 function agentFreeEnv(): Record<string, string> {
@@ -63,15 +69,22 @@ export class AgentDaemon {
   private readonly baseEnv = agentFreeEnv()
   private readonly awk = localAwk()
   private readonly log: (msg: string) => void
-  private readonly tickMs: number
+  readonly tickMs: number
+  private readonly host: string | null
   private resolveStopped!: () => void
   readonly stoppedPromise = new Promise<void>((r) => (this.resolveStopped = r))
   private readonly onSignal = () => this.wake()
 
   constructor(root: string, opts: DaemonOptions = {}) {
     this.L = layout(root)
-    this.log = opts.log ?? ((m) => console.error(`${new Date().toISOString()} [agent ${process.pid}] ${m}`))
+    const who = opts.host ? `agent ${process.pid} ${root}` : `agent ${process.pid}`
+    this.log = opts.log ?? ((m) => console.error(`${new Date().toISOString()} [${who}] ${m}`))
     this.tickMs = opts.tickMs ?? Math.min(2000, Math.max(50, Math.round(minuteMs() / 4)))
+    this.host = opts.host ?? null
+  }
+
+  get isStopped(): boolean {
+    return this.stopped
   }
 
   /** Claim the daemon row and start; false when another live daemon owns this root. */
@@ -84,11 +97,11 @@ export class AgentDaemon {
     }
     writeFileSync(this.L.pidFile, `${process.pid}\n`)
     this.reloadSpec()
-    process.on('SIGUSR1', this.onSignal)
+    if (!this.host) process.on('SIGUSR1', this.onSignal)
     this.checkReboot()
     touchActivity(this.db)
     this.adopt()
-    this.timer = setInterval(() => this.tick(), this.tickMs)
+    if (!this.host) this.timer = setInterval(() => this.tick(), this.tickMs)
     this.log(`started (version ${VERSION}, root ${this.L.root}, ${this.live.size} running job(s) adopted)`)
     this.wake()
     return true
@@ -97,9 +110,9 @@ export class AgentDaemon {
   private claim(): boolean {
     return this.db.transaction(() => {
       const row = getDaemonRow(this.db)
-      if (row && row.pid !== process.pid && isDaemonProcess(row.pid, this.L.root)) return false
+      if (row && row.pid !== process.pid && isDaemonProcess(row.pid, this.L.root, row.host)) return false
       const now = Date.now()
-      setDaemonRow(this.db, { pid: process.pid, version: VERSION, startedAt: now, heartbeatAt: now })
+      setDaemonRow(this.db, { pid: process.pid, version: VERSION, startedAt: now, heartbeatAt: now, host: this.host })
       return true
     }).immediate()
   }
@@ -109,7 +122,7 @@ export class AgentDaemon {
     if (this.stopped) return
     this.stopped = true
     clearInterval(this.timer)
-    process.off('SIGUSR1', this.onSignal)
+    if (!this.host) process.off('SIGUSR1', this.onSignal)
     for (const job of this.live.values()) {
       job.abort.abort()
       setProcs(this.db, job.id, job.ranks.filter((r) => r.pgid > 0).map(toProc))
@@ -122,7 +135,8 @@ export class AgentDaemon {
       }
       this.db.close()
     } catch {}
-    await closeRunners()
+    // Remote-worker connections are per process; a hosted instance never has any.
+    if (!this.host) await closeRunners()
     this.log('stopped')
     this.resolveStopped()
   }
@@ -142,11 +156,17 @@ export class AgentDaemon {
     }, 0)
   }
 
-  private tick(): void {
+  /** Heartbeat, then a step (the host calls this for its instances). */
+  tick(): void {
     if (this.stopped) return
     try {
       if (getDaemonRow(this.db)?.pid !== process.pid) {
         this.log('another daemon took over; exiting')
+        void this.stop()
+        return
+      }
+      if (this.host && kvGet(this.db, 'daemon_stop')) {
+        this.log('asked to stop')
         void this.stop()
         return
       }
@@ -222,6 +242,10 @@ export class AgentDaemon {
 
   /** One reaction: reconcile, advance, schedule, autostop. Synchronous by design. */
   step(): void {
+    if (this.host && kvGet(this.db, 'daemon_stop')) {
+      void this.stop()
+      return
+    }
     this.reloadSpec()
     const running = this.live.size ? runningIds(this.db) : new Set<number>()
     for (const job of [...this.live.values()]) {

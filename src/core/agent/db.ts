@@ -36,6 +36,12 @@ const MIGRATIONS: string[] = [
      started_at INTEGER NOT NULL,
      heartbeat_at INTEGER NOT NULL
    );`,
+  // Job submissions carry an idempotency key (the API request id): a submission repeated after a
+  // crash or a replica takeover finds the first one instead of starting the job twice. A daemon
+  // row may belong to the local agent host (one process serving every local cluster).
+  `ALTER TABLE jobs ADD COLUMN idem_key TEXT;
+   CREATE UNIQUE INDEX jobs_idem_key ON jobs(idem_key) WHERE idem_key IS NOT NULL;
+   ALTER TABLE daemon ADD COLUMN host TEXT;`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -34,6 +34,7 @@ export interface JobRow {
   procs: RankProc[] | null
   phase: 'setup' | 'run' | null
   failure: string | null
+  idempotencyKey: string | null
 }
 
 interface RawRow {
@@ -57,6 +58,7 @@ interface RawRow {
   procs: string | null
   phase: string | null
   failure: string | null
+  idem_key: string | null
 }
 
 const json = <T>(s: string | null): T | null => (s ? (JSON.parse(s) as T) : null)
@@ -83,22 +85,38 @@ function toRow(r: RawRow): JobRow {
     procs: json(r.procs),
     phase: r.phase as JobRow['phase'],
     failure: r.failure,
+    idempotencyKey: r.idem_key ?? null,
   }
 }
 
+/** The job submitted with this idempotency key, if any. */
+export function jobByKey(db: Database, key: string): JobRow | null {
+  const r = db.query('SELECT * FROM jobs WHERE idem_key = $key').get({ key }) as RawRow | null
+  return r ? toRow(r) : null
+}
+
+/**
+ * Insert a PENDING job; with an idempotency key already used, nothing is inserted and the first
+ * job's id comes back (`existing`), whatever its status.
+ */
 export function insertJob(
   db: Database,
   spec: SubmitSpec,
   resources: string,
   makeTaskId: (id: number, submittedAt: number) => string,
   now = Date.now(),
-): number {
+): { id: number; existing: boolean } {
   const commands: JobCommands = { setup: spec.setup, run: spec.run, envs: spec.envs, secrets: spec.secrets, workdir: spec.workdir }
-  return db.transaction(() => {
+  // IMMEDIATE: two submissions with one key serialize here; the unique index backs it up.
+  return db.transaction((): { id: number; existing: boolean } => {
+    if (spec.idempotencyKey) {
+      const prev = jobByKey(db, spec.idempotencyKey)
+      if (prev) return { id: prev.id, existing: true }
+    }
     const res = db
       .query(
-        `INSERT INTO jobs (name, user_name, user_hash, status, priority, num_nodes, demand, resources, spec, submitted_at)
-         VALUES ($name, $user, $hash, 'PENDING', $priority, $nodes, $demand, $resources, $spec, $now)`,
+        `INSERT INTO jobs (name, user_name, user_hash, status, priority, num_nodes, demand, resources, spec, submitted_at, idem_key)
+         VALUES ($name, $user, $hash, 'PENDING', $priority, $nodes, $demand, $resources, $spec, $now, $key)`,
       )
       .run({
         name: spec.name,
@@ -110,11 +128,12 @@ export function insertJob(
         resources,
         spec: JSON.stringify(commands),
         now,
+        key: spec.idempotencyKey ?? null,
       })
     const id = Number(res.lastInsertRowid)
     db.query('UPDATE jobs SET task_id = $t WHERE id = $id').run({ t: spec.taskId ?? makeTaskId(id, now), id })
-    return id
-  })()
+    return { id, existing: false }
+  }).immediate()
 }
 
 export function getJob(db: Database, id: number): JobRow | null {
@@ -229,13 +248,15 @@ export interface DaemonRow {
   version: string
   startedAt: number
   heartbeatAt: number
+  /** Set when the daemon is an instance inside the local agent host (its directory). */
+  host: string | null
 }
 
 export function getDaemonRow(db: Database): DaemonRow | null {
-  const r = db.query('SELECT pid, version, started_at, heartbeat_at FROM daemon WHERE id = 1').get() as
-    | { pid: number; version: string; started_at: number; heartbeat_at: number }
+  const r = db.query('SELECT pid, version, started_at, heartbeat_at, host FROM daemon WHERE id = 1').get() as
+    | { pid: number; version: string; started_at: number; heartbeat_at: number; host: string | null }
     | null
-  return r ? { pid: r.pid, version: r.version, startedAt: r.started_at, heartbeatAt: r.heartbeat_at } : null
+  return r ? { pid: r.pid, version: r.version, startedAt: r.started_at, heartbeatAt: r.heartbeat_at, host: r.host ?? null } : null
 }
 
 export function setDaemonRow(db: Database, row: DaemonRow | null): void {
@@ -244,9 +265,9 @@ export function setDaemonRow(db: Database, row: DaemonRow | null): void {
     return
   }
   db.query(
-    `INSERT INTO daemon (id, pid, version, started_at, heartbeat_at) VALUES (1, $pid, $version, $startedAt, $heartbeatAt)
-     ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, version = excluded.version, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at`,
-  ).run({ pid: row.pid, version: row.version, startedAt: row.startedAt, heartbeatAt: row.heartbeatAt })
+    `INSERT INTO daemon (id, pid, version, started_at, heartbeat_at, host) VALUES (1, $pid, $version, $startedAt, $heartbeatAt, $host)
+     ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, version = excluded.version, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at, host = excluded.host`,
+  ).run({ pid: row.pid, version: row.version, startedAt: row.startedAt, heartbeatAt: row.heartbeatAt, host: row.host })
 }
 
 export function heartbeat(db: Database, pid: number, now = Date.now()): void {

@@ -6,6 +6,8 @@ export interface Layout {
   db: string
   cluster: string
   pidFile: string
+  /** Touched to tell the agent host which cluster to look at (with SIGUSR1). */
+  wakeFile: string
   daemonLog: string
   autostop: string
   autostopLog: string
@@ -22,6 +24,7 @@ export function layout(root: string): Layout {
     db: join(root, 'agent.db'),
     cluster: join(root, 'cluster.json'),
     pidFile: join(root, 'agent.pid'),
+    wakeFile: join(root, 'agent.wake'),
     daemonLog: join(root, 'agent.log'),
     autostop: join(root, 'autostop.json'),
     autostopLog: join(logsDir, 'autostop.log'),

@@ -17,6 +17,21 @@ export interface LogsOptions {
 export interface LogsIO {
   stdout(chunk: Uint8Array | string): void | Promise<void>
   stderr(text: string): void
+  /** In-process callers stop a follow with this (a subprocess is simply killed). */
+  signal?: AbortSignal
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return Bun.sleep(ms)
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms)
+    function done() {
+      clearTimeout(t)
+      signal!.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
 }
 
 export function exitCodeForStatus(status: JobStatus | null): number {
@@ -105,6 +120,7 @@ export async function streamLogs(db: Database, L: Layout, opts: LogsOptions, io:
     if (offset < 0 && existsSync(path)) offset = tailOffset(path, opts.tail)
     if (offset >= 0) offset = await pump(path, offset, io)
     if (done) return exitCodeForStatus(status)
-    await Bun.sleep(pollMs)
+    if (io.signal?.aborted) return exitCodeForStatus(status)
+    await sleep(pollMs, io.signal)
   }
 }

@@ -68,11 +68,11 @@ export function groupAlive(pgid: number): boolean {
   })
 }
 
-/** Live processes whose environment holds SKY_AGENT_JOB_TAG=<tag> (Linux only; [] elsewhere). */
-export function taggedPids(tag: string): number[] {
+/** Live processes whose environment holds <name>=<tag> (Linux only; [] elsewhere). */
+export function taggedPids(tag: string, name = 'SKY_AGENT_JOB_TAG'): number[] {
   if (!hasProc || !tag) return []
-  const needle = Buffer.from(`\0SKY_AGENT_JOB_TAG=${tag}\0`)
-  const first = Buffer.from(`SKY_AGENT_JOB_TAG=${tag}\0`)
+  const needle = Buffer.from(`\0${name}=${tag}\0`)
+  const first = Buffer.from(`${name}=${tag}\0`)
   const out: number[] = []
   for (const pid of procPids()) {
     if (pid === process.pid) continue
@@ -88,6 +88,29 @@ export function taggedPids(tag: string): number[] {
     }
   }
   return out
+}
+
+/**
+ * Kill every process whose environment holds <name>=<tag>: SIGTERM, SIGKILL after graceMs, and
+ * again for processes that appear meanwhile (children forked while dying). Returns the pids still
+ * alive at the end (none, unless a process is stuck in the kernel).
+ */
+export async function killTagged(tag: string, name: string, graceMs = 3000): Promise<number[]> {
+  let left = taggedPids(tag, name)
+  if (!left.length) return []
+  signal([], left, 'SIGTERM')
+  const termDeadline = Date.now() + graceMs
+  while (left.length && Date.now() < termDeadline) {
+    await Bun.sleep(25)
+    left = taggedPids(tag, name)
+  }
+  const killDeadline = Date.now() + 3000
+  while (left.length && Date.now() < killDeadline) {
+    signal([], left, 'SIGKILL')
+    await Bun.sleep(25)
+    left = taggedPids(tag, name)
+  }
+  return left
 }
 
 /** The command line of `pid`, or null when it cannot be read. */

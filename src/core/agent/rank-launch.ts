@@ -66,6 +66,7 @@ export function launchPhase(ctx: LaunchContext, job: JobRow, phase: 'setup' | 'r
       secretNames: Object.keys(job.commands.secrets),
       cwd: rankCwd(node, job.commands.workdir, local),
       tag: jobTag(L.root, job.id),
+      clusterTag: spec.tag ?? null,
     }
     const env = { ...rankEnv({ spec, job, alloc, rank, phase }), HOME: node.home }
     const live: LiveRank = { rank, node: node.rank, phase, pgid: 0, remote: !local, code: undefined, exitPath: w.exitPath }

@@ -83,6 +83,7 @@ export function parseSubmitSpec(raw: unknown): SubmitSpec {
     workdir: str(raw.workdir, 'workdir', issues),
     priority: typeof priority === 'number' ? priority : 0,
     taskId: str(raw.taskId, 'taskId', issues),
+    idempotencyKey: str(raw.idempotencyKey, 'idempotencyKey', issues),
   }
   if (spec.setup !== null && !spec.setup.trim()) spec.setup = null
   if (spec.run !== null && !spec.run.trim()) spec.run = null

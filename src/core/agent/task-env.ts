@@ -64,7 +64,9 @@ export function rankEnv({ spec, job, alloc, rank, phase }: RankEnvInput): Record
     env.SKYPILOT_SETUP_NODE_IPS = spec.nodes.map((n) => n.ip).join('\n')
     env.SKYPILOT_SETUP_NUM_GPUS_PER_NODE = gpusPerNode(job)
   }
-  if (a.gpuIndices.length) env.CUDA_VISIBLE_DEVICES = a.gpuIndices.join(',')
+  // Allocations index the node's devices; a local node maps them to the machine's own indices.
+  const devices = spec.nodes[a.node]?.gpuIndices
+  if (a.gpuIndices.length) env.CUDA_VISIBLE_DEVICES = a.gpuIndices.map((i) => devices?.[i] ?? i).join(',')
   return env
 }
 

@@ -66,6 +66,11 @@ export interface NodeSpec {
   capacity?: NodeCapacity
   /** Scratch dir for job files on an ssh worker; default `<home>/.sky-runtime`. */
   runtimeDir?: string
+  /**
+   * Physical GPU indices this node was given (local nodes share one machine: each cluster gets
+   * disjoint devices). Job allocations index into it; absent = devices 0..count-1.
+   */
+  gpuIndices?: number[]
 }
 
 /** cluster.json: written by the provisioner through `init`. */
@@ -80,6 +85,16 @@ export interface ClusterSpec {
   capacity: NodeCapacity
   /** Shell command the agent runs when autostop/autodown fires (env SKY_AUTOSTOP_DOWN=1 for down). */
   onAutostop?: string | null
+  /**
+   * Put in the environment of every process the cluster runs (SKY_AGENT_CLUSTER_TAG), so
+   * teardown can find and kill all of them, even ones that left their process group.
+   */
+  tag?: string | null
+  /**
+   * Local clusters: the directory of the agent host, one resident process serving every local
+   * cluster's agent, instead of one daemon per cluster.
+   */
+  agentHost?: string | null
 }
 
 export interface Demand {
@@ -103,6 +118,8 @@ export interface SubmitSpec {
   workdir: string | null
   priority: number
   taskId: string | null
+  /** The same key submitted again returns the first job instead of starting another. */
+  idempotencyKey?: string | null
 }
 
 /** What one job rank holds on one node while it runs. */
@@ -151,6 +168,7 @@ export interface JobInfo {
   taskId: string
   logPath: string
   failure: string | null
+  idempotencyKey: string | null
 }
 
 export type WaitFor = 'jobs_and_ssh' | 'jobs' | 'none'

@@ -66,6 +66,8 @@ export interface WrapperInput {
   awk?: string
   /** Kept in the environment of every process of the job so strays can be found and killed. */
   tag: string
+  /** The cluster's tag (ClusterSpec.tag), kept the same way: teardown finds every process by it. */
+  clusterTag?: string | null
 }
 
 /** The SKY_AGENT_* variables a wrapper reads. */
@@ -79,6 +81,7 @@ export function wrapperEnv(w: WrapperInput): Record<string, string> {
     SKY_AGENT_CWD: w.cwd,
     SKY_AGENT_JOB_TAG: w.tag,
   }
+  if (w.clusterTag) env.SKY_AGENT_CLUSTER_TAG = w.clusterTag
   if (w.pidPath) env.SKY_AGENT_PIDFILE = w.pidPath
   if (w.awk) env.SKY_AGENT_AWK = w.awk
   return env

@@ -50,7 +50,7 @@ export interface GpuOfferRow {
 }
 
 export interface LiveGpuRow {
-  infra: 'local' | 'ssh' | 'kubernetes'
+  infra: string
   region: string
   gpu: string
   /** GPU counts one node can be asked for. */
@@ -276,7 +276,7 @@ function detailTable(rows: GpuOfferRow[], allRegions: boolean, notEnabled: strin
 
 function liveSections(live: LiveGpuRow[]): string[] {
   const out: string[] = []
-  const titles: Record<LiveGpuRow['infra'], [string, string]> = {
+  const titles: Record<string, [string, string]> = {
     kubernetes: ['Kubernetes GPUs', 'Context'],
     ssh: ['SSH Node Pool GPUs', 'Node pool'],
     local: ['Local GPUs', ''],
@@ -284,7 +284,7 @@ function liveSections(live: LiveGpuRow[]): string[] {
   for (const infra of ['kubernetes', 'ssh', 'local'] as const) {
     const mine = live.filter((l) => l.infra === infra)
     if (mine.length === 0) continue
-    const [title, label] = titles[infra]
+    const [title, label] = titles[infra]!
     out.push(title)
     for (const region of [...new Set(mine.map((l) => l.region))]) {
       const rows = mine.filter((l) => l.region === region)

@@ -1,10 +1,11 @@
 // What the optimizer may use: infra enabled by `sky check` (remembered in the store, checked on
-// first use) and the live nodes of this machine and of SSH node pools.
+// first use) that this build can provision, and the live nodes (with what is still free) that
+// each live infra's descriptor reports.
 import { loadConfig } from '../config'
-import { applyAllowLists, checkInfra, enabledInfraFromChecks } from '../infra/check'
+import { checkInfra, enabledInfraFromChecks } from '../infra/check'
 import type { InfraCheck } from '../infra/check'
 import type { EnabledInfra, LiveNode } from '../infra/types'
-import { localCapacity } from '../provision/local'
+import { descriptor, hasProvisioner } from '../provision/registry'
 import type { Store } from '../state/store'
 
 const KEY = 'enabled_infra'
@@ -12,7 +13,7 @@ const KEY = 'enabled_infra'
 export async function rememberedChecks(store: Store): Promise<InfraCheck[]> {
   const saved = await store.kv.get<InfraCheck[]>(KEY)
   if (saved) return saved
-  const checks = checkInfra({ config: loadConfig() })
+  const checks = await checkInfra({ config: loadConfig() })
   await store.kv.set(KEY, checks)
   return checks
 }
@@ -25,22 +26,27 @@ export async function saveChecks(store: Store, fresh: InfraCheck[]): Promise<Inf
 }
 
 export async function liveNodes(checks: InfraCheck[]): Promise<LiveNode[]> {
-  const nodes: LiveNode[] = []
-  const cap = localCapacity()
-  nodes.push({ infra: 'local', region: 'local', name: 'localhost', cpus: cap.cpus, memoryGb: cap.memoryGb, ...(cap.gpus ? { gpus: cap.gpus } : {}) })
-  if (checks.some((c) => c.infra === 'ssh' && c.enabled)) {
-    const { sshLiveNodes } = await import('../provision/ssh/provisioner')
-    nodes.push(...(await sshLiveNodes()))
-  }
-  return nodes
+  const lists = await Promise.all(
+    checks
+      .filter((c) => c.enabled || c.infra === 'local')
+      .map(async (c) => {
+        const d = descriptor(c.infra)
+        if (!d?.liveNodes) return []
+        try {
+          return await d.liveNodes(c)
+        } catch {
+          return []
+        }
+      }),
+  )
+  return lists.flat()
 }
 
 export async function optimizerContext(store: Store): Promise<{ enabled: EnabledInfra; liveNodes: LiveNode[]; checks: InfraCheck[] }> {
-  const config = loadConfig()
-  // This machine is always usable, whatever an older check said (unless allowed_clouds leaves it out).
-  const remembered = await rememberedChecks(store)
-  const withLocal = remembered.some((c) => c.infra === 'local' && c.enabled) ? remembered : [...remembered.filter((c) => c.infra !== 'local'), ...checkInfra({ only: ['local'] })]
-  const checks = applyAllowLists(withLocal, config)
-  const enabled = enabledInfraFromChecks(checks)
-  return { enabled, liveNodes: await liveNodes(checks), checks }
+  let checks = await rememberedChecks(store)
+  // This machine is always usable, whatever an older check said; a check saved by an older build
+  // may name infra this build cannot launch on.
+  if (!checks.some((c) => c.infra === 'local' && c.enabled)) checks = [...checks.filter((c) => c.infra !== 'local'), { infra: 'local', enabled: true, reason: 'this machine', regions: ['local'], capabilities: ['compute'] }]
+  checks = checks.map((c) => (c.enabled && !hasProvisioner(c.infra) ? { ...c, enabled: false, reason: 'not supported by this build' } : c))
+  return { enabled: enabledInfraFromChecks(checks), liveNodes: await liveNodes(checks), checks }
 }

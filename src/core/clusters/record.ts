@@ -1,6 +1,9 @@
-// Reading and writing the cluster row for a handle, and the ownership rule for acting on one.
+// The cluster row as the operations see it: who may act on it, its handle in the v2 shape, the
+// ClusterRef a provisioner takes, and the intent row written before any provider call.
 import { NotFoundError, PermissionDeniedError } from '../errors'
-import type { ClusterHandle } from '../provision/legacy'
+import { normalizeHandle } from '../provision/handle'
+import { nameOnCloud as makeNameOnCloud } from '../provision/naming'
+import type { ClusterHandle, ClusterRef, LaunchedResources } from '../provision/types'
 import type { ClusterRecord } from '../state/clusters'
 import type { Store } from '../state/store'
 import { capacityLabel } from './demand'
@@ -13,8 +16,43 @@ export interface Actor {
 
 export const isAdmin = (a: Actor) => a.role === 'admin'
 
+export function nameOnCloudOf(c: Pick<ClusterRecord, 'name' | 'userId' | 'nameOnCloud'>): string {
+  return c.nameOnCloud ?? makeNameOnCloud(c.name, c.userId)
+}
+
+/** The row's handle in the v2 shape (older rows are upgraded on read). */
 export function handleOf(c: ClusterRecord): ClusterHandle {
-  return c.handle as unknown as ClusterHandle
+  if (!c.handle) throw new NotFoundError(`Cluster '${c.name}' has no handle yet.`)
+  return normalizeHandle(c.handle, nameOnCloudOf(c))
+}
+
+/** The launched resources; rows from before v10 get them from the handle. */
+export function launchedOf(c: ClusterRecord): LaunchedResources {
+  if (c.launched) return c.launched
+  const h = c.handle ? handleOf(c) : null
+  return {
+    infra: h?.infra ?? c.infra.cloud,
+    region: h?.region ?? c.infra.region ?? c.infra.cloud,
+    zone: h?.zone ?? c.infra.zone ?? null,
+    instanceType: h?.instanceType ?? null,
+    useSpot: false,
+    numNodes: c.numNodes,
+    cpus: h?.capacity.cpus ?? 0,
+    memoryGb: h?.capacity.memoryGb ?? 0,
+    accelerators: h?.capacity.gpus ?? null,
+    diskSizeGb: null,
+    diskTier: null,
+    networkTier: null,
+    imageId: null,
+    ports: [],
+    labels: {},
+    hosts: h && h.infra === 'ssh' ? h.nodes.map((n) => n.id) : null,
+    hourlyPrice: 0,
+  }
+}
+
+export function refOf(c: ClusterRecord): ClusterRef {
+  return { name: c.name, nameOnCloud: nameOnCloudOf(c), resources: launchedOf(c), handle: c.handle ? handleOf(c) : null }
 }
 
 export async function getOwnedCluster(store: Store, name: string, actor: Actor): Promise<ClusterRecord> {
@@ -29,24 +67,32 @@ export function checkOwner(c: ClusterRecord, actor: Actor): void {
   throw new PermissionDeniedError(`Cluster '${c.name}' belongs to user '${c.userName}'; only they or an admin may act on it.`)
 }
 
-export function newRecord(name: string, actor: Actor, handle: ClusterHandle, numNodes: number, command: string | null): ClusterRecord {
+export function resourcesLabel(r: LaunchedResources): string {
+  return capacityLabel({ cpus: r.cpus, memoryGb: r.memoryGb, gpus: r.accelerators }, r.instanceType && !r.instanceType.includes('CPU--') ? r.instanceType : null)
+}
+
+/** The INIT row for an attempt: written before the provider is asked for anything. */
+export function intentRecord(name: string, actor: Actor, launched: LaunchedResources, command: string | null, prev?: ClusterRecord): ClusterRecord {
   const now = Date.now()
   return {
     name,
-    userId: actor.id,
-    userName: actor.name,
+    userId: prev?.userId ?? actor.id,
+    userName: prev?.userName ?? actor.name,
     status: 'INIT',
-    infra: { cloud: handle.cloud, region: handle.region ?? undefined, zone: handle.zone ?? undefined },
-    resources: { label: capacityLabel(handle.capacity, handle.instanceType), capacity: handle.capacity, instanceType: handle.instanceType },
-    numNodes,
-    handle: handle as unknown as Record<string, unknown>,
-    autostopMinutes: -1,
-    autostopDown: false,
-    launchedAt: now,
+    infra: { cloud: launched.infra, region: launched.region, ...(launched.zone ? { zone: launched.zone } : {}) },
+    resources: { label: resourcesLabel(launched), capacity: { cpus: launched.cpus, memoryGb: launched.memoryGb, gpus: launched.accelerators }, instanceType: launched.instanceType },
+    numNodes: launched.numNodes,
+    handle: null,
+    autostopMinutes: prev?.autostopMinutes ?? -1,
+    autostopDown: prev?.autostopDown ?? false,
+    launchedAt: prev?.launchedAt ?? now,
     lastUse: now,
-    lastCommand: command,
+    lastCommand: command ?? prev?.lastCommand ?? null,
     statusUpdatedAt: now,
-    clusterHash: crypto.randomUUID().slice(0, 8),
-    workspace: 'default',
+    clusterHash: prev?.clusterHash ?? crypto.randomUUID().slice(0, 8),
+    workspace: prev?.workspace ?? 'default',
+    launched,
+    nameOnCloud: prev?.nameOnCloud ?? makeNameOnCloud(name, prev?.userId ?? actor.id),
+    statusReason: 'provisioning',
   }
 }

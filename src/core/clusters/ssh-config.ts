@@ -1,18 +1,20 @@
 // `ssh <cluster>`: one OpenSSH config file per cluster under $SKY_HOME/generated/ssh, pulled into
-// ~/.ssh/config by a single Include line (added once). Written for clusters on SSH machines.
+// ~/.ssh/config by a single Include line (added once). Written for clusters whose infra
+// descriptor says how plain OpenSSH reaches their nodes (sshConfig).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { paths } from '../paths'
-import type { ClusterHandle } from '../provision/legacy'
-import type { SshPoolHost } from '../provision/ssh/pools'
+import { descriptor } from '../provision/registry'
+import type { ClusterHandle, SshHostEntry } from '../provision/types'
 
 const dir = () => join(paths.generatedDir(), 'ssh')
 
-function hostBlock(alias: string, h: SshPoolHost): string {
-  const lines = [`Host ${alias}`, `  HostName ${h.host}`, `  User ${h.user}`, `  Port ${h.port}`]
-  if (h.identityFile) lines.push(`  IdentityFile ${h.identityFile}`, '  IdentitiesOnly yes')
-  if (h.jump) lines.push(`  ProxyJump ${h.jump.user}@${h.jump.host}:${h.jump.port}`)
+function hostBlock(e: SshHostEntry): string {
+  const lines = [`Host ${e.alias}`, `  HostName ${e.hostName}`, `  User ${e.user}`, `  Port ${e.port}`]
+  if (e.identityFile) lines.push(`  IdentityFile ${e.identityFile}`, '  IdentitiesOnly yes')
+  if (e.proxyJump) lines.push(`  ProxyJump ${e.proxyJump}`)
+  if (e.proxyCommand) lines.push(`  ProxyCommand ${e.proxyCommand}`)
   lines.push('  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null', '  LogLevel ERROR')
   return lines.join('\n')
 }
@@ -29,8 +31,9 @@ function ensureInclude(): void {
 }
 
 export function writeSshConfig(name: string, handle: ClusterHandle): void {
-  if (handle.cloud !== 'ssh') return
-  const blocks = handle.nodes.map((n, rank) => hostBlock(rank === 0 ? name : `${name}-worker${rank}`, n.connect as SshPoolHost))
+  const entries = descriptor(handle.infra)?.sshConfig?.(name, handle)
+  if (!entries?.length) return
+  const blocks = entries.map(hostBlock)
   mkdirSync(dir(), { recursive: true })
   writeFileSync(join(dir(), name), blocks.join('\n\n') + '\n', { mode: 0o600 })
   try {

@@ -3,13 +3,14 @@
 // need a storage backend this build does not have (the optimizer keeps such tasks off local/SSH).
 import { existsSync } from 'node:fs'
 import { ValidationError } from '../errors'
-import type { ClusterHandle, Provisioner } from '../provision/legacy'
+import { provisionerFor } from '../provision/registry'
+import type { ClusterHandle } from '../provision/types'
 import type { Task } from '../task/types'
 import { syncGitWorkdir } from './git-workdir'
 
 export const WORKDIR = '~/sky_workdir'
 
-export async function syncFiles(p: Provisioner, handle: ClusterHandle, task: Task, log: (l: string) => void, opts: { fileMounts: boolean }): Promise<void> {
+export async function syncFiles(handle: ClusterHandle, task: Task, log: (l: string) => void, opts: { fileMounts: boolean }): Promise<void> {
   const uploads: { src: string; dst: string }[] = []
   if (typeof task.workdir === 'string') uploads.push({ src: task.workdir, dst: WORKDIR })
   if (task.workdir && typeof task.workdir === 'object') await syncGitWorkdir(p, handle, task, task.workdir, log)
@@ -28,6 +29,7 @@ export async function syncFiles(p: Provisioner, handle: ClusterHandle, task: Tas
     if (!existsSync(u.src)) throw new ValidationError([{ path: u.dst === WORKDIR ? 'workdir' : `file_mounts.${u.dst}`, message: `local path '${u.src}' does not exist` }])
   }
   log('⚙︎ Syncing files.')
+  const p = await provisionerFor(handle.infra)
   await Promise.all(
     handle.nodes.map(async (_, rank) => {
       const r = p.runner(handle, rank)

@@ -1,6 +1,8 @@
 // What this machine can offer as the `local` infra: CPUs (honouring cgroup quotas), memory
-// (honouring cgroup limits) and NVIDIA GPUs from `nvidia-smi`. `local.cpus`, `local.memory` and
-// `local.gpus` ("L4:4", or "none") in the config override detection; tests simulate GPUs that way.
+// (honouring cgroup limits) and NVIDIA GPUs from `nvidia-smi`. `local.cpus` and `local.memory` in
+// the config can only lower what is detected, and `local.gpus: none` hides the GPUs: the config
+// never makes this machine look bigger than it is. (Tests that need GPUs put an `nvidia-smi` on
+// PATH that describes them, the same way a real machine would.)
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { cpus as osCpus, totalmem } from 'node:os'
@@ -18,6 +20,8 @@ export interface LocalCapacity {
   memoryGb: number
   /** The GPU type and how many (the most common type when the machine mixes several). */
   gpus?: NodeGpus
+  /** nvidia-smi indices of the devices of that type (CUDA_VISIBLE_DEVICES values). */
+  gpuIndices: number[]
   devices: GpuDevice[]
   source: { cpus: 'config' | 'cgroup' | 'os'; memory: 'config' | 'cgroup' | 'os'; gpus: 'config' | 'nvidia-smi' | 'none' }
 }
@@ -121,14 +125,15 @@ export function resetLocalCapacityCache(): void {
   probed = undefined
 }
 
-function summarize(devices: GpuDevice[]): NodeGpus | undefined {
+function summarize(devices: GpuDevice[]): { gpus: NodeGpus; indices: number[] } | undefined {
   if (devices.length === 0) return undefined
   const counts = new Map<string, number>()
   for (const d of devices) counts.set(d.name, (counts.get(d.name) ?? 0) + 1)
-  const [name, count] = [...counts].sort((a, b) => b[1] - a[1])[0]
+  const [name, count] = [...counts].sort((a, b) => b[1] - a[1])[0]!
   const mem = devices.find((d) => d.name === name)?.memoryMiB
   const memoryGb = mem ? Math.round(mem / 1024) : acceleratorMemoryGb(name)
-  return { name, count, ...(memoryGb ? { memoryGb } : {}) }
+  const indices = devices.flatMap((d, i) => (d.name === name ? [i] : []))
+  return { gpus: { name, count, ...(memoryGb ? { memoryGb } : {}) }, indices }
 }
 
 /**
@@ -157,22 +162,27 @@ export function detectLocalCapacity(config?: ConfigLike, opts: DetectOptions = {
   const cap: LocalCapacity = {
     cpus: p.cpus,
     memoryGb: p.memGb,
+    gpuIndices: [],
     devices: [],
     source: { cpus: p.cpuSource, memory: p.memSource, gpus: 'none' },
   }
   if (local.cpus !== undefined && local.cpus !== null) {
-    cap.cpus = positiveNumber(local.cpus, 'local.cpus', /\s+$/)
+    cap.cpus = Math.min(cap.cpus, positiveNumber(local.cpus, 'local.cpus', /\s+$/))
     cap.source.cpus = 'config'
   }
   if (local.memory !== undefined && local.memory !== null) {
-    cap.memoryGb = positiveNumber(local.memory, 'local.memory', /\s*(gi?b?)?$/i)
+    cap.memoryGb = Math.min(cap.memoryGb, positiveNumber(local.memory, 'local.memory', /\s*(gi?b?)?$/i))
     cap.source.memory = 'config'
   }
   if (local.gpus !== undefined) {
-    const g = parseGpuSpec(local.gpus)
-    if (g) {
-      cap.gpus = g
-      cap.devices = Array.from({ length: Math.ceil(g.count) }, () => ({ name: g.name }))
+    if (parseGpuSpec(local.gpus) !== null) {
+      throw new ValidationError([
+        {
+          path: 'local.gpus',
+          message: `'${String(local.gpus)}' would describe GPUs this machine may not have; GPUs are detected with nvidia-smi, and local.gpus can only be 'none' (hide them)`,
+          value: local.gpus,
+        },
+      ])
     }
     cap.source.gpus = 'config'
     return cap
@@ -184,7 +194,8 @@ export function detectLocalCapacity(config?: ConfigLike, opts: DetectOptions = {
   cap.devices = p.devices
   const g = summarize(p.devices)
   if (g) {
-    cap.gpus = g
+    cap.gpus = g.gpus
+    cap.gpuIndices = g.indices
     cap.source.gpus = 'nvidia-smi'
   }
   return cap

@@ -1,5 +1,6 @@
 // Text for `sky check`: one line per infra with its capabilities or the reason it is off, then the
 // summary of enabled infra with their contexts / pools as a small tree.
+import { descriptor } from '../provision/registry'
 import type { InfraCheck } from './check'
 import { infraDisplayName } from './types'
 
@@ -26,9 +27,8 @@ function tree(items: string[], indent: string): string[] {
 }
 
 function regionLabel(c: InfraCheck): string | undefined {
-  if (c.infra === 'kubernetes') return 'Allowed contexts:'
-  if (c.infra === 'ssh') return 'Node pools:'
-  return undefined
+  const label = descriptor(c.infra)?.regionsLabel
+  return label ? `${label}:` : undefined
 }
 
 export function renderCheck(checks: InfraCheck[], opts: RenderCheckOptions = {}): string {

@@ -1,43 +1,33 @@
 // Infra names and the capacity model of live-capacity infra (this machine, SSH node pools,
 // Kubernetes contexts), which have nodes instead of a price catalog.
 
-/** Infra this implementation knows, in the order `sky check` reports them. */
-export const INFRA_NAMES = ['local', 'ssh', 'kubernetes', 'aws', 'gcp'] as const
-export type InfraName = (typeof INFRA_NAMES)[number]
+import { INFRA, descriptor } from '../provision/registry'
 
-export type LiveInfraName = 'local' | 'ssh' | 'kubernetes'
+/** Infra this build knows, in the order `sky check` reports them (from the registry). */
+export const INFRA_NAMES: readonly string[] = INFRA.map((d) => d.name)
+export type InfraName = string
 
-export const LIVE_INFRA: readonly LiveInfraName[] = ['local', 'ssh', 'kubernetes']
+/** Infra with nodes and capacity instead of a price catalog (local, SSH pools, Kubernetes). */
+export type LiveInfraName = string
 
-export function isLiveInfra(name: string): name is LiveInfraName {
-  return (LIVE_INFRA as readonly string[]).includes(name)
+export function isLiveInfra(name: string): boolean {
+  return descriptor(name)?.kind === 'live'
 }
 
 /** Canonical infra name for user spellings (`k8s` → `kubernetes`); undefined for unknown. */
 export function canonicalInfraName(name: string | undefined): InfraName | undefined {
-  if (!name) return undefined
-  const n = name.trim().toLowerCase()
-  if (n === 'k8s') return 'kubernetes'
-  return (INFRA_NAMES as readonly string[]).includes(n) ? (n as InfraName) : undefined
+  return descriptor(name)?.name
 }
 
 /** How SkyPilot prints an infra name: AWS, GCP, Kubernetes, SSH, Local. */
 export function infraDisplayName(name: string): string {
-  switch (name) {
-    case 'aws':
-      return 'AWS'
-    case 'gcp':
-      return 'GCP'
-    case 'kubernetes':
-    case 'k8s':
-      return 'Kubernetes'
-    case 'ssh':
-      return 'SSH'
-    case 'local':
-      return 'Local'
-    default:
-      return name
-  }
+  return descriptor(name)?.displayName ?? name
+}
+
+/** The status INFRA column: `SSH (my-pool)`, `AWS (us-east-1)`, `Local`. */
+export function infraLabel(name: string, region?: string | null, zone?: string | null): string {
+  const d = descriptor(name)
+  return d ? d.label(region, zone) : region ? `${name} (${region})` : name
 }
 
 export interface NodeGpus {
@@ -62,6 +52,10 @@ export interface LiveNode {
   gpus?: NodeGpus
   /** What is still free when known (e.g. Kubernetes allocatable minus requests); defaults to the totals. */
   free?: { cpus?: number; memoryGb?: number; gpus?: number }
+  /** Several nodes of one cluster may share this node (the local machine): each takes its own share. */
+  shared?: boolean
+  /** What a node of a cluster gets when the task asks for no CPUs / memory here. */
+  defaults?: { cpus: number; memoryGbPerCpu: number; memoryGbPerCpuWithGpus: number }
 }
 
 /**

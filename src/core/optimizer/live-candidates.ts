@@ -1,12 +1,12 @@
 // Candidates on live-capacity infra (this machine, SSH pools, Kubernetes contexts): no price,
-// just nodes. A context / pool fits when enough of its nodes can each hold the request; the local
-// machine fits when it can hold all nodes' requests at once (local nodes share the machine).
+// just nodes. A context / pool fits when enough of its nodes can each hold the request; a shared
+// node (this machine) fits when what is still free there holds every node's share at once.
 import { sameAccelerator } from '../catalog/accelerators'
 import { fmtNum } from '../catalog/query'
 import type { LiveInfraName, LiveNode } from '../infra/types'
 import type { Resources } from '../task/types'
 import { infraPart } from './request'
-import type { Candidate } from './types'
+import type { BlockedResource, Candidate } from './types'
 
 export interface LiveRequest {
   cpus: number
@@ -34,16 +34,16 @@ export function virtualInstanceType(req: LiveRequest): string {
   return req.gpu ? `${base}--${req.gpu.name}:${fmtNum(req.gpu.count)}` : base
 }
 
-function liveRequest(infra: LiveInfraName, r: Resources): LiveRequest | string {
+function liveRequest(r: Resources, defaults: LiveNode['defaults']): LiveRequest | string {
   let parsed: LiveRequest | undefined
   if (r.instanceType) {
     parsed = parseVirtualInstanceType(r.instanceType)
     if (!parsed) return `instance type ${r.instanceType} is not available (use cpus/memory/accelerators, or a virtual type like 4CPU--16GB--L4:1)`
   }
   const gpu = parsed?.gpu ?? r.accelerator
-  const local = infra === 'local'
-  const cpus = parsed?.cpus ?? r.cpus?.value ?? (local ? 0 : LIVE_DEFAULT_CPUS)
-  const memoryGb = parsed?.memoryGb ?? r.memory?.value ?? (local ? 0 : cpus * (gpu ? 4 : 1))
+  const d = defaults ?? { cpus: LIVE_DEFAULT_CPUS, memoryGbPerCpu: 1, memoryGbPerCpuWithGpus: 4 }
+  const cpus = parsed?.cpus ?? r.cpus?.value ?? d.cpus
+  const memoryGb = parsed?.memoryGb ?? r.memory?.value ?? cpus * (gpu ? d.memoryGbPerCpuWithGpus : d.memoryGbPerCpu)
   return { cpus, memoryGb, ...(gpu ? { gpu: { name: gpu.name, count: gpu.count } } : {}) }
 }
 
@@ -85,23 +85,15 @@ function misfit(n: LiveNode, req: LiveRequest, times: number, subject: string): 
   return undefined
 }
 
-function candidate(
-  infra: LiveInfraName,
-  region: string,
-  req: LiveRequest,
-  nodes: LiveNode[],
-  r: Resources,
-  alternative: number,
-): Candidate {
-  const local = infra === 'local'
+function candidate(infra: LiveInfraName, region: string, req: LiveRequest, nodes: LiveNode[], r: Resources, alternative: number): Candidate {
   return {
     infra,
     region,
     zones: [],
     instanceType: virtualInstanceType(req),
     useSpot: false,
-    vcpus: local && req.cpus === 0 ? nodes[0].cpus : req.cpus,
-    memoryGb: local && req.memoryGb === 0 ? nodes[0].memoryGb : req.memoryGb,
+    vcpus: req.cpus,
+    memoryGb: req.memoryGb,
     ...(req.gpu ? { gpu: req.gpu } : {}),
     hourlyPrice: 0,
     hourlyCost: 0,
@@ -111,6 +103,10 @@ function candidate(
   }
 }
 
+function nodeBlocked(n: LiveNode, blocked: readonly BlockedResource[]): boolean {
+  return blocked.some((b) => b.node !== undefined && b.node === n.name && b.infra === n.infra && (b.region === undefined || b.region === n.region))
+}
+
 export function liveCandidates(
   infra: LiveInfraName,
   r: Resources,
@@ -118,19 +114,19 @@ export function liveCandidates(
   numNodes: number,
   allNodes: readonly LiveNode[],
   enabledRegions: readonly string[] | undefined,
+  blocked: readonly BlockedResource[] = [],
 ): LiveResult {
   if (r.useSpot) return { candidates: [], reason: 'spot instances are not supported' }
   if (r.infra?.zone && infraPart(r.infra.zone)) return { candidates: [], reason: 'zones do not apply' }
-  const req = liveRequest(infra, r)
+  const nodes = allNodes.filter((n) => n.infra === infra && !nodeBlocked(n, blocked))
+  const req = liveRequest(r, nodes[0]?.defaults)
   if (typeof req === 'string') return { candidates: [], reason: req }
-  const nodes = allNodes.filter((n) => n.infra === infra)
 
-  if (infra === 'local') {
-    const machine = nodes[0]
-    if (!machine) return { candidates: [], reason: 'capacity of this machine is unknown (no local node given)' }
-    const why = misfit(machine, req, numNodes, numNodes > 1 ? `this machine (shared by ${numNodes} nodes)` : 'this machine')
+  const shared = nodes.find((n) => n.shared)
+  if (shared) {
+    const why = misfit(shared, req, numNodes, numNodes > 1 ? `this machine (shared by ${numNodes} nodes)` : 'this machine')
     if (why) return { candidates: [], reason: why }
-    return { candidates: [candidate(infra, machine.region, req, [machine], r, alternative)] }
+    return { candidates: [candidate(infra, shared.region, req, [shared], r, alternative)] }
   }
 
   const label = infra === 'kubernetes' ? 'context' : 'pool'

@@ -5,6 +5,7 @@ import { ResourcesUnavailableError, ValidationError } from '../errors'
 import { loadCatalog } from '../catalog/load'
 import type { CatalogCloud } from '../catalog/types'
 import { INFRA_NAMES, canonicalInfraName, isLiveInfra, type InfraName } from '../infra/types'
+import { INFRA, descriptor } from '../provision/registry'
 import { applyBlocked, describeBlocked } from './blocked'
 import { catalogGpusByMemory, describeMemorySpec, liveGpusByMemory, withGpuName } from './by-memory'
 import { cloudCandidates } from './cloud-candidates'
@@ -14,11 +15,9 @@ import { unavailableError } from './unavailable'
 import type { BlockedResource, Candidate, OptimizeInput, Plan, Rejection } from './types'
 import type { Accelerator, Resources } from '../task/types'
 
-/** Tie-break order at equal cost: live infra first (Kubernetes, SSH, local), then clouds. */
-const INFRA_RANK: Record<InfraName, number> = { kubernetes: 0, ssh: 1, local: 2, aws: 3, gcp: 4 }
-
-/** Infra searched when a request does not pin one. */
-const SEARCH_ORDER: InfraName[] = ['kubernetes', 'ssh', 'local', 'aws', 'gcp']
+/** Tie-break order at equal cost, and the order infra are searched in: each descriptor's planRank. */
+const rank = (infra: string) => descriptor(infra)?.planRank ?? 99
+const searchOrder = (): InfraName[] => [...INFRA].sort((a, b) => a.planRank - b.planRank).map((d) => d.name)
 
 function fmtCost(n: number): string {
   return n >= 1 ? n.toFixed(2) : n.toFixed(3)
@@ -93,7 +92,7 @@ export function optimize(input: OptimizeInput): Plan {
         return
       }
       targets = [pinned]
-    } else targets = SEARCH_ORDER
+    } else targets = searchOrder()
     for (const infra of targets) {
       const cannot = input.unsupported?.(infra, r)
       if (cannot) {
@@ -105,7 +104,7 @@ export function optimize(input: OptimizeInput): Plan {
         continue
       }
       const forOne = (req: Resources): { candidates: Candidate[]; reason?: string } => {
-        if (isLiveInfra(infra)) return liveCandidates(infra, req, alt, numNodes, live, input.enabled.regions?.[infra])
+        if (isLiveInfra(infra)) return liveCandidates(infra, req, alt, numNodes, live, input.enabled.regions?.[infra], blocked)
         const cat = catalog.clouds.get(infra as CatalogCloud)
         if (!cat) return { candidates: [], reason: 'no catalog data' }
         return cloudCandidates(cat, req, alt, numNodes, input.enabled.regions?.[infra])
@@ -146,7 +145,7 @@ export function optimize(input: OptimizeInput): Plan {
     (a, b) =>
       (ordered ? a.alternative - b.alternative : 0) ||
       a.hourlyCost - b.hourlyCost ||
-      INFRA_RANK[a.infra] - INFRA_RANK[b.infra] ||
+      rank(a.infra) - rank(b.infra) ||
       regionRank(a, input, catalog) - regionRank(b, input, catalog) ||
       compareText(a.instanceType, b.instanceType) ||
       a.alternative - b.alternative,

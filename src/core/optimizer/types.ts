@@ -17,6 +17,8 @@ export interface BlockedResource {
   zone?: string
   instanceType?: string
   useSpot?: boolean
+  /** Live infra: one node (SSH host, Kubernetes node) that failed; the optimizer plans around it. */
+  node?: string
 }
 
 export interface OptimizeInput {

@@ -24,6 +24,8 @@ export interface FailureOptions extends SkyErrorOptions {
   infra?: string
   region?: string | null
   zone?: string | null
+  /** Live infra: the one node (SSH host, Kubernetes node) that failed; only it is blocked. */
+  node?: string
 }
 
 export interface ProvisionFailureInfo {
@@ -32,6 +34,7 @@ export interface ProvisionFailureInfo {
   infra?: string
   region?: string | null
   zone?: string | null
+  node?: string
 }
 
 function details(kind: ProvisionCause, o: FailureOptions): Record<string, unknown> {
@@ -42,6 +45,7 @@ function details(kind: ProvisionCause, o: FailureOptions): Record<string, unknow
     ...(o.infra ? { infra: o.infra } : {}),
     ...(o.region !== undefined ? { region: o.region } : {}),
     ...(o.zone !== undefined ? { zone: o.zone } : {}),
+    ...(o.node ? { node: o.node } : {}),
   }
 }
 
@@ -114,6 +118,7 @@ export function failureOf(e: unknown): ProvisionFailureInfo | null {
       ...(typeof d.infra === 'string' ? { infra: d.infra } : {}),
       ...(d.region !== undefined ? { region: d.region as string | null } : {}),
       ...(d.zone !== undefined ? { zone: d.zone as string | null } : {}),
+      ...(typeof d.node === 'string' ? { node: d.node } : {}),
     }
   }
   return { kind: 'fatal', scope: 'stop' }

@@ -271,6 +271,10 @@ export interface InfraDescriptor {
   /** `cloud`: catalog prices per region/zone; `live`: nodes with capacity, no price. */
   kind: 'cloud' | 'live'
   capabilities: Capabilities
+  /** Search order and tie-break at equal cost in the optimizer (lower first). */
+  planRank: number
+  /** How `sky check` titles the regions it lists (`Node pools`, `Allowed contexts`). */
+  regionsLabel?: string
   /** The INFRA column: `SSH (my-pool)`, `AWS (us-east-1)`, `Local`. */
   label(region: string | null | undefined, zone: string | null | undefined): string
   /** `sky check` for this infra. Must not load SDKs unless validating with a provisioner present. */

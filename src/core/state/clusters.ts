@@ -1,4 +1,7 @@
-// The clusters table: one row per cluster this API server manages.
+// The clusters table: one row per cluster this API server manages. The row is written (status
+// INIT, with the launched resources) before any provider is asked for anything, so a crash at any
+// point leaves a record that names what may exist.
+import type { LaunchedResources } from '../provision/types'
 import type { Db, SqlValue } from './db'
 
 export type ClusterStatus = 'INIT' | 'UP' | 'STOPPED'
@@ -23,6 +26,12 @@ export interface ClusterRecord {
   statusUpdatedAt: number
   clusterHash: string
   workspace: string
+  /** What was (or is being) asked of the provider; start and recovery re-request exactly this. */
+  launched: LaunchedResources | null
+  /** The name provider resources carry (tags, directories); null on rows from before v10. */
+  nameOnCloud: string | null
+  /** Why the status is what it is (INIT after a failed health check, ...). */
+  statusReason: string | null
 }
 
 interface Raw {
@@ -42,6 +51,9 @@ interface Raw {
   status_updated_at: number | bigint
   cluster_hash: string
   workspace: string
+  launched: string | null
+  name_on_cloud: string | null
+  status_reason: string | null
 }
 
 function fromRow(r: Raw): ClusterRecord {
@@ -62,6 +74,9 @@ function fromRow(r: Raw): ClusterRecord {
     statusUpdatedAt: Number(r.status_updated_at),
     clusterHash: r.cluster_hash,
     workspace: r.workspace,
+    launched: r.launched ? JSON.parse(r.launched) : null,
+    nameOnCloud: r.name_on_cloud ?? null,
+    statusReason: r.status_reason ?? null,
   }
 }
 
@@ -86,13 +101,14 @@ export class ClusterRepo {
 
   async upsert(c: ClusterRecord): Promise<void> {
     await this.db.run(
-      `INSERT INTO clusters (name, user_id, user_name, status, infra, resources, num_nodes, handle, autostop_minutes, autostop_down, launched_at, last_use, last_command, status_updated_at, cluster_hash, workspace)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO clusters (name, user_id, user_name, status, infra, resources, num_nodes, handle, autostop_minutes, autostop_down, launched_at, last_use, last_command, status_updated_at, cluster_hash, workspace, launched, name_on_cloud, status_reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET user_id = excluded.user_id, user_name = excluded.user_name, status = excluded.status,
          infra = excluded.infra, resources = excluded.resources, num_nodes = excluded.num_nodes, handle = excluded.handle,
          autostop_minutes = excluded.autostop_minutes, autostop_down = excluded.autostop_down, launched_at = excluded.launched_at,
          last_use = excluded.last_use, last_command = excluded.last_command, status_updated_at = excluded.status_updated_at,
-         cluster_hash = excluded.cluster_hash, workspace = excluded.workspace`,
+         cluster_hash = excluded.cluster_hash, workspace = excluded.workspace, launched = excluded.launched,
+         name_on_cloud = excluded.name_on_cloud, status_reason = excluded.status_reason`,
       [
         c.name,
         c.userId,
@@ -110,12 +126,15 @@ export class ClusterRepo {
         c.statusUpdatedAt,
         c.clusterHash,
         c.workspace,
+        c.launched ? JSON.stringify(c.launched) : null,
+        c.nameOnCloud,
+        c.statusReason,
       ],
     )
   }
 
-  async setStatus(name: string, status: ClusterStatus): Promise<void> {
-    await this.db.run(`UPDATE clusters SET status = ?, status_updated_at = ? WHERE name = ?`, [status, Date.now(), name])
+  async setStatus(name: string, status: ClusterStatus, reason: string | null = null): Promise<void> {
+    await this.db.run(`UPDATE clusters SET status = ?, status_reason = ?, status_updated_at = ? WHERE name = ?`, [status, reason, Date.now(), name])
   }
 
   async setAutostop(name: string, minutes: number, down: boolean): Promise<void> {

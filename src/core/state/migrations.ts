@@ -128,6 +128,33 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 10,
+    name: 'cluster intent: launched resources, name on cloud, status reason',
+    sql: [
+      `ALTER TABLE clusters ADD COLUMN launched TEXT`,
+      `ALTER TABLE clusters ADD COLUMN name_on_cloud TEXT`,
+      `ALTER TABLE clusters ADD COLUMN status_reason TEXT`,
+    ],
+    postgres: [
+      `ALTER TABLE clusters ADD COLUMN IF NOT EXISTS launched TEXT`,
+      `ALTER TABLE clusters ADD COLUMN IF NOT EXISTS name_on_cloud TEXT`,
+      `ALTER TABLE clusters ADD COLUMN IF NOT EXISTS status_reason TEXT`,
+    ],
+  },
+  {
+    version: 11,
+    name: 'cluster lease locks',
+    sql: [
+      `CREATE TABLE IF NOT EXISTS cluster_locks (
+        name TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        acquired_at BIGINT NOT NULL,
+        lease_until BIGINT NOT NULL
+      )`,
+    ],
+  },
 ]
 
 /** Replicas starting together on one PostgreSQL: the first migrates, the others wait for it. */

@@ -5,6 +5,7 @@ import { paths } from '../paths'
 import { ClusterRepo } from './clusters'
 import type { Db, DbLocation } from './db'
 import { KvRepo } from './kv'
+import { LockRepo } from './locks'
 import { migrate } from './migrations'
 import { RequestRepo } from './requests'
 import { openSqlite } from './sqlite'
@@ -17,6 +18,7 @@ export interface Store {
   clusters: ClusterRepo
   kv: KvRepo
   users: UserRepo
+  locks: LockRepo
   close(): Promise<void>
 }
 
@@ -43,6 +45,7 @@ export async function openStore(loc: DbLocation = defaultDbLocation(), opts: { m
     clusters: new ClusterRepo(db),
     kv: new KvRepo(db),
     users: new UserRepo(db),
+    locks: new LockRepo(db),
     close: () => db.close(),
   }
 }

@@ -7,14 +7,17 @@ const cluster = (b: Record<string, unknown>) => (typeof b.cluster_name === 'stri
 export const builtinOps: OpMeta[] = [
   { name: 'sky.status', lane: 'short', idempotent: true },
   { name: 'sky.launch', lane: 'long', idempotent: true, cluster },
-  { name: 'sky.exec', lane: 'long', idempotent: false, cluster },
+  // Safe to re-run: the job it submits carries the request id, which the agent deduplicates.
+  { name: 'sky.exec', lane: 'long', idempotent: true, cluster },
+  // Stop, down and start can take minutes on a real provider.
   { name: 'sky.start', lane: 'long', idempotent: true, cluster },
-  { name: 'sky.stop', lane: 'short', idempotent: true, cluster },
-  { name: 'sky.down', lane: 'short', idempotent: true, cluster },
+  { name: 'sky.stop', lane: 'long', idempotent: true, cluster },
+  { name: 'sky.down', lane: 'long', idempotent: true, cluster },
   { name: 'sky.autostop', lane: 'short', idempotent: true, cluster },
   { name: 'sky.queue', lane: 'short', idempotent: true, cluster },
   { name: 'sky.cancel', lane: 'short', idempotent: true, cluster },
-  { name: 'sky.logs', lane: 'short', idempotent: true, cluster },
+  // Following a log is only useful while someone reads it: ends when its stream's client goes.
+  { name: 'sky.logs', lane: 'short', idempotent: true, cluster, cancelOnDisconnect: true },
   { name: 'sky.job_status', lane: 'short', idempotent: true, cluster },
   { name: 'sky.optimize', lane: 'short', idempotent: true },
   { name: 'sky.check', lane: 'short', idempotent: true },

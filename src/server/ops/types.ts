@@ -31,6 +31,8 @@ export interface OpMeta {
   idempotent: boolean
   /** The cluster a request acts on, for `sky api status -c` and down/stop cancellation. */
   cluster?: (body: Record<string, unknown>) => string | undefined
+  /** Cancel the request when a client following its log (`/api/stream`) disconnects. */
+  cancelOnDisconnect?: boolean
 }
 
 export type OpHandler = (ctx: OpContext, body: any) => Promise<unknown>

@@ -10,6 +10,8 @@ export interface StreamOptions {
   pollMs?: number
   /** Send a heartbeat newline-free chunk this often while silent, so proxies keep the line open. */
   heartbeatMs?: number
+  /** Called when the client goes away before the log ended (Ctrl+C, a closed browser tab). */
+  onDisconnect?: () => void
 }
 
 async function tailOffset(logs: LogStore, id: string, lines: number): Promise<number> {
@@ -61,6 +63,7 @@ export function streamRequestLog(store: Store, logs: LogStore, id: string, o: St
     },
     cancel() {
       cancelled = true
+      o.onDisconnect?.()
     },
   })
 }

@@ -39,7 +39,9 @@ export function requestRoutes(d: AppDeps) {
         if (!r) throw new NotFoundError(`Request '${id}' not found.`)
         svc.checkAccess(r, who)
         const follow = query.follow === undefined ? true : query.follow !== 'false' && query.follow !== '0'
-        const body = streamRequestLog(d.store, svc.logs, id, { follow, tail: query.tail ? Number(query.tail) : 0 })
+        // A log-follow request (sky logs) lives only as long as someone reads it.
+        const onDisconnect = follow && svc.opMeta(r.name)?.cancelOnDisconnect ? () => void svc.cancel([id]).catch(() => {}) : undefined
+        const body = streamRequestLog(d.store, svc.logs, id, { follow, tail: query.tail ? Number(query.tail) : 0, onDisconnect })
         return new Response(body, {
           headers: {
             'content-type': 'text/plain; charset=utf-8',

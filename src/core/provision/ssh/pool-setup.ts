@@ -4,8 +4,8 @@ import { NotFoundError, toSkyError } from '../../errors'
 import { SshRunner } from '../../runner/ssh'
 import { shellQuote } from '../agent-command'
 import { loadSshPools } from './pools'
-import { probeHost, writeHostCache } from './probe'
-import { hostKey, installBinary } from './provisioner'
+import { hostKey, probeHost, writeHostCache } from './probe'
+import { installBinary } from './provisioner'
 
 export interface HostReport {
   pool: string

@@ -1,42 +1,82 @@
-// The `ssh` infra: machines listed in ~/.sky/ssh_node_pools.yaml, reached with ssh2. A cluster
-// takes whole hosts (one cluster per host at a time); the head gets this binary in
-// ~/.sky-runtime/bin and runs the agent, which reaches workers over SSH with the pool's key.
+// The `ssh` provisioner: machines listed in ~/.sky/ssh_node_pools.yaml, reached with ssh2. A
+// cluster takes whole hosts — exactly the ones the optimizer chose — claiming each atomically
+// with `~/.sky-runtime/owner` (its name on cloud, written with noclobber), so two clusters never
+// share a host. The head gets this binary in ~/.sky-runtime/bin (no root needed) and runs the
+// agent, which reaches workers over SSH with the pool's key (or password). Every process of the
+// cluster carries SKY_AGENT_CLUSTER_TAG=ssh-<name-on-cloud>; teardown kills by it and checks.
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ClusterSpec, NodeCapacity } from '../../agent/types'
-import { ProvisionError, ResourcesUnavailableError, toSkyError } from '../../errors'
+import { InternalError, ProvisionError, toSkyError } from '../../errors'
 import type { LiveNode } from '../../infra/types'
-import { SshRunner } from '../../runner/ssh'
+import { RunnerTransportError } from '../../runner/errors'
+import type { SshRunner } from '../../runner/ssh'
 import { VERSION } from '../../../version'
 import { binaryForRemote, shellQuote } from '../agent-command'
-import type { ClusterHandle, ProvisionRequest, Provisioner } from '../legacy'
-import { loadSshPools, type SshPoolHost } from './pools'
-import { probeHost, readHostCache, writeHostCache, type HostFacts } from './probe'
+import { runnerTransport } from '../agent-transport'
+import { CapacityError, FatalProvisionError, InfraAuthError, InfraConfigError, UnsupportedError } from '../errors'
+import type { AgentTransport, ClusterHandle, ClusterRef, NodeHandle, NodeStatus, OpOptions, PortEndpoint, ProvisionRecord, ProvisionRequest, Provisioner } from '../types'
+import { ssh } from './descriptor'
+import { loadSshPools, type SshPool, type SshPoolHost } from './pools'
+import { hostId, hostKey, probeAndCache, probeHost, readHostCache, runnerOf, RUNTIME, writeHostCache, type HostFacts } from './probe'
 
-const RUNTIME = '.sky-runtime'
+const TAG_VAR = 'SKY_AGENT_CLUSTER_TAG'
+export const sshTag = (nameOnCloud: string) => `ssh-${nameOnCloud}`
 
-export const hostKey = (pool: string, h: SshPoolHost) => `${pool}/${h.user}@${h.host}:${h.port}`
-
-function runnerOf(h: SshPoolHost): SshRunner {
-  return new SshRunner({ ...h, connectTimeoutMs: 8000, label: `${h.user}@${h.host}:${h.port}` })
+function pool(name: string): SshPool {
+  let pools: Record<string, SshPool>
+  try {
+    pools = loadSshPools()
+  } catch (e) {
+    throw new InfraConfigError(toSkyError(e).message, { infra: 'ssh' })
+  }
+  const p = pools[name]
+  if (!p) throw new InfraConfigError(`SSH node pool '${name}' is not in ssh_node_pools.yaml.`, { infra: 'ssh', region: name, scope: 'region', hint: 'List pools with: sky check ssh' })
+  return p
 }
 
-type Connect = SshPoolHost
+/** The cluster's hosts: from its handle, else the optimizer's choice looked up in the pool. */
+function hostsOf(ref: Pick<ClusterRef, 'handle' | 'resources'>): SshPoolHost[] {
+  if (ref.handle) return ref.handle.nodes.map((n) => n.connect as SshPoolHost)
+  const p = pool(ref.resources.region)
+  const ids = ref.resources.hosts ?? p.hosts.slice(0, ref.resources.numNodes).map(hostId)
+  return ids.map((id) => {
+    const h = p.hosts.find((x) => hostId(x) === id || x.host === id)
+    if (!h) throw new InfraConfigError(`Host ${id} is no longer in SSH node pool '${p.name}'.`, { infra: 'ssh', region: p.name, scope: 'region' })
+    return h
+  })
+}
 
-function fits(cap: NodeCapacity, need: NodeCapacity): string | undefined {
-  if (need.cpus > cap.cpus) return `has ${cap.cpus} CPUs, needs ${need.cpus}`
-  if (need.memoryGb > cap.memoryGb) return `has ${cap.memoryGb} GB memory, needs ${need.memoryGb}`
-  if (need.gpus) {
-    if (!cap.gpus || cap.gpus.name.toLowerCase() !== need.gpus.name.toLowerCase()) return `has no ${need.gpus.name} GPUs`
-    if (cap.gpus.count < need.gpus.count) return `has ${cap.gpus.count} ${need.gpus.name}, needs ${need.gpus.count}`
+/** A transport failure as a provisioning failure: this host is out (auth problems: the pool). */
+function hostFailure(pool: string, h: SshPoolHost, e: unknown): Error {
+  const err = toSkyError(e)
+  if (e instanceof RunnerTransportError && (e.reason === 'auth' || e.reason === 'key')) {
+    return new InfraAuthError(err.message, { infra: 'ssh', region: pool, scope: 'region' })
+  }
+  if (err.details?.kind) return err
+  return new CapacityError(`${hostId(h)}: ${err.message}`, { infra: 'ssh', region: pool, node: hostId(h) })
+}
+
+function fits(cap: NodeCapacity, r: ClusterRef['resources']): string | undefined {
+  if (r.cpus > cap.cpus) return `has ${cap.cpus} CPUs, needs ${r.cpus}`
+  if (r.memoryGb > cap.memoryGb) return `has ${cap.memoryGb} GB memory, needs ${r.memoryGb}`
+  const g = r.accelerators
+  if (g) {
+    if (!cap.gpus || cap.gpus.name.toLowerCase() !== g.name.toLowerCase()) return `has no ${g.name} GPUs`
+    if (cap.gpus.count < g.count) return `has ${cap.gpus.count} ${g.name}, needs ${g.count}`
   }
   return undefined
 }
 
-/** Digest of the binary we would install, to skip re-uploading an identical one. */
-let digest: string | undefined
+/** Claim the host for `owner` unless another cluster holds it; prints `ok` or the holder. */
+const claimScript = (owner: string) => `set -e
+d="$HOME/${RUNTIME}"; mkdir -p "$d"; chmod 700 "$d"
+if ( set -o noclobber; printf '%s\\n' ${shellQuote(owner)} > "$d/owner" ) 2>/dev/null; then echo ok; exit 0; fi
+o=$(head -1 "$d/owner" 2>/dev/null || true)
+if [ "$o" = ${shellQuote(owner)} ]; then echo ok; else echo "held-by:$o"; fi`
+
 /** Put `text` in a 0600 file on the host (created 0600 before any byte is written). */
 async function uploadSecret(r: SshRunner, text: string, remotePath: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sky-secret-'))
@@ -51,6 +91,7 @@ async function uploadSecret(r: SshRunner, text: string, remotePath: string): Pro
   }
 }
 
+let digest: string | undefined
 function binaryDigest(path: string): string {
   return (digest ??= createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16))
 }
@@ -58,7 +99,7 @@ function binaryDigest(path: string): string {
 /** Make sure the host has this binary at ~/.sky-runtime/bin/sky; returns its path there. */
 export async function installBinary(r: SshRunner, home: string, log: (l: string) => void): Promise<string> {
   const bin = binaryForRemote()
-  if (!bin) throw new ProvisionError('No compiled sky binary to install on the node; build one first (bun scripts/build.ts).')
+  if (!bin) throw new FatalProvisionError('No compiled sky binary to install on the node; build one first (bun scripts/build.ts).', { infra: 'ssh' })
   const target = `${home}/${RUNTIME}/bin/sky`
   const stamp = `${home}/${RUNTIME}/bin/.digest`
   const want = `${VERSION}-${binaryDigest(bin)}`
@@ -72,154 +113,244 @@ export async function installBinary(r: SshRunner, home: string, log: (l: string)
   return target
 }
 
-async function inspect(pool: string, h: SshPoolHost, signal: AbortSignal): Promise<HostFacts> {
-  const r = runnerOf(h)
-  try {
-    const facts = await probeHost(r, signal)
-    writeHostCache(hostKey(pool, h), facts)
-    return facts
-  } finally {
-    await r.close()
-  }
-}
+/** Kill everything tagged with the cluster and release the host (keeping the installed binary). */
+const releaseScript = (owner: string, tag: string) => `d="$HOME/${RUNTIME}"
+o=$(head -1 "$d/owner" 2>/dev/null || true)
+if [ -n "$o" ] && [ "$o" != ${shellQuote(owner)} ]; then echo "held-by:$o"; exit 0; fi
+tagged() { grep -slzx ${shellQuote(`${TAG_VAR}=${tag}`)} /proc/[0-9]*/environ 2>/dev/null | sed 's#^/proc/\\([0-9]*\\)/environ$#\\1#' | grep -vx "$$"; }
+for p in $(tagged); do kill -TERM "$p" 2>/dev/null; done
+i=0; while [ -n "$(tagged)" ] && [ $i -lt 60 ]; do sleep 0.05; i=$((i+1)); done
+i=0; while [ -n "$(tagged)" ] && [ $i -lt 60 ]; do for p in $(tagged); do kill -KILL "$p" 2>/dev/null; done; sleep 0.05; i=$((i+1)); done
+left=$(tagged | tr '\\n' ' ')
+if [ -n "$left" ]; then echo "left:$left"; exit 3; fi
+if [ -d "$d" ]; then find "$d" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +; fi
+rm -rf "$HOME/sky_workdir"
+echo released`
 
 export const sshProvisioner: Provisioner = {
-  name: 'ssh',
-  canStop: false,
+  infra: 'ssh',
+  capabilities: ssh.capabilities,
 
-  async provision(req: ProvisionRequest): Promise<ClusterHandle> {
-    const poolName = req.region ?? ''
-    const pool = loadSshPools()[poolName]
-    if (!pool) throw new ResourcesUnavailableError(`SSH node pool '${poolName}' is not in ssh_node_pools.yaml.`, { hint: 'List pools with: sky check ssh' })
-    let hosts: SshPoolHost[]
-    const facts: HostFacts[] = []
-    if (req.existing) {
-      hosts = req.existing.nodes.map((n) => n.connect as Connect)
-      for (const h of hosts) facts.push(await inspect(poolName, h, req.signal))
-    } else {
-      hosts = []
-      const reasons: string[] = []
-      for (const h of pool.hosts) {
-        if (hosts.length === req.numNodes) break
+  async provision(req: ProvisionRequest): Promise<ProvisionRecord> {
+    const r = req.resources
+    const poolName = r.region
+    const hosts = hostsOf({ handle: req.resume, resources: r })
+    if (hosts.length !== r.numNodes) throw new CapacityError(`SSH pool '${poolName}' has ${hosts.length} hosts for ${r.numNodes} nodes.`, { infra: 'ssh', region: poolName, scope: 'region' })
+    const owner = req.cluster.nameOnCloud
+    await Promise.all(
+      hosts.map(async (h) => {
+        const run = runnerOf(h)
         try {
-          const f = await inspect(poolName, h, req.signal)
-          const why = f.cluster && f.cluster !== req.clusterName ? `in use by cluster '${f.cluster}'` : fits(f.capacity, req.capacityNeeded)
-          if (why) reasons.push(`${h.host}: ${why}`)
-          else {
-            hosts.push(h)
-            facts.push(f)
+          const claim = await run.run(claimScript(owner), { signal: req.signal, timeoutMs: 20_000 })
+          const out = claim.stdout.trim()
+          if (out.startsWith('held-by:')) {
+            throw new CapacityError(`${hostId(h)} is in use by another cluster (${out.slice(8) || 'unknown'}).`, { infra: 'ssh', region: poolName, node: hostId(h) })
           }
+          if (out !== 'ok') throw new CapacityError(`${hostId(h)}: could not claim the host: ${claim.stderr.trim() || `exit ${claim.code}`}`, { infra: 'ssh', region: poolName, node: hostId(h) })
+          const f = await probeHost(run, req.signal)
+          writeHostCache(hostKey(poolName, h), f)
+          const why = fits(f.capacity, r)
+          if (why) throw new CapacityError(`${hostId(h)} ${why}.`, { infra: 'ssh', region: poolName, node: hostId(h) })
         } catch (e) {
-          reasons.push(`${h.host}: ${toSkyError(e).message}`)
+          throw hostFailure(poolName, h, e)
+        } finally {
+          await run.close()
         }
-      }
-      if (hosts.length < req.numNodes) {
-        throw new ResourcesUnavailableError(
-          `SSH pool '${poolName}' has ${hosts.length} usable host${hosts.length === 1 ? '' : 's'}, ${req.numNodes} needed (${reasons.join('; ') || 'no hosts'}).`,
-        )
-      }
-    }
-    const head = hosts[0]!
-    const headRunner = runnerOf(head)
-    try {
-      const headHome = facts[0]!.home
-      const bin = await installBinary(headRunner, headHome, req.log)
-      // The head reaches workers with the pool's keys (or, for hosts with a password only, that
-      // password), copied into a 0700 directory of its runtime dir.
-      const keysDir = `${headHome}/${RUNTIME}/keys`
-      const nodes = await Promise.all(
-        hosts.map(async (h, rank) => {
-          let keyPath = ''
-          let passwordPath = ''
-          if (rank > 0 && (h.identityFile || h.password !== undefined)) {
-            await headRunner.run(`mkdir -p ${shellQuote(keysDir)} && chmod 700 ${shellQuote(keysDir)}`)
-          }
-          if (rank > 0 && h.identityFile) {
-            keyPath = `${keysDir}/node-${rank}`
-            await headRunner.upload(h.identityFile.replace(/^~(?=\/)/, process.env.HOME ?? '~'), keyPath)
-            await headRunner.run(`chmod 600 ${shellQuote(keyPath)}`)
-          } else if (rank > 0 && h.password !== undefined) {
-            passwordPath = `${keysDir}/node-${rank}.password`
-            await uploadSecret(headRunner, h.password, passwordPath)
-          }
-          return {
-            rank,
-            ip: h.host,
-            home: facts[rank]!.home,
-            kind: 'ssh' as const,
-            ...(rank > 0 ? { ssh: { host: h.host, port: h.port, user: h.user, keyPath, ...(passwordPath ? { passwordPath } : {}) } } : {}),
-            connect: h,
-          }
-        }),
-      )
-      const capacity = facts.map((f) => f.capacity).reduce((a, b) => ({
+      }),
+    )
+    req.log(`└── ${hosts.length === 1 ? 'Host is' : `${hosts.length} hosts are`} claimed.`)
+    const ids = hosts.map(hostId)
+    return { infra: 'ssh', region: poolName, zone: null, createdIds: req.resume ? [] : ids, resumedIds: req.resume ? ids : [] }
+  },
+
+  async wait() {},
+
+  async clusterInfo(ref: ClusterRef): Promise<ClusterHandle> {
+    const hosts = hostsOf(ref)
+    const cache = readHostCache()
+    const facts: HostFacts[] = await Promise.all(
+      hosts.map(async (h) => {
+        const f = cache[hostKey(ref.resources.region, h)]
+        return f && f.cluster === ref.nameOnCloud && !f.unreachableAt ? f : probeAndCache(ref.resources.region, h)
+      }),
+    )
+    const nodes: NodeHandle[] = hosts.map((h, rank) => ({ id: hostId(h), rank, ip: h.host, home: facts[rank]!.home, kind: 'ssh' as const, connect: h }))
+    const capacity = facts
+      .map((f) => f.capacity)
+      .reduce((a, b) => ({
         cpus: Math.min(a.cpus, b.cpus),
         memoryGb: Math.min(a.memoryGb, b.memoryGb),
         gpus: a.gpus && b.gpus && a.gpus.name === b.gpus.name ? { name: a.gpus.name, count: Math.min(a.gpus.count, b.gpus.count) } : null,
       }))
-      req.log(`└── ${hosts.length === 1 ? 'Host is' : `${hosts.length} hosts are`} ready.`)
-      return {
-        cloud: 'ssh',
-        region: poolName,
-        zone: null,
-        nodes,
-        headIp: head.host,
-        runtimeDir: `${headHome}/${RUNTIME}`,
-        agentCmd: [bin],
-        capacity,
-        instanceType: null,
-      }
-    } finally {
-      await headRunner.close()
+    const home = facts[0]!.home
+    return {
+      infra: 'ssh',
+      region: ref.resources.region,
+      zone: null,
+      nameOnCloud: ref.nameOnCloud,
+      nodes,
+      headIp: hosts[0]!.host,
+      runtimeDir: `${home}/${RUNTIME}`,
+      agentCmd: [`${home}/${RUNTIME}/bin/sky`],
+      capacity,
+      instanceType: null,
     }
   },
 
-  runner(handle: ClusterHandle, rank: number) {
-    return runnerOf(handle.nodes[rank]!.connect as Connect)
+  async setupRuntime(handle: ClusterHandle, o: OpOptions): Promise<ClusterHandle> {
+    const log = o.log ?? (() => {})
+    const head = runnerOf(handle.nodes[0]!.connect as SshPoolHost)
+    try {
+      const headHome = handle.nodes[0]!.home
+      const bin = await installBinary(head, headHome, log)
+      // The head reaches workers with the pool's keys (or, for hosts with a password only, that
+      // password), copied into a 0700 directory of its runtime dir.
+      const keysDir = `${headHome}/${RUNTIME}/keys`
+      const nodes = await Promise.all(
+        handle.nodes.map(async (n, rank) => {
+          if (rank === 0) return n
+          const h = n.connect as SshPoolHost
+          let keyPath = ''
+          let passwordPath = ''
+          if (h.identityFile || h.password !== undefined) await head.run(`mkdir -p ${shellQuote(keysDir)} && chmod 700 ${shellQuote(keysDir)}`)
+          if (h.identityFile) {
+            keyPath = `${keysDir}/node-${rank}`
+            await head.upload(h.identityFile.replace(/^~(?=\/)/, process.env.HOME ?? '~'), keyPath)
+            await head.run(`chmod 600 ${shellQuote(keyPath)}`)
+          } else if (h.password !== undefined) {
+            passwordPath = `${keysDir}/node-${rank}.password`
+            await uploadSecret(head, h.password, passwordPath)
+          }
+          return { ...n, ssh: { host: h.host, port: h.port, user: h.user, keyPath, ...(passwordPath ? { passwordPath } : {}) } }
+        }),
+      )
+      return { ...handle, nodes, agentCmd: [bin] }
+    } catch (e) {
+      throw hostFailure(handle.region ?? '', handle.nodes[0]!.connect as SshPoolHost, e)
+    } finally {
+      await head.close()
+    }
   },
 
-  async stop() {
-    throw new ProvisionError('Clusters on SSH node pools cannot be stopped, only taken down (sky down).')
-  },
-
-  async terminate(handle: ClusterHandle) {
-    await Promise.all(
-      handle.nodes.map(async (n, rank) => {
-        const r = sshProvisioner.runner(handle, rank)
+  async query(ref: ClusterRef): Promise<NodeStatus[]> {
+    let hosts: SshPoolHost[]
+    try {
+      hosts = hostsOf(ref)
+    } catch (e) {
+      return Array.from({ length: ref.resources.numNodes }, (_, rank) => ({ id: `${rank}`, rank, state: 'unknown' as const, reason: toSkyError(e).message }))
+    }
+    return Promise.all(
+      hosts.map(async (h, rank): Promise<NodeStatus> => {
+        const run = runnerOf(h, 5000)
         try {
-          const rt = `${n.home}/${RUNTIME}`
-          // Keep the installed binary (the next cluster starts faster); drop everything else.
-          await r.run(`if [ -d ${shellQuote(rt)} ]; then find ${shellQuote(rt)} -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +; fi; rm -rf ${shellQuote(`${n.home}/sky_workdir`)}`)
+          const r = await run.run(`head -1 "$HOME/${RUNTIME}/owner" 2>/dev/null || true`, { timeoutMs: 10_000 })
+          if (r.code !== 0) return { id: hostId(h), rank, state: 'unknown', reason: `exit ${r.code}` }
+          const owner = r.stdout.trim()
+          return owner === ref.nameOnCloud
+            ? { id: hostId(h), rank, state: 'running' }
+            : { id: hostId(h), rank, state: 'terminated', reason: owner ? `held by ${owner}` : 'released' }
+        } catch (e) {
+          return { id: hostId(h), rank, state: 'unknown', reason: toSkyError(e).message }
         } finally {
-          await r.close()
+          await run.close()
         }
       }),
     )
-    for (const n of handle.nodes) {
-      const c = n.connect as Connect
-      const key = hostKey(handle.region ?? '', c)
-      const cached = readHostCache()[key]
-      if (cached) writeHostCache(key, { ...cached, cluster: null })
+  },
+
+  async stop(): Promise<void> {
+    throw new UnsupportedError('Clusters on SSH node pools cannot be stopped, only taken down (sky down).', { infra: 'ssh' })
+  },
+
+  async terminate(ref: ClusterRef): Promise<void> {
+    let hosts: SshPoolHost[]
+    try {
+      hosts = hostsOf(ref)
+    } catch {
+      return // the pool or hosts are gone from the file: nothing we can reach to clean
+    }
+    const tag = sshTag(ref.nameOnCloud)
+    const failures: string[] = []
+    await Promise.all(
+      hosts.map(async (h) => {
+        const run = runnerOf(h)
+        try {
+          const r = await run.run(releaseScript(ref.nameOnCloud, tag), { timeoutMs: 60_000 })
+          if (r.code !== 0) failures.push(`${hostId(h)}: ${r.stdout.trim() || r.stderr.trim() || `exit ${r.code}`}`)
+          else {
+            const key = hostKey(ref.resources.region, h)
+            const cached = readHostCache()[key]
+            if (cached && cached.cluster === ref.nameOnCloud) writeHostCache(key, { ...cached, cluster: null })
+          }
+        } catch (e) {
+          failures.push(`${hostId(h)}: ${toSkyError(e).message}`)
+        } finally {
+          await run.close()
+        }
+      }),
+    )
+    if (failures.length) throw new InternalError(`Could not release every host of cluster '${ref.name}': ${failures.join('; ')}`, { hint: 'Retry when the hosts answer, or remove the record anyway: sky down --purge' })
+  },
+
+  // A host's ports are its own: nothing to open (no firewall is managed); clients reach head:port.
+  async openPorts() {},
+  async cleanupPorts() {},
+  async endpoints(ref: ClusterRef, ports: string[]): Promise<PortEndpoint[]> {
+    const { expandPorts } = await import('../local/provisioner')
+    const host = ref.handle?.headIp ?? hostsOf(ref)[0]?.host
+    return host ? expandPorts(ports).map((port) => ({ port, address: `${host}:${port}` })) : []
+  },
+
+  runner(handle: ClusterHandle, rank: number) {
+    return runnerOf(handle.nodes[rank]!.connect as SshPoolHost)
+  },
+
+  agent(handle: ClusterHandle): AgentTransport {
+    return runnerTransport(sshProvisioner.runner(handle, 0), handle, { [TAG_VAR]: sshTag(handle.nameOnCloud) })
+  },
+
+  clusterSpec(ref): ClusterSpec {
+    const h = ref.handle
+    const agent = [...h.agentCmd, '_agent'].map(shellQuote).join(' ')
+    const ownerFile = shellQuote(`${h.runtimeDir}/owner`)
+    return {
+      name: ref.name,
+      cloud: 'ssh',
+      region: h.region,
+      zone: null,
+      nodes: h.nodes.map(({ connect: _c, id: _i, ...n }) => n),
+      capacity: h.capacity,
+      // Autodown: stop every job and the agent, then give the head back (refresh releases the rest).
+      onAutostop: `${agent} stop-all --root ${shellQuote(h.runtimeDir)}; if [ "$SKY_AUTOSTOP_DOWN" = 1 ]; then rm -f ${ownerFile}; fi`,
+      tag: sshTag(ref.nameOnCloud),
     }
   },
 
-  clusterSpec(name: string, handle: ClusterHandle): ClusterSpec {
-    const agent = [...handle.agentCmd, '_agent'].map(shellQuote).join(' ')
-    return {
-      name,
-      cloud: 'ssh',
-      region: handle.region,
-      zone: null,
-      nodes: handle.nodes.map(({ connect: _c, ...n }) => n),
-      capacity: handle.capacity,
-      onAutostop: `${agent} stop-all --root ${shellQuote(handle.runtimeDir)}`,
+  async listClusters(): Promise<string[]> {
+    let pools: SshPool[]
+    try {
+      pools = Object.values(loadSshPools(undefined, { checkFiles: false }))
+    } catch {
+      return []
     }
+    const owners = await Promise.all(
+      pools.flatMap((p) =>
+        p.hosts.map(async (h) => {
+          try {
+            return (await probeAndCache(p.name, h, { connectTimeoutMs: 5000 })).cluster
+          } catch {
+            return null
+          }
+        }),
+      ),
+    )
+    return [...new Set(owners.filter((o): o is string => !!o))]
   },
 }
 
-/** Hosts of every pool as optimizer nodes, from the probe cache (hosts in use are left out). */
-export async function sshLiveNodes(): Promise<LiveNode[]> {
-  let pools: ReturnType<typeof loadSshPools>
+/** Hosts of the enabled pools as optimizer nodes, from the probe cache (held or recently unreachable hosts left out). */
+export async function sshLiveNodes(regions: string[]): Promise<LiveNode[]> {
+  let pools: Record<string, SshPool>
   try {
     pools = loadSshPools(undefined, { checkFiles: false })
   } catch {
@@ -227,13 +358,15 @@ export async function sshLiveNodes(): Promise<LiveNode[]> {
   }
   const cache = readHostCache()
   const out: LiveNode[] = []
-  for (const [name, pool] of Object.entries(pools)) {
-    for (const h of pool.hosts) {
+  for (const [name, p] of Object.entries(pools)) {
+    if (regions.length && !regions.includes(name)) continue
+    for (const h of p.hosts) {
       const f = cache[hostKey(name, h)]
       if (f?.cluster) continue
+      if (f?.unreachableAt && Date.now() - f.unreachableAt < 5 * 60_000) continue
       // Unprobed hosts are offered with unknown (large) capacity; provisioning checks for real.
       const cap = f?.capacity ?? { cpus: 1024, memoryGb: 1 << 20, gpus: null }
-      out.push({ infra: 'ssh', region: name, name: h.host, cpus: cap.cpus, memoryGb: cap.memoryGb, ...(cap.gpus ? { gpus: cap.gpus } : {}) })
+      out.push({ infra: 'ssh', region: name, name: hostId(h), cpus: cap.cpus, memoryGb: cap.memoryGb, ...(cap.gpus ? { gpus: cap.gpus } : {}) })
     }
   }
   return out

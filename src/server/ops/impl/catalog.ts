@@ -1,14 +1,14 @@
 // Planning and infra operations: optimize (dry runs and the launch prompt), check, gpus list.
 import { optimizerContext, saveChecks } from '../../../core/clusters/enabled'
-import { planFor, singleTask } from '../../../core/clusters/launch'
+import { planFor, singleTask } from '../../../core/clusters/plan'
+import { loadConfig } from '../../../core/config'
 import { checkInfra } from '../../../core/infra/check'
 import { loadConfig } from '../../../core/config'
 import { optimize as optimizePlan, renderPlan } from '../../../core/optimizer'
 import { parseDag } from '../../../core/task/dag-parse'
 import type { Task } from '../../../core/task/types'
 import { toSkyError } from '../../../core/errors'
-import { INFRA_NAMES, infraDisplayName } from '../../../core/infra/types'
-import { featureFilter } from '../../../core/infra/features'
+import { INFRA_NAMES, infraDisplayName, isLiveInfra } from '../../../core/infra/types'
 import type { OpContext } from '../types'
 
 export async function optimize(c: OpContext, b: { task: string; cluster_name?: string; dryrun?: boolean }) {
@@ -36,21 +36,16 @@ async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined
   } catch (e) {
     if (toSkyError(e).code !== 'RESOURCES_UNAVAILABLE') throw e
     const ctx = await optimizerContext(c.store)
-    const off = INFRA_NAMES.filter((n) => !ctx.enabled.infra.includes(n) && n !== 'ssh' && n !== 'kubernetes')
-    const plan = optimizePlan({
-      spec: task.resources,
-      numNodes: task.numNodes,
-      enabled: { infra: [...ctx.enabled.infra, ...off], regions: ctx.enabled.regions },
-      liveNodes: ctx.liveNodes,
-      unsupported: featureFilter(task),
-    })
+    // Catalog infra that is off (live infra have no catalog to plan over).
+    const off = INFRA_NAMES.filter((n) => !ctx.enabled.infra.includes(n) && !isLiveInfra(n))
+    const plan = optimizePlan({ spec: task.resources, numNodes: task.numNodes, enabled: { infra: [...ctx.enabled.infra, ...off], regions: ctx.enabled.regions }, liveNodes: ctx.liveNodes })
     const names = off.map(infraDisplayName).join(', ')
     return `Note: nothing enabled here fits; this plan includes ${names}, which ${off.length === 1 ? 'is' : 'are'} not enabled (sky check).\n${renderPlan(plan, { taskName })}`
   }
 }
 
 export async function check(c: OpContext, b: { infra?: string[] }) {
-  const fresh = checkInfra({ only: b.infra?.length ? b.infra : undefined, config: loadConfig() })
+  const fresh = await checkInfra({ only: b.infra?.length ? b.infra : undefined, config: loadConfig() })
   await saveChecks(c.store, fresh)
   if (!fresh.some((x) => x.infra === 'local')) return fresh
   // This machine's size rides along with the local entry (the dashboard's Infra page shows it).

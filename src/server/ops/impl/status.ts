@@ -1,5 +1,8 @@
 // `sky status`: the clusters this user (or, with all_users, everyone) has, optionally by name/glob;
 // with refresh, asks each UP cluster's agent first.
+import { handleOf } from '../../../core/clusters/record'
+import { withoutConnect } from '../../../core/provision/handle'
+import { descriptor } from '../../../core/provision/registry'
 import type { ClusterRecord } from '../../../core/state/clusters'
 import type { OpContext } from '../types'
 
@@ -19,9 +22,10 @@ export function globToRegExp(glob: string): RegExp {
  * password included), which stays on the server as it stays out of the node's cluster.json.
  */
 function forClient(c: ClusterRecord): ClusterRecord {
-  const h = c.handle as { nodes?: Record<string, unknown>[] } | null
-  if (!h?.nodes) return c
-  return { ...c, handle: { ...h, nodes: h.nodes.map(({ connect: _c, ...n }) => n) } }
+  if (!c.handle) return c
+  const d = descriptor(c.launched?.infra ?? c.infra.cloud)
+  const h = handleOf(c)
+  return { ...c, handle: d ? d.clientHandle(h) : withoutConnect(h) }
 }
 
 export async function status(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[]> {
@@ -36,7 +40,10 @@ async function records(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[
   }
   if (body.refresh) {
     const { refreshClusters } = await import('../../../core/clusters/refresh')
-    all = await refreshClusters(ctx.store, all)
+    // A cluster a launch or start is working on is theirs to finish (refresh leaves it alone).
+    const busy = async (name: string) =>
+      (await ctx.store.requests.list({ statuses: ['PENDING', 'RUNNING'], clusterName: name })).some((r) => r.requestId !== ctx.requestId && r.name !== 'sky.status')
+    all = await refreshClusters(ctx.store, all, { owner: ctx.requestId, busy, log: ctx.log })
   }
   return all
 }

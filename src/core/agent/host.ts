@@ -1,0 +1,188 @@
+// The local agent host: one resident process (`sky _agent host --dir D`) that runs the agent
+// daemon of every local cluster registered in D/roots, instead of one daemon process per cluster,
+// so hundreds of local clusters cost one process. Each cluster keeps its own agent.db, job
+// processes and autostop; the host only drives their steps: SIGUSR1 + a cluster's wake file say
+// which cluster to look at now, one timer ticks them all. It exits when it has served nothing
+// for a while, and a later `init`/`submit` starts it again (adopting running jobs).
+//
+// One host per D: D/host.lock holds its pid (created exclusively; a dead owner's lock is taken
+// over). SIGTERM stops watching (jobs keep running) and exits.
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { openDb } from './db'
+import { AgentDaemon } from './daemon'
+import { hostFiles } from './daemon-control'
+import { kvGet } from './job-store'
+import { layout } from './layout'
+import { pidAlive } from './proc'
+import { minuteMs } from './autostop'
+
+const IDLE_EXIT_MS = 30_000
+
+function takeLock(path: string): boolean {
+  for (let i = 0; i < 2; i++) {
+    try {
+      const fd = openSync(path, 'wx')
+      writeSync(fd, String(process.pid))
+      closeSync(fd)
+      return true
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+    let owner = 0
+    try {
+      owner = Number(readFileSync(path, 'utf8'))
+    } catch {}
+    if (owner > 0 && owner !== process.pid && pidAlive(owner)) return false
+    rmSync(path, { force: true })
+  }
+  return false
+}
+
+interface Served {
+  daemon: AgentDaemon
+  wakeMtime: number
+}
+
+export class AgentHost {
+  private served = new Map<string, Served>()
+  private starting = new Set<string>()
+  private timer: ReturnType<typeof setInterval> | undefined
+  private emptySince = Date.now()
+  private stopped = false
+  private resolveDone!: () => void
+  readonly done = new Promise<void>((r) => (this.resolveDone = r))
+  private readonly files: ReturnType<typeof hostFiles>
+  private readonly tickMs = Math.min(2000, Math.max(50, Math.round(minuteMs() / 4)))
+  private readonly onWake = () => this.scan()
+
+  constructor(readonly dir: string) {
+    this.files = hostFiles(dir)
+  }
+
+  private log(msg: string): void {
+    console.error(`${new Date().toISOString()} [agent host ${process.pid}] ${msg}`)
+  }
+
+  /** False when another live host owns the directory. */
+  start(): boolean {
+    if (!takeLock(this.files.lock)) return false
+    process.on('SIGUSR1', this.onWake)
+    this.timer = setInterval(() => this.tick(), this.tickMs)
+    this.log(`serving ${this.dir}`)
+    this.scan()
+    return true
+  }
+
+  /** Registered roots: start the ones not served yet, wake the ones whose wake file moved. */
+  scan(): void {
+    if (this.stopped) return
+    let names: string[] = []
+    try {
+      names = readdirSync(this.files.roots)
+    } catch {}
+    const seen = new Set<string>()
+    for (const name of names) {
+      const file = join(this.files.roots, name)
+      let root: string
+      try {
+        root = readFileSync(file, 'utf8').trim()
+      } catch {
+        continue
+      }
+      seen.add(root)
+      const L = layout(root)
+      if (!existsSync(L.cluster)) {
+        // The cluster is gone (down): forget it.
+        if (!existsSync(root)) rmSync(file, { force: true })
+        continue
+      }
+      const s = this.served.get(root)
+      if (s) {
+        const m = mtime(L.wakeFile)
+        if (m !== s.wakeMtime) {
+          s.wakeMtime = m
+          s.daemon.wake()
+        }
+        continue
+      }
+      if (!this.starting.has(root) && !stopRequested(L.db)) void this.serve(root)
+    }
+    for (const root of this.served.keys()) if (!seen.has(root)) void this.served.get(root)!.daemon.stop()
+  }
+
+  private async serve(root: string): Promise<void> {
+    this.starting.add(root)
+    try {
+      const d = new AgentDaemon(root, { host: this.dir, tickMs: this.tickMs })
+      if (!(await d.start())) return
+      this.served.set(root, { daemon: d, wakeMtime: mtime(layout(root).wakeFile) })
+      void d.stoppedPromise.then(() => {
+        if (this.served.get(root)?.daemon === d) this.served.delete(root)
+        if (this.served.size === 0) this.emptySince = Date.now()
+      })
+    } catch (e) {
+      this.log(`could not serve ${root}: ${(e as Error).message}`)
+    } finally {
+      this.starting.delete(root)
+    }
+  }
+
+  private tick(): void {
+    if (this.stopped) return
+    for (const s of this.served.values()) s.daemon.tick()
+    if (this.served.size === 0 && this.starting.size === 0) {
+      this.scan()
+      if (this.served.size === 0 && this.starting.size === 0 && Date.now() - this.emptySince > IDLE_EXIT_MS) {
+        this.log('nothing to serve; exiting')
+        void this.stop()
+      }
+    } else this.emptySince = Date.now()
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    clearInterval(this.timer)
+    process.off('SIGUSR1', this.onWake)
+    await Promise.allSettled([...this.served.values()].map((s) => s.daemon.stop()))
+    try {
+      if (Number(readFileSync(this.files.lock, 'utf8')) === process.pid) rmSync(this.files.lock, { force: true })
+    } catch {}
+    this.resolveDone()
+  }
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs
+  } catch {
+    return 0
+  }
+}
+
+function stopRequested(dbPath: string): boolean {
+  if (!existsSync(dbPath)) return false
+  const db = openDb(dbPath)
+  try {
+    return !!kvGet(db, 'daemon_stop')
+  } finally {
+    db.close()
+  }
+}
+
+/** `host --dir D`: serve until SIGTERM/SIGINT or idle; 0 at once if another host owns D. */
+export async function runHost(dir: string): Promise<number> {
+  const h = new AgentHost(dir)
+  if (!h.start()) {
+    console.error(`agent host: another host serves ${dir}`)
+    return 0
+  }
+  const stop = () => void h.stop()
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  process.on('SIGHUP', () => {})
+  await h.done
+  // Rank wrappers are children of this process and would keep it alive; they carry on without it.
+  process.exit(0)
+}

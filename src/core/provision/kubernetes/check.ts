@@ -1,0 +1,34 @@
+// `sky check kubernetes`: kubeconfig contexts (ssh-<pool> contexts belong to SSH node pools),
+// narrowed by `kubernetes.allowed_contexts`. Launching needs the provisioner this build does not
+// have yet, so the infra is never enabled; the contexts found are named.
+import { readKubeconfig } from '../../infra/kubeconfig'
+import { configList, unsupportedCheck } from '../handle'
+import type { CheckContext, InfraCheck } from '../types'
+
+export function kubeContexts(ctx: CheckContext): { contexts: string[]; why?: string; files: string[] } {
+  const info = readKubeconfig(ctx.env, ctx.home)
+  let contexts = info.contexts.map((c) => c.name).filter((n) => !n.startsWith('ssh-'))
+  const allowed = configList(ctx.config, 'kubernetes', 'allowed_contexts')
+  if (allowed) contexts = contexts.filter((c) => allowed.includes(c))
+  else if (info.currentContext && contexts.includes(info.currentContext)) {
+    // Current context first, the way kubectl users expect it.
+    contexts = [info.currentContext, ...contexts.filter((c) => c !== info.currentContext)]
+  }
+  if (contexts.length) return { contexts, files: info.files }
+  const where = info.files.join(', ')
+  const why = info.errors.length
+    ? info.errors.join('; ')
+    : allowed
+      ? `none of the contexts in ${where} is in kubernetes.allowed_contexts`
+      : `no kubeconfig contexts found in ${where}; point KUBECONFIG at a kubeconfig or create ~/.kube/config`
+  return { contexts, why, files: info.files }
+}
+
+export function checkKubernetes(ctx: CheckContext): InfraCheck {
+  const k = kubeContexts(ctx)
+  const found = k.contexts.length > 0
+  return unsupportedCheck('kubernetes', {
+    found,
+    detail: found ? `kubeconfig ${k.files.filter(Boolean).join(', ')}, contexts ${k.contexts.join(', ')}` : k.why!,
+  })
+}

@@ -1,0 +1,28 @@
+// The `ssh` infra: machines listed in ~/.sky/ssh_node_pools.yaml. A cluster takes whole hosts.
+import { withoutConnect } from '../handle'
+import type { InfraDescriptor, SshHostEntry } from '../types'
+import type { SshPoolHost } from './pools'
+
+export const ssh: InfraDescriptor = {
+  name: 'ssh',
+  displayName: 'SSH',
+  kind: 'live',
+  planRank: 1,
+  regionsLabel: 'Node pools',
+  // Hosts cannot be stopped (only released); the agent can autodown. Ports are the hosts' own.
+  capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: false, zones: false, images: false, disks: false, autostop: true },
+  label: (region) => (region ? `SSH (${region})` : 'SSH'),
+  check: async (ctx) => (await import('./check')).checkSsh(ctx),
+  liveNodes: async (check) => (await import('./provisioner')).sshLiveNodes(check.regions ?? []),
+  clientHandle: withoutConnect,
+  sshConfig(name, handle): SshHostEntry[] {
+    return handle.nodes.map((n, rank) => {
+      const h = n.connect as SshPoolHost
+      const e: SshHostEntry = { alias: rank === 0 ? name : `${name}-worker${rank}`, hostName: h.host, user: h.user, port: h.port }
+      if (h.identityFile) e.identityFile = h.identityFile
+      if (h.jump) e.proxyJump = `${h.jump.user}@${h.jump.host}:${h.jump.port}`
+      return e
+    })
+  },
+  load: async () => (await import('./provisioner')).sshProvisioner,
+}
