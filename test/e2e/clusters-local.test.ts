@@ -2,11 +2,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { requestRow, tempHome, waitFor, type TempHome } from '../harness'
+import { fakeGpus, requestRow, tempHome, waitFor, type TempHome } from '../harness'
 
 let h: TempHome
 beforeAll(async () => {
-  h = await tempHome({ config: 'local:\n  gpus: "L4:2"\n' })
+  h = await tempHome()
+  // Two L4s, as nvidia-smi on a real machine would describe them.
+  fakeGpus(h, ['NVIDIA L4, 24576 MiB', 'NVIDIA L4, 24576 MiB'])
 })
 afterAll(async () => {
   await h.sky(['down', '-a', '-y'])
@@ -38,7 +40,8 @@ describe('launch and jobs', () => {
     const j = JSON.parse((await h.sky(['status', 'd*', '-o', 'json'])).stdout)
     expect(j.map((c: { name: string }) => c.name)).toEqual(['dev'])
     expect(j[0].handle).toBeUndefined()
-    expect((await h.sky(['status', '--ip', 'dev'])).stdout.trim()).toBe('127.0.0.1')
+    // Each local node has its own loopback address.
+    expect((await h.sky(['status', '--ip', 'dev'])).stdout.trim()).toMatch(/^127\.\d+\.\d+\.\d+$/)
     expect((await h.sky(['status', 'nope'])).stdout).toContain("Cluster 'nope' not found.")
   })
 
@@ -78,13 +81,13 @@ describe('launch and jobs', () => {
   })
 
   test('fractional GPUs: two 0.5-GPU jobs share one GPU and run concurrently; a third waits', async () => {
-    const launch = await h.sky(['launch', '-y', '-c', 'gpu', '--gpus', 'L4:1', '--', 'echo ready'])
+    const launch = await h.sky(['launch', '-y', '-c', 'gpu', '--gpus', 'L4:2', '--cpus', '1', '--', 'echo ready'])
     expect(launch.code).toBe(0)
     for (let i = 0; i < 3; i++) {
-      const r = await h.sky(['exec', 'gpu', '-d', '--gpus', 'L4:1', '--', 'echo cvd=$CUDA_VISIBLE_DEVICES; sleep 3'])
+      const r = await h.sky(['exec', 'gpu', '-d', '--gpus', 'L4:1', '--cpus', '0.25', '--', 'echo cvd=$CUDA_VISIBLE_DEVICES; sleep 3'])
       expect(r.code).toBe(0)
     }
-    const r4 = await h.sky(['exec', 'gpu', '-d', '--gpus', 'L4:0.5', '--', 'sleep 3'])
+    const r4 = await h.sky(['exec', 'gpu', '-d', '--gpus', 'L4:0.5', '--cpus', '0.25', '--', 'sleep 3'])
     expect(r4.code).toBe(0)
     const q = (await h.sky(['queue', 'gpu'])).stdout
     const running = (q.match(/RUNNING/g) ?? []).length
@@ -93,6 +96,23 @@ describe('launch and jobs', () => {
     const fit = await h.sky(['exec', 'gpu', '--gpus', 'L4:4', '--', 'true'])
     expect(fit.code).toBe(2)
     expect(out(fit)).toContain('does not fit')
+    // The machine's two GPUs are this cluster's: another cluster asking for one is refused up front.
+    const other = await h.sky(['launch', '-y', '-c', 'gpu2', '--gpus', 'L4:1', '--', 'true'])
+    expect(other.code).toBe(3)
+    expect(out(other)).toContain('0 of 2x L4 free')
+    expect((await h.sky(['status', 'gpu2'])).stdout).toContain("Cluster 'gpu2' not found.")
+    expect((await h.sky(['down', '-y', 'gpu'])).code).toBe(0)
+  })
+
+  test('GPUs of one machine go to different clusters: disjoint CUDA_VISIBLE_DEVICES', async () => {
+    const a = await h.sky(['launch', '-y', '-c', 'ga', '--gpus', 'L4:1', '--', 'echo cvd=$CUDA_VISIBLE_DEVICES'])
+    const b = await h.sky(['launch', '-y', '-c', 'gb', '--gpus', 'L4:1', '--', 'echo cvd=$CUDA_VISIBLE_DEVICES'])
+    expect(a.code).toBe(0)
+    expect(b.code).toBe(0)
+    const da = /cvd=(\d+)/.exec(a.stdout)![1]
+    const db = /cvd=(\d+)/.exec(b.stdout)![1]
+    expect([da, db].sort()).toEqual(['0', '1'])
+    expect((await h.sky(['down', '-y', 'ga', 'gb'])).code).toBe(0)
   })
 
   test('GPUs asked by memory: launch and exec resolve to the GPU type that matches', async () => {
@@ -110,7 +130,7 @@ describe('launch and jobs', () => {
   })
 
   test('cancel kills a running job and its children', async () => {
-    const r = await h.sky(['exec', 'dev', '-d', '--', 'sleep 1000 & sleep 1000; wait'])
+    const r = await h.sky(['exec', 'dev', '-d', '--', 'sleep 1000.5 & sleep 1000.5; wait'])
     expect(r.code).toBe(0)
     const id = /Job submitted, ID: (\d+)/.exec(out(r))![1]!
     await waitFor(async () => (await h.sky(['queue', 'dev'])).stdout.includes('RUNNING'))
@@ -118,17 +138,20 @@ describe('launch and jobs', () => {
     expect(c.stdout).toContain(`Cancelled job: ${id}`)
     await waitFor(async () => (await h.sky(['logs', 'dev', id, '--status'])).stdout.includes('CANCELLED'))
     await Bun.sleep(500)
-    const left = Bun.spawnSync(['pgrep', '-f', 'sleep 1000']).stdout.toString().trim()
+    const left = Bun.spawnSync(['pgrep', '-f', 'sleep 1000.5']).stdout.toString().trim()
     expect(left).toBe('')
   })
 
   test('a multi-node local cluster gets ranks, IPs and node counts', async () => {
-    const r = await h.sky(['launch', '-y', '-c', 'multi', '--num-nodes', '2', '--', 'echo "rank=$SKYPILOT_NODE_RANK n=$SKYPILOT_NUM_NODES ips=$(echo $SKYPILOT_NODE_IPS | tr "\\n" ,)"'])
+    const r = await h.sky(['launch', '-y', '-c', 'multi', '--num-nodes', '2', '--cpus', '0.25', '--', 'echo "rank=$SKYPILOT_NODE_RANK n=$SKYPILOT_NUM_NODES ips=$(echo $SKYPILOT_NODE_IPS | tr "\\n" ,)"'])
     expect(r.code).toBe(0)
     const o = out(r)
     expect(o).toContain('rank=0 n=2')
     expect(o).toContain('rank=1 n=2')
-    expect(o).toContain('ips=127.0.0.1')
+    // Each node has its own loopback address, so rendezvous ports of the ranks do not collide.
+    const ips = /ips=(127\.[\d.]+)[ ,](127\.[\d.]+)/.exec(o)!
+    expect(ips[1]).not.toBe(ips[2])
+    expect((await h.sky(['down', '-y', 'multi'])).code).toBe(0)
   })
 })
 
@@ -243,21 +266,22 @@ describe('bad input', () => {
     expect(r.stderr).toContain('local')
   })
 
-  test('an infra that is planned but not launchable in this build is skipped as a whole', async () => {
-    // AWS credentials make AWS enabled (it appears in plans), but this build provisions only
-    // local and SSH clusters: launch skips AWS in one step and fails over to the next choice.
+  test('an infra with credentials but no provisioner in this build is not enabled, and launch falls back', async () => {
+    // AWS credentials are found (sky check names them) but this build cannot provision on AWS:
+    // it is not enabled, a launch pinned to it is refused, an ordered list falls back to local.
     const h2 = await tempHome()
     const env = { AWS_ACCESS_KEY_ID: 'AKIATESTTESTTESTTEST', AWS_SECRET_ACCESS_KEY: 'not-a-secret' }
     try {
+      const check = await h2.sky(['check'], { env })
+      expect(check.stdout).toContain('AWS: disabled')
+      expect(check.stdout).toContain('not supported by this build (credentials: AWS_ACCESS_KEY_ID')
       const only = await h2.sky(['launch', '-y', '-c', 'aw', '--infra', 'aws', '--', 'true'], { env })
       expect(only.code).toBe(3)
-      expect(out(only).match(/Skipping AWS/g)?.length).toBe(1)
-      expect(out(only)).not.toContain('us-east-2')
+      expect(out(only)).toContain('aws: not enabled')
       const yaml = join(h2.dir, 'ordered.yaml')
       writeFileSync(yaml, 'resources:\n  ordered:\n    - infra: aws\n    - infra: local\nrun: echo fell-back\n')
       const fb = await h2.sky(['launch', '-y', '-c', 'fb', yaml], { env })
       expect(fb.code).toBe(0)
-      expect(out(fb)).toContain('Skipping AWS')
       expect(fb.stdout).toContain('fell-back')
       expect((await h2.sky(['status'], { env })).stdout).toMatch(/fb\s+Local/)
       await h2.sky(['down', '-a', '-y'], { env })

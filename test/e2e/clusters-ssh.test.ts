@@ -1,7 +1,7 @@
 // Clusters on SSH node pools: real OpenSSH servers, each in its own network namespace (or on its
 // own loopback address), reached by the compiled binary through ssh2.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { requestRow, tempHome, waitFor, type TempHome } from '../harness'
 import { startSshHosts, type SshHosts } from '../harness/sshd'
@@ -81,12 +81,37 @@ describe('ssh node pools', () => {
     await waitFor(() => Bun.spawnSync(['pgrep', '-f', 'sleep 777']).stdout.toString().trim() === '', 15_000, 200)
   }, 90_000)
 
-  test('the agent keeps working after it is killed on the head', async () => {
-    Bun.spawnSync(['pkill', '-9', '-f', '_agent daemon'])
+  test('the agent is supervised: killed on the head, refresh starts it again and a running job finishes', async () => {
+    const r0 = await h.sky(['exec', 'c2', '-d', '--', 'sleep 2; echo survived'], { timeoutMs: 60_000 })
+    const id = /Job submitted, ID: (\d+)/.exec(out(r0))![1]!
+    await waitFor(async () => (await h.sky(['queue', 'c2'])).stdout.includes('RUNNING'), 30_000, 200)
+    // This cluster's daemon only, by the pid it recorded on the head.
+    const pid = Number(readFileSync(join(hosts.hosts[0]!.home, '.sky-runtime/agent.pid'), 'utf8'))
+    process.kill(pid, 'SIGKILL')
+    const st = await h.sky(['status', '--refresh', 'c2'], { timeoutMs: 60_000 })
+    expect(st.stdout).toMatch(/c2\s+SSH \(my-pool\).*UP/)
+    await waitFor(async () => (await h.sky(['logs', 'c2', id, '--status'])).stdout.includes('SUCCEEDED'), 30_000, 300)
+    expect((await h.sky(['logs', 'c2', id, '--no-follow'])).stdout).toContain('survived')
     const r = await h.sky(['exec', 'c2', '--', 'echo after-restart'], { timeoutMs: 60_000 })
     expect(r.code).toBe(0)
     expect(out(r)).toContain('after-restart')
   }, 90_000)
+
+  test('refresh with a host made briefly unreachable: the cluster stays UP', async () => {
+    const head = hosts.hosts[0]!
+    if (!head.netns) return // loopback mode cannot cut one host off
+    const peer = Bun.spawnSync(['ip', '-n', head.netns, '-o', 'link', 'show']).stdout.toString().match(/\d+: (skyt[^@:]+)/)?.[1]
+    expect(peer).toBeDefined()
+    Bun.spawnSync(['ip', '-n', head.netns, 'link', 'set', peer!, 'down'])
+    try {
+      const st = await h.sky(['status', '--refresh', 'c2'], { timeoutMs: 90_000 })
+      expect(st.stdout).toMatch(/c2\s+SSH \(my-pool\).*UP/)
+    } finally {
+      Bun.spawnSync(['ip', '-n', head.netns, 'link', 'set', peer!, 'up'])
+    }
+    const again = await h.sky(['status', '--refresh', 'c2'], { timeoutMs: 60_000 })
+    expect(again.stdout).toMatch(/c2\s+SSH \(my-pool\).*UP/)
+  }, 180_000)
 
   test('SSH clusters cannot be stopped, only taken down; autodown tears it down', async () => {
     const s = await h.sky(['stop', 'c2', '-y'])

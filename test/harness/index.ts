@@ -132,6 +132,17 @@ export async function requestRow(endpoint: string, id: string): Promise<{ status
   return rows[0]!
 }
 
+/**
+ * Describe GPUs to the home's API server the way a real machine does: an `nvidia-smi` on its PATH
+ * that answers `--query-gpu=name,memory.total --format=csv,noheader` with `lines`.
+ */
+export function fakeGpus(h: TempHome, lines: string[]): void {
+  const bin = join(h.dir, 'fake-bin')
+  mkdirSync(bin, { recursive: true })
+  writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\ncat <<'EOF'\n${lines.join('\n')}\nEOF\n`, { mode: 0o755 })
+  h.env.PATH = `${bin}:${h.env.PATH}`
+}
+
 export function cleanupDir(d: string) {
   rmSync(d, { recursive: true, force: true })
 }

@@ -48,6 +48,7 @@ function row(extra: Partial<JobRow> = {}): JobRow {
     procs: null,
     phase: null,
     failure: null,
+    idempotencyKey: null,
     ...extra,
   }
 }
@@ -87,6 +88,12 @@ describe('task env', () => {
     const env = rankEnv({ spec, job: row(), alloc, rank: 0, phase: 'setup' })
     expect(env).toMatchObject({ SKYPILOT_SETUP_NODE_RANK: '1', SKYPILOT_SETUP_NODE_IPS: '10.0.0.1\n10.0.0.2\n10.0.0.3', SKYPILOT_SETUP_NUM_GPUS_PER_NODE: '1', SKYPILOT_NUM_NODES: '2' })
     expect(env.SKYPILOT_NODE_RANK).toBe('user-cannot-override')
+  })
+
+  test("a node's own device indices: a local cluster's GPUs are the machine's devices it was given", () => {
+    const local = { ...spec, nodes: spec.nodes.map((n, i) => ({ ...n, gpuIndices: [[4, 5], [6, 7], [2, 3]][i]! })) }
+    expect(rankEnv({ spec: local, job: row(), alloc, rank: 0, phase: 'run' }).CUDA_VISIBLE_DEVICES).toBe('7')
+    expect(rankEnv({ spec: local, job: row(), alloc, rank: 1, phase: 'run' }).CUDA_VISIBLE_DEVICES).toBe('2')
   })
 
   test('no GPU demand leaves CUDA_VISIBLE_DEVICES alone', () => {

@@ -15,6 +15,8 @@ describe('cluster.json validation', () => {
       nodes: [{ rank: 0, ip: '1.2.3.4', home: '/h', kind: 'local' }],
       capacity: { cpus: 4, memoryGb: 8, gpus: null },
       onAutostop: null,
+      tag: null,
+      agentHost: null,
     })
   })
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { idleVerdict } from '../../../src/core/agent/autostop'
 import { migrate, openDb, SCHEMA_VERSION, schemaVersion } from '../../../src/core/agent/db'
-import { getJob, insertJob, jobsWithStatus, listJobs, scrubSecrets, transition } from '../../../src/core/agent/job-store'
+import { getJob, insertJob, jobByKey, jobsWithStatus, listJobs, scrubSecrets, transition } from '../../../src/core/agent/job-store'
 import { parseSubmitSpec } from '../../../src/core/agent/submit-spec'
 import type { AutostopConfig } from '../../../src/core/agent/types'
 
@@ -30,9 +30,9 @@ describe('job store', () => {
 
   test('insert, order, transitions and scrubbing', () => {
     const db = openDb(join(dir, 'j.db'))
-    const a = insertJob(db, spec(), '1x[CPU:0.5]', (id) => `task-${id}`)
-    const b = insertJob(db, spec({ priority: 5 }), '1x[CPU:0.5]', (id) => `task-${id}`)
-    const c = insertJob(db, spec({ taskId: 'given' }), '1x[CPU:0.5]', (id) => `task-${id}`)
+    const a = insertJob(db, spec(), '1x[CPU:0.5]', (id) => `task-${id}`).id
+    const b = insertJob(db, spec({ priority: 5 }), '1x[CPU:0.5]', (id) => `task-${id}`).id
+    const c = insertJob(db, spec({ taskId: 'given' }), '1x[CPU:0.5]', (id) => `task-${id}`).id
     expect(getJob(db, a)).toMatchObject({ status: 'PENDING', taskId: 'task-1', commands: { secrets: { S: 'x' } } })
     expect(getJob(db, c)!.taskId).toBe('given')
     expect(jobsWithStatus(db, ['PENDING']).map((j) => j.id)).toEqual([b, a, c])
@@ -46,6 +46,23 @@ describe('job store', () => {
     expect(getJob(db, a)).toMatchObject({ status: 'CANCELLED', startedAt: 5, endedAt: 6, exitCode: null, procs: [{ pgid: 9 }] })
     scrubSecrets(db, a)
     expect(getJob(db, a)!.commands.secrets).toEqual({ S: '<redacted>' })
+    db.close()
+  })
+
+  test('an idempotency key submitted twice gives the first job back, whatever its status', () => {
+    const db = openDb(join(dir, 'k.db'))
+    const first = insertJob(db, spec({ idempotencyKey: 'req-1' }), '1x[CPU:0.5]', (id) => `task-${id}`)
+    expect(first.existing).toBe(false)
+    expect(transition(db, first.id, ['PENDING'], 'SUCCEEDED', { endedAt: 1 })).toBe(true)
+    const again = insertJob(db, spec({ idempotencyKey: 'req-1' }), '1x[CPU:0.5]', (id) => `task-${id}`)
+    expect(again).toEqual({ id: first.id, existing: true })
+    expect(jobByKey(db, 'req-1')).toMatchObject({ id: first.id, status: 'SUCCEEDED', idempotencyKey: 'req-1' })
+    const other = insertJob(db, spec({ idempotencyKey: 'req-2' }), '1x[CPU:0.5]', (id) => `task-${id}`)
+    expect(other.existing).toBe(false)
+    expect(other.id).not.toBe(first.id)
+    // Jobs without a key are never deduplicated.
+    expect(insertJob(db, spec(), '', (id) => `t${id}`).id).not.toBe(insertJob(db, spec(), '', (id) => `t${id}`).id)
+    expect(listJobs(db)).toHaveLength(4)
     db.close()
   })
 })

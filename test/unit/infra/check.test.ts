@@ -53,8 +53,10 @@ users: []
 `
 
 describe('sky check', () => {
-  test('nothing configured: only local is enabled, with reasons and fixes for the rest', () => {
-    const checks = checkInfra({ env: env() })
+  const check = (o: Parameters<typeof checkInfra>[0] = {}) => checkInfra({ validate: false, ...o })
+
+  test('nothing configured: only local is enabled, with reasons and fixes for the rest', async () => {
+    const checks = await check({ env: env() })
     expect(checks.map((c) => c.infra)).toEqual(['local', 'ssh', 'kubernetes', 'aws', 'gcp'])
     expect(checks.filter((c) => c.enabled).map((c) => c.infra)).toEqual(['local'])
     expect(byInfra(checks, 'ssh').reason).toContain('ssh_node_pools.yaml')
@@ -64,79 +66,90 @@ describe('sky check', () => {
     expect(enabledInfraFromChecks(checks)).toEqual({ infra: ['local'], regions: {} })
   })
 
-  test('AWS from environment variables or a credentials profile', () => {
-    expect(byInfra(checkInfra({ env: env({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }) }), 'aws')).toMatchObject({
-      enabled: true,
-      capabilities: ['compute', 'storage'],
-    })
+  test('AWS credentials are found and named, but AWS is not enabled: this build cannot launch there', async () => {
+    const fromEnv = byInfra(await check({ env: env({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }) }), 'aws')
+    expect(fromEnv).toMatchObject({ enabled: false, capabilities: [] })
+    expect(fromEnv.reason).toBe('not supported by this build (credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables)')
     write(join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n\n[work]\naws_access_key_id=B\naws_secret_access_key=t\n')
-    const def = byInfra(checkInfra({ env: env() }), 'aws')
-    expect(def).toMatchObject({ enabled: true, reason: "~/.aws/credentials (profile 'default')" })
-    expect(byInfra(checkInfra({ env: env({ AWS_PROFILE: 'work' }) }), 'aws').reason).toContain("profile 'work'")
-    const missing = byInfra(checkInfra({ env: env({ AWS_PROFILE: 'nope' }) }), 'aws')
+    expect(byInfra(await check({ env: env() }), 'aws').reason).toContain("~/.aws/credentials (profile 'default')")
+    expect(byInfra(await check({ env: env({ AWS_PROFILE: 'work' }) }), 'aws').reason).toContain("profile 'work'")
+    const missing = byInfra(await check({ env: env({ AWS_PROFILE: 'nope' }) }), 'aws')
     expect(missing.enabled).toBe(false)
     expect(missing.reason).toContain('profiles there: default, work')
   })
 
-  test('AWS SSO profile in ~/.aws/config', () => {
+  test('AWS SSO profile in ~/.aws/config', async () => {
     write(join(home, '.aws', 'config'), '[profile corp]\nsso_session = corp\nregion = us-east-1\n')
-    expect(byInfra(checkInfra({ env: env({ AWS_PROFILE: 'corp' }) }), 'aws')).toMatchObject({ enabled: true })
-    expect(byInfra(checkInfra({ env: env({ AWS_PROFILE: 'corp' }) }), 'aws').reason).toContain('SSO')
+    const aws = byInfra(await check({ env: env({ AWS_PROFILE: 'corp' }) }), 'aws')
+    expect(aws.enabled).toBe(false)
+    expect(aws.reason).toContain('SSO')
   })
 
-  test('GCP application default credentials, key file, and a missing key file', () => {
+  test('GCP application default credentials, key file, and a missing key file', async () => {
     write(join(home, '.config', 'gcloud', 'application_default_credentials.json'), '{"type":"authorized_user"}')
     write(join(home, '.config', 'gcloud', 'configurations', 'config_default'), '[core]\nproject = my-proj\n')
-    const adc = byInfra(checkInfra({ env: env() }), 'gcp')
-    expect(adc.enabled).toBe(true)
+    const adc = byInfra(await check({ env: env() }), 'gcp')
+    expect(adc.enabled).toBe(false)
+    expect(adc.reason).toContain('not supported by this build')
     expect(adc.reason).toContain("project 'my-proj'")
     const key = write(join(root, 'key.json'), '{"type":"service_account","project_id":"svc-proj"}')
-    const sa = byInfra(checkInfra({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: key }) }), 'gcp')
-    expect(sa.enabled).toBe(true)
-    expect(sa.reason).toContain("project 'svc-proj'")
-    const gone = byInfra(checkInfra({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: join(root, 'nope.json') }) }), 'gcp')
+    expect(byInfra(await check({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: key }) }), 'gcp').reason).toContain("project 'svc-proj'")
+    const gone = byInfra(await check({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: join(root, 'nope.json') }) }), 'gcp')
     expect(gone.enabled).toBe(false)
     expect(gone.reason).toContain('does not exist')
   })
 
-  test('Kubernetes contexts from ~/.kube/config or KUBECONFIG, current first, ssh-* excluded', () => {
+  test('Kubernetes contexts from ~/.kube/config or KUBECONFIG, current first, ssh-* excluded; not launchable', async () => {
     write(join(home, '.kube', 'config'), KUBECONFIG)
-    const k = byInfra(checkInfra({ env: env() }), 'kubernetes')
-    expect(k).toMatchObject({ enabled: true, regions: ['prod', 'dev'] })
+    const k = byInfra(await check({ env: env() }), 'kubernetes')
+    expect(k.enabled).toBe(false)
+    expect(k.reason).toContain('not supported by this build')
+    expect(k.reason).toContain('contexts prod, dev')
     const other = write(join(root, 'other.yaml'), 'contexts:\n  - name: kind-sky\n    context: {cluster: kind}\n')
-    const multi = byInfra(checkInfra({ env: env({ KUBECONFIG: `${other}:${join(home, '.kube', 'config')}` }) }), 'kubernetes')
-    expect(multi.regions).toEqual(['prod', 'kind-sky', 'dev'])
-    const allowed = byInfra(checkInfra({ env: env(), config: { kubernetes: { allowed_contexts: ['dev'] } } }), 'kubernetes')
-    expect(allowed.regions).toEqual(['dev'])
+    const multi = byInfra(await check({ env: env({ KUBECONFIG: `${other}:${join(home, '.kube', 'config')}` }) }), 'kubernetes')
+    expect(multi.reason).toContain('contexts prod, kind-sky, dev')
+    const allowed = byInfra(await check({ env: env(), config: { kubernetes: { allowed_contexts: ['dev'] } } }), 'kubernetes')
+    expect(allowed.reason).toContain('contexts dev)')
     write(join(home, '.kube', 'config'), 'contexts: [\n')
-    const broken = byInfra(checkInfra({ env: env() }), 'kubernetes')
+    const broken = byInfra(await check({ env: env() }), 'kubernetes')
     expect(broken.enabled).toBe(false)
     expect(broken.reason).toContain('not valid YAML')
   })
 
-  test('SSH node pools', () => {
+  test('SSH node pools', async () => {
     write(
       join(skyHome, 'ssh_node_pools.yaml'),
       'lab:\n  user: ubuntu\n  identity_file: ~/.ssh/id\n  hosts:\n    - 10.0.0.1\n    - {ip: 10.0.0.2, user: root}\n',
     )
-    const s = byInfra(checkInfra({ env: env() }), 'ssh')
+    const s = byInfra(await check({ env: env() }), 'ssh')
     expect(s).toMatchObject({ enabled: true, regions: ['lab'], capabilities: ['compute'] })
     write(join(skyHome, 'ssh_node_pools.yaml'), 'empty:\n  hosts: []\n')
-    const none = byInfra(checkInfra({ env: env() }), 'ssh')
+    const none = byInfra(await check({ env: env() }), 'ssh')
     expect(none.enabled).toBe(false)
     expect(none.reason).toContain('empty.hosts: must be a non-empty list')
   })
 
-  test('reads process.env and paths.sshNodePools() when no env is given', () => {
-    const saved = { HOME: process.env.HOME, SKY_HOME: process.env.SKY_HOME, AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY }
+  test('SSH pools are validated by logging in: a pool whose hosts do not answer is not enabled', async () => {
+    const saved = process.env.SKY_HOME
+    process.env.SKY_HOME = skyHome
+    try {
+      // A closed port on this machine: refused at once.
+      write(join(skyHome, 'ssh_node_pools.yaml'), `dead:\n  user: nobody\n  hosts:\n    - {ip: 127.0.0.1, port: 1}\n`)
+      const s = byInfra(await checkInfra({ env: env(), only: ['ssh'] }), 'ssh')
+      expect(s.enabled).toBe(false)
+      expect(s.reason).toContain('credentials invalid: dead: no host answers')
+    } finally {
+      process.env.SKY_HOME = saved
+    }
+  })
+
+  test('reads process.env when no env is given', async () => {
+    const saved = { HOME: process.env.HOME, SKY_HOME: process.env.SKY_HOME }
     try {
       process.env.HOME = home
       process.env.SKY_HOME = skyHome
-      process.env.AWS_ACCESS_KEY_ID = 'AKIA'
-      process.env.AWS_SECRET_ACCESS_KEY = 'x'
       write(join(skyHome, 'ssh_node_pools.yaml'), 'p1:\n  hosts: [h1]\n')
-      const checks = checkInfra()
-      expect(byInfra(checks, 'aws').enabled).toBe(true)
+      const checks = await check()
       expect(byInfra(checks, 'ssh').regions).toEqual(['p1'])
     } finally {
       for (const [k, v] of Object.entries(saved)) {
@@ -146,24 +159,26 @@ describe('sky check', () => {
     }
   })
 
-  test('only some infra; unknown names are rejected', () => {
-    expect(checkInfra({ env: env(), only: ['k8s', 'AWS'] }).map((c) => c.infra)).toEqual(['kubernetes', 'aws'])
-    expect(() => checkInfra({ env: env(), only: ['azure'] })).toThrow(ValidationError)
+  test('only some infra; unknown names are rejected', async () => {
+    expect((await check({ env: env(), only: ['k8s', 'AWS'] })).map((c) => c.infra)).toEqual(['kubernetes', 'aws'])
+    await expect(check({ env: env(), only: ['azure'] })).rejects.toThrow(ValidationError)
   })
 
   test('enabled infra for the optimizer, status line and rendering', () => {
-    write(join(home, '.kube', 'config'), KUBECONFIG)
-    write(join(skyHome, 'ssh_node_pools.yaml'), 'lab:\n  hosts: [h1]\n')
-    const checks = checkInfra({ env: env({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' }) })
-    expect(enabledInfraFromChecks(checks)).toEqual({
-      infra: ['local', 'ssh', 'kubernetes', 'aws'],
-      regions: { ssh: ['lab'], kubernetes: ['prod', 'dev'] },
-    })
+    const checks: InfraCheck[] = [
+      { infra: 'local', enabled: true, reason: 'this machine', regions: ['local'], capabilities: ['compute'] },
+      { infra: 'ssh', enabled: true, reason: '1 pool', regions: ['lab'], capabilities: ['compute'] },
+      { infra: 'kubernetes', enabled: true, reason: 'kubeconfig', regions: ['prod', 'dev'], capabilities: ['compute'] },
+      { infra: 'aws', enabled: true, reason: 'keys', capabilities: ['compute', 'storage'] },
+      { infra: 'gcp', enabled: false, reason: 'not supported by this build (no GCP credentials found)', capabilities: [] },
+    ]
+    expect(enabledInfraFromChecks(checks)).toEqual({ infra: ['local', 'ssh', 'kubernetes', 'aws'], regions: { ssh: ['lab'], kubernetes: ['prod', 'dev'] } })
     expect(formatEnabledInfra(checks)).toBe('local, ssh/lab, k8s/prod, k8s/dev, aws')
     const text = renderCheck(checks)
     expect(text).toContain('  AWS: enabled [compute, storage]')
-    expect(text).toContain('  GCP: disabled\n    Reason: no GCP credentials found')
+    expect(text).toContain('  GCP: disabled\n    Reason: not supported by this build (no GCP credentials found)')
     expect(text).toContain('    Allowed contexts:\n    ├── prod\n    └── dev')
+    expect(text).toContain('    Node pools:\n    └── lab')
   })
 
   test('INI parsing', () => {

@@ -66,14 +66,27 @@ describe('detectLocalCapacity', () => {
     expect(m.gpus).toEqual({ name: 'T4', count: 2, memoryGb: 15 })
   })
 
-  test('config overrides: local.gpus, local.cpus, local.memory', () => {
-    const cap = detectLocalCapacity({ local: { gpus: 'l4:4', cpus: 16, memory: '64GB' } }, { nvidiaSmi: () => 'NVIDIA H100, 81559 MiB' })
-    expect(cap).toMatchObject({ cpus: 16, memoryGb: 64, gpus: { name: 'L4', count: 4, memoryGb: 24 } })
-    expect(cap.source).toEqual({ cpus: 'config', memory: 'config', gpus: 'config' })
-    const none = detectLocalCapacity({ local: { gpus: 'none' } }, { nvidiaSmi: () => 'NVIDIA H100, 81559 MiB' })
+  test('config can only lower what is detected: local.cpus, local.memory, local.gpus: none', () => {
+    const smi = { nvidiaSmi: () => 'NVIDIA H100, 81559 MiB', cgroupRoot: cgroup({}) }
+    const real = detectLocalCapacity({}, smi)
+    const cap = detectLocalCapacity({ local: { cpus: 0.5, memory: '1GB' } }, smi)
+    expect(cap).toMatchObject({ cpus: 0.5, memoryGb: 1, gpus: { name: 'H100', count: 1 } })
+    expect(cap.gpuIndices).toEqual([0])
+    expect(cap.source).toEqual({ cpus: 'config', memory: 'config', gpus: 'nvidia-smi' })
+    const bigger = detectLocalCapacity({ local: { cpus: 100_000, memory: '100000GB' } }, smi)
+    expect(bigger.cpus).toBe(real.cpus)
+    expect(bigger.memoryGb).toBe(real.memoryGb)
+    const none = detectLocalCapacity({ local: { gpus: 'none' } }, smi)
     expect(none.gpus).toBeUndefined()
     expect(() => detectLocalCapacity({ local: { cpus: 0 } }, noGpu)).toThrow(ValidationError)
+    // GPUs the machine may not have cannot be described in config.
+    expect(() => detectLocalCapacity({ local: { gpus: 'L4:4' } }, noGpu)).toThrow(/local.gpus.*nvidia-smi/)
     expect(() => detectLocalCapacity({ local: { gpus: 'L4:x' } }, noGpu)).toThrow(ValidationError)
+  })
+
+  test('GPU device indices of the most common type', () => {
+    const m = detectLocalCapacity({}, { nvidiaSmi: () => 'Tesla T4, 15360 MiB\nNVIDIA A100-SXM4-40GB, 40960 MiB\nTesla T4, 15360 MiB\n', cgroupRoot: cgroup({}) })
+    expect(m.gpuIndices).toEqual([0, 2])
   })
 
   test('parseGpuSpec', () => {
@@ -85,9 +98,9 @@ describe('detectLocalCapacity', () => {
   })
 
   test('as the local live node the optimizer uses', () => {
-    const cap = detectLocalCapacity({ local: { gpus: 'L4:2', cpus: 8, memory: 32 } })
+    const cap = detectLocalCapacity({}, { nvidiaSmi: () => 'NVIDIA L4, 23034 MiB\nNVIDIA L4, 23034 MiB', cgroupRoot: cgroup({}) })
     const node = localLiveNode(cap)
-    expect(node).toEqual({ infra: 'local', region: 'local', name: 'localhost', cpus: 8, memoryGb: 32, gpus: { name: 'L4', count: 2, memoryGb: 24 } })
+    expect(node).toMatchObject({ infra: 'local', region: 'local', name: 'localhost', gpus: { name: 'L4', count: 2, memoryGb: 22 } })
     const p = optimize({
       spec: { mode: 'single', candidates: [{ accelerator: { name: 'L4', count: 1 } }] },
       enabled: { infra: ['local', 'aws'] },

@@ -31,6 +31,8 @@ const localMachine = (over: Partial<LiveNode> = {}): LiveNode => ({
   name: 'localhost',
   cpus: 4,
   memoryGb: 16,
+  shared: true,
+  defaults: { cpus: 0.5, memoryGbPerCpu: 1, memoryGbPerCpuWithGpus: 4 },
   ...over,
 })
 
@@ -172,11 +174,17 @@ describe('pinning', () => {
 describe('live-capacity infra', () => {
   test('local wins at zero cost when it fits', () => {
     const p = optimize({ spec: single(), enabled: { infra: ['local', 'aws'] }, liveNodes: [localMachine()] })
-    expect(p.chosen).toMatchObject({ infra: 'local', region: 'local', hourlyCost: 0, vcpus: 4, memoryGb: 16, nodes: ['localhost'] })
+    // A local cluster gets its own share: SkyPilot's default 0.5 CPU (1 GB per CPU) when it names none.
+    expect(p.chosen).toMatchObject({ infra: 'local', region: 'local', hourlyCost: 0, vcpus: 0.5, memoryGb: 0.5, nodes: ['localhost'] })
+    const asked = optimize({ spec: single({ cpus: { value: 2 }, memory: { value: 3 } }), enabled: { infra: ['local'] }, liveNodes: [localMachine()] })
+    expect(asked.chosen).toMatchObject({ vcpus: 2, memoryGb: 3 })
+    // What other local clusters hold is not offered again.
+    const busy = unavailable(() => optimize({ spec: single({ cpus: { value: 2 } }), enabled: { infra: ['local'] }, liveNodes: [localMachine({ free: { cpus: 1.5 } })] }))
+    expect(busy.message).toContain('local: needs 2 CPUs, this machine has 1.5')
     expect(p.candidates.some((c) => c.infra === 'aws')).toBe(true)
   })
 
-  test('local GPUs (simulated) and fractional GPUs', () => {
+  test('local GPUs and fractional GPUs', () => {
     const nodes = [localMachine({ gpus: { name: 'L4', count: 4 } })]
     const p = optimize({ spec: single({ accelerator: { name: 'L4', count: 0.5 } }), enabled: { infra: ['local', 'aws'] }, liveNodes: nodes })
     expect(p.chosen).toMatchObject({ infra: 'local', gpu: { name: 'L4', count: 0.5 } })
@@ -190,6 +198,8 @@ describe('live-capacity infra', () => {
       optimize({ spec: single({ accelerator: { name: 'L4', count: 4 } }), numNodes: 2, enabled: { infra: ['local'] }, liveNodes: nodes }),
     )
     expect(e.message).toContain('local: needs 8x L4, this machine (shared by 2 nodes) has 4x L4')
+    const taken = unavailable(() => optimize({ spec: single({ accelerator: { name: 'L4', count: 1 } }), enabled: { infra: ['local'] }, liveNodes: [localMachine({ gpus: { name: 'L4', count: 4 }, free: { gpus: 0 } })] }))
+    expect(taken.message).toContain('local: needs 1x L4, this machine has 0 of 4x L4 free')
   })
 
   test('local without GPUs or enough CPUs', () => {

@@ -90,9 +90,9 @@ describe('renderPlan', () => {
     const local = optimize({
       spec: single(),
       enabled: { infra: ['local'] },
-      liveNodes: [{ infra: 'local', region: 'local', name: 'localhost', cpus: 8, memoryGb: 31.3 }],
+      liveNodes: [{ infra: 'local', region: 'local', name: 'localhost', cpus: 8, memoryGb: 31.3, shared: true, defaults: { cpus: 0.5, memoryGbPerCpu: 1, memoryGbPerCpuWithGpus: 4 } }],
     })
-    expect(planRows(local)[0]).toMatchObject({ infra: 'Local', instance: '-', vcpus: '8', memory: '31.3', cost: '0.00' })
+    expect(planRows(local)[0]).toMatchObject({ infra: 'Local', instance: '-', vcpus: '0.5', memory: '0.5', cost: '0.00' })
     const zone = optimize({ spec: single({ infra: { cloud: 'aws', zone: 'us-east-1c' } }), enabled: { infra: ['aws'] } })
     expect(planRows(zone)[0].infra).toBe('AWS (us-east-1c)')
     const ordered = optimize({
