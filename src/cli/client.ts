@@ -26,8 +26,8 @@ export interface FinishOptions {
   async?: boolean
   /** Request name for the --async message, e.g. `sky.launch`. */
   name?: string
-  /** Where streamed log text goes (default stdout). */
-  write?: (text: string) => void
+  /** Ctrl+C cancels the request instead of leaving it running (log-follow requests). */
+  cancelOnInterrupt?: boolean
 }
 
 /**
@@ -66,6 +66,10 @@ export async function finish<T>(id: string, o: FinishOptions = {}): Promise<T | 
     return result
   } catch (e) {
     if (interrupted) {
+      if (o.cancelOnInterrupt) {
+        await c.apiCancel({ requestIds: [id] }).catch(() => [])
+        throw new InterruptedError('')
+      }
       info(`\n⚙︎ Request will continue running asynchronously.\n${requestHints(c, id)}`)
       throw new InterruptedError('')
     }

@@ -14,10 +14,13 @@ export function onCluster(r: Resources | undefined, cap: NodeCapacity): Resource
   return gpuMatchesMemory(spec, cap.gpus.name, acceleratorMemoryGb(cap.gpus.name)) ? withGpuName(r, cap.gpus.name) : r
 }
 
-/** Per-node demand of a job: the task's cpus/memory/accelerator (SkyPilot's default is 0.5 CPU). */
-export function jobDemand(r: Resources | undefined): Demand {
+/**
+ * Per-node demand of a job: the task's cpus/memory/accelerator. SkyPilot's default is 0.5 CPU; a
+ * node smaller than that (a 0.1-CPU local share) runs such a job with all it has.
+ */
+export function jobDemand(r: Resources | undefined, cap?: NodeCapacity): Demand {
   return {
-    cpus: r?.cpus?.value ?? 0.5,
+    cpus: r?.cpus?.value ?? Math.min(0.5, cap && cap.cpus > 0 ? cap.cpus : 0.5),
     memoryGb: r?.memory?.value ?? 0,
     gpus: r?.accelerator ? { name: r.accelerator.name, count: r.accelerator.count } : null,
   }

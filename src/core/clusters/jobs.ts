@@ -74,7 +74,7 @@ export async function submitJob(ctx: OpsContext, c: ClusterRecord, task: Task, o
     user: ctx.actor.name,
     userHash: ctx.actor.id,
     numNodes: task.numNodes,
-    demand: jobDemand(o.request),
+    demand: jobDemand(o.request, handle.capacity),
     setup: o.setup ? (task.setup ?? null) : null,
     run: task.run ?? null,
     envs,
