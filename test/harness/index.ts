@@ -92,6 +92,11 @@ export async function tempHome(o: { plugins?: boolean; config?: string } = {}): 
         process.kill(pid, 'SIGKILL')
         for (let i = 0; i < 100 && pidAlive(pid); i++) await Bun.sleep(10)
       }
+      // The local agent host this home's clusters used (it would leave by itself once idle).
+      try {
+        const host = Number(readFileSync(join(dir, 'local', '.agent-host', 'host.lock'), 'utf8'))
+        if (host > 0 && pidAlive(host)) process.kill(host, 'SIGTERM')
+      } catch {}
       // Any other server this home started (by its port in the command line).
       const ps = Bun.spawnSync(['pgrep', '-f', `--port ${port}`]).stdout.toString().trim()
       for (const line of ps.split('\n').filter(Boolean)) {

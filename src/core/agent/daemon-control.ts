@@ -6,7 +6,7 @@
 // local agent host `sky _agent host --dir D` (cluster.json's `agentHost`), one resident process
 // serving every local cluster. The host learns of a root through a file in D/roots and a SIGUSR1.
 import type { Database } from 'bun:sqlite'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { InternalError } from '../errors'
 import { VERSION } from '../../version'
@@ -25,7 +25,7 @@ export function isDaemonProcess(pid: number, root: string, host: string | null =
   return cmd.includes(' daemon ') && `${cmd} `.includes(` --root ${root} `)
 }
 
-function isHostCommand(cmd: string, dir: string): boolean {
+export function isHostCommand(cmd: string, dir: string): boolean {
   return cmd.includes(' host ') && `${cmd} `.includes(` --dir ${dir} `)
 }
 
@@ -66,7 +66,11 @@ export function registerRoot(dir: string, root: string): void {
   const { roots } = hostFiles(dir)
   mkdirSync(roots, { recursive: true, mode: 0o700 })
   const f = join(roots, rootKey(root))
-  if (!existsSync(f)) writeFileSync(f, root)
+  if (existsSync(f)) return
+  // Atomically: the host may list the directory at any moment and must never read half a path.
+  const tmp = `${f}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  writeFileSync(tmp, root)
+  renameSync(tmp, f)
 }
 
 export function unregisterRoot(dir: string, root: string): void {
@@ -161,21 +165,28 @@ async function ensureHosted(db: Database, L: Layout, dir: string, timeoutMs: num
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const deadline = Date.now() + timeoutMs
   let started = 0
+  let signalled = 0
   while (Date.now() < deadline) {
     const r = liveRow(db, L.root)
     if (r && r.version === VERSION && r.host === dir) return r.pid
+    registerRoot(dir, L.root)
     const pid = livePid(dir)
     if (pid) {
-      touch(L.wakeFile)
-      try {
-        process.kill(pid, 'SIGUSR1')
-      } catch {}
+      // One nudge, repeated only now and then: a storm of signals would only slow the host down.
+      if (Date.now() - signalled > 1000) {
+        signalled = Date.now()
+        touch(L.wakeFile)
+        try {
+          process.kill(pid, 'SIGUSR1')
+        } catch {}
+      }
     } else if (Date.now() - started > 2000) {
       // None (or it just exited idle): start one. Two racing starts are fine: one gets the lock.
       started = Date.now()
+      signalled = Date.now()
       spawnDetached(selfCommand(['_agent', 'host', '--dir', dir]), hostFiles(dir).log, dir)
     }
-    await Bun.sleep(pid ? 25 : 15)
+    await Bun.sleep(15)
   }
   throw new InternalError(`The local agent host did not take cluster ${L.root} within ${timeoutMs / 1000}s.`, { details: { log: tail(hostFiles(dir).log) } })
 }

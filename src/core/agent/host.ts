@@ -11,15 +11,15 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, sta
 import { join } from 'node:path'
 import { openDb } from './db'
 import { AgentDaemon } from './daemon'
-import { hostFiles } from './daemon-control'
+import { hostFiles, isHostCommand } from './daemon-control'
 import { kvGet } from './job-store'
 import { layout } from './layout'
-import { pidAlive } from './proc'
+import { pidAlive, processCommand } from './proc'
 import { minuteMs } from './autostop'
 
 const IDLE_EXIT_MS = 30_000
 
-function takeLock(path: string): boolean {
+function takeLock(path: string, dir: string): boolean {
   for (let i = 0; i < 2; i++) {
     try {
       const fd = openSync(path, 'wx')
@@ -33,7 +33,11 @@ function takeLock(path: string): boolean {
     try {
       owner = Number(readFileSync(path, 'utf8'))
     } catch {}
-    if (owner > 0 && owner !== process.pid && pidAlive(owner)) return false
+    // Held only by a live host for this directory (a reused pid is not one).
+    if (owner > 0 && owner !== process.pid && pidAlive(owner)) {
+      const cmd = processCommand(owner)
+      if (cmd === null || isHostCommand(cmd, dir)) return false
+    }
     rmSync(path, { force: true })
   }
   return false
@@ -54,7 +58,16 @@ export class AgentHost {
   readonly done = new Promise<void>((r) => (this.resolveDone = r))
   private readonly files: ReturnType<typeof hostFiles>
   private readonly tickMs = Math.min(2000, Math.max(50, Math.round(minuteMs() / 4)))
-  private readonly onWake = () => this.scan()
+  private scanQueued = false
+  /** SIGUSR1: many in a burst make one scan. */
+  private readonly onWake = () => {
+    if (this.scanQueued) return
+    this.scanQueued = true
+    setTimeout(() => {
+      this.scanQueued = false
+      this.scan()
+    }, 2)
+  }
 
   constructor(readonly dir: string) {
     this.files = hostFiles(dir)
@@ -66,7 +79,7 @@ export class AgentHost {
 
   /** False when another live host owns the directory. */
   start(): boolean {
-    if (!takeLock(this.files.lock)) return false
+    if (!takeLock(this.files.lock, this.dir)) return false
     process.on('SIGUSR1', this.onWake)
     this.timer = setInterval(() => this.tick(), this.tickMs)
     this.log(`serving ${this.dir}`)
@@ -83,6 +96,7 @@ export class AgentHost {
     } catch {}
     const seen = new Set<string>()
     for (const name of names) {
+      if (name.endsWith('.tmp')) continue
       const file = join(this.files.roots, name)
       let root: string
       try {
@@ -90,6 +104,7 @@ export class AgentHost {
       } catch {
         continue
       }
+      if (!root) continue
       seen.add(root)
       const L = layout(root)
       if (!existsSync(L.cluster)) {

@@ -6,6 +6,7 @@ import { isUniqueViolation } from '../../../src/core/state/db'
 import type { ClusterRecord } from '../../../src/core/state/clusters'
 import type { TokenRecord, UserRecord } from '../../../src/core/state/users'
 import { BACKENDS, newRequest, storeFixture } from './backends'
+import { migrations } from '../../../src/core/state/migrations'
 
 function cluster(name: string, over: Partial<ClusterRecord> = {}): ClusterRecord {
   return {
@@ -25,6 +26,9 @@ function cluster(name: string, over: Partial<ClusterRecord> = {}): ClusterRecord
     statusUpdatedAt: 1_700_000_000_000,
     clusterHash: 'h-' + name,
     workspace: 'default',
+    launched: null,
+    nameOnCloud: null,
+    statusReason: null,
     ...over,
   }
 }
@@ -102,6 +106,38 @@ describe.each(BACKENDS)('%s store', (kind) => {
       const raw = await s.db.get<{ autostop_down: number }>(`SELECT autostop_down FROM clusters WHERE name = ?`, ['b'])
       expect(Number(raw!.autostop_down)).toBe(1)
       expect(await s.db.get(`SELECT * FROM kv WHERE key = ?`, ['none'])).toBeUndefined()
+    })
+  })
+
+  describe('LockRepo (per-cluster lease locks)', () => {
+    test('one owner at a time; the owner re-takes its own lock; an expired lease is taken over; release', async () => {
+      const s = await fx.fresh()
+      expect(await s.locks.tryAcquire('c1', 'req-a', 'sky.launch', 10_000)).toBe(true)
+      expect(await s.locks.tryAcquire('c1', 'req-b', 'sky.down', 10_000)).toBe(false)
+      // A request re-run after a crash holds the same id: it gets its lock back at once.
+      expect(await s.locks.tryAcquire('c1', 'req-a', 'sky.launch', 10_000)).toBe(true)
+      expect(await s.locks.get('c1')).toMatchObject({ owner: 'req-a', purpose: 'sky.launch' })
+      expect(await s.locks.tryAcquire('c2', 'req-b', 'sky.down', 10_000)).toBe(true)
+      // A holder that died stops renewing: once its lease is over, another takes it.
+      expect(await s.locks.tryAcquire('c3', 'dead', 'sky.launch', 1, Date.now() - 10)).toBe(true)
+      expect(await s.locks.tryAcquire('c3', 'req-c', 'refresh', 10_000)).toBe(true)
+      expect(await s.locks.renew('c3', 'dead', 10_000)).toBe(false)
+      expect(await s.locks.renew('c3', 'req-c', 10_000)).toBe(true)
+      await s.locks.release('c1', 'req-b') // not its lock: nothing happens
+      expect((await s.locks.get('c1'))?.owner).toBe('req-a')
+      await s.locks.release('c1', 'req-a')
+      expect(await s.locks.get('c1')).toBeUndefined()
+      expect(await s.locks.tryAcquire('c1', 'req-b', 'sky.down', 10_000)).toBe(true)
+    })
+
+    test('two stores on one database (two replicas) race for one lock: exactly one wins each time', async () => {
+      const loc = await fx.location()
+      const a = await fx.open(loc)
+      const b = await fx.open(loc, { migrate: false })
+      for (let i = 0; i < 20; i++) {
+        const got = await Promise.all([a.locks.tryAcquire(`r${i}`, 'replica-a', 'launch', 10_000), b.locks.tryAcquire(`r${i}`, 'replica-b', 'launch', 10_000)])
+        expect(got.filter(Boolean)).toHaveLength(1)
+      }
     })
   })
 
@@ -245,7 +281,7 @@ describe('postgres only', () => {
     const loc = await fx.location()
     const stores = await Promise.all(Array.from({ length: 5 }, () => fx.open(loc)))
     const rows = await stores[0]!.db.all<{ version: number }>(`SELECT version FROM schema_migrations ORDER BY version`)
-    expect(rows.map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6])
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version))
     await stores[4]!.requests.insert(newRequest({ requestId: 'seen-everywhere' }))
     for (const s of stores) expect(await s.requests.exists('seen-everywhere')).toBe(true)
   })

@@ -176,10 +176,10 @@ describe('live-capacity infra', () => {
     const p = optimize({ spec: single(), enabled: { infra: ['local', 'aws'] }, liveNodes: [localMachine()] })
     // A local cluster gets its own share: SkyPilot's default 0.5 CPU (1 GB per CPU) when it names none.
     expect(p.chosen).toMatchObject({ infra: 'local', region: 'local', hourlyCost: 0, vcpus: 0.5, memoryGb: 0.5, nodes: ['localhost'] })
-    const asked = optimize({ spec: single({ cpus: { value: 2 }, memory: { value: 3 } }), enabled: { infra: ['local'] }, liveNodes: [localMachine()] })
+    const asked = optimize({ spec: single({ cpus: { value: 2, orMore: false }, memory: { value: 3, orMore: false } }), enabled: { infra: ['local'] }, liveNodes: [localMachine()] })
     expect(asked.chosen).toMatchObject({ vcpus: 2, memoryGb: 3 })
     // What other local clusters hold is not offered again.
-    const busy = unavailable(() => optimize({ spec: single({ cpus: { value: 2 } }), enabled: { infra: ['local'] }, liveNodes: [localMachine({ free: { cpus: 1.5 } })] }))
+    const busy = unavailable(() => optimize({ spec: single({ cpus: { value: 2, orMore: false } }), enabled: { infra: ['local'] }, liveNodes: [localMachine({ free: { cpus: 1.5 } })] }))
     expect(busy.message).toContain('local: needs 2 CPUs, this machine has 1.5')
     expect(p.candidates.some((c) => c.infra === 'aws')).toBe(true)
   })
