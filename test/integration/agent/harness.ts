@@ -43,6 +43,8 @@ export interface ClusterOptions {
   onAutostop?: string
   env?: Record<string, string>
   name?: string
+  /** Serve this cluster from the local agent host at this directory. */
+  agentHost?: string
 }
 
 export function job(run: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -71,6 +73,7 @@ export async function makeCluster(o: ClusterOptions = {}): Promise<TestCluster> 
     nodes: homes.map((home, i) => ({ rank: i, ip: `10.0.0.${i + 1}`, home, kind: 'local' })),
     capacity: o.capacity ?? { cpus: 4, memoryGb: 8, gpus: null },
     onAutostop: o.onAutostop ?? null,
+    ...(o.agentHost ? { agentHost: o.agentHost } : {}),
   }
   const env: Record<string, string> = { ...(process.env as Record<string, string>), ...o.env }
 
