@@ -103,6 +103,20 @@ describe('requests and their jobs', () => {
   }, 60_000)
 })
 
+describe('retry until up', () => {
+  test('--retry-until-up waits for capacity, and cancelling the request ends the wait at once', async () => {
+    expect((await h.sky(['launch', '-y', '-c', 'hog', '--cpus', '1.5', '--', 'true'])).code).toBe(0)
+    const r = await h.sky(['launch', '-y', '--async', '--retry-until-up', '-c', 'waiter', '--cpus', '1', '--', 'true'])
+    const rid = /Submitted sky.launch: ([0-9a-f-]{36})/.exec(r.stdout)![1]!
+    await waitFor(async () => (await h.sky(['api', 'logs', rid.slice(0, 8), '--no-follow'])).stdout.includes('--retry-until-up'), 20_000, 100)
+    expect((await h.sky(['api', 'cancel', rid.slice(0, 8), '-y'])).code).toBe(0)
+    // Cancelled during its 30 s backoff: the request is final well before that.
+    await waitFor(async () => (await requestRow(h.endpoint, rid)).status === 'CANCELLED', 10_000, 100)
+    expect((await h.sky(['status', 'waiter'])).stdout).toContain("Cluster 'waiter' not found.")
+    expect((await h.sky(['down', '-y', 'hog'])).code).toBe(0)
+  }, 60_000)
+})
+
 describe('local capacity and teardown', () => {
   test('stop releases the share, start asks for exactly the same again (and is refused while it is taken)', async () => {
     expect((await h.sky(['down', '-y', 'same'])).code).toBe(0)

@@ -183,6 +183,27 @@ describe('ssh node pools', () => {
     expect((await h.sky(['status', '-v', '-o', 'json'])).stdout).not.toContain(PASSWORD)
     expect((await h.sky(['down', 'pw', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
   }, 240_000)
+
+  test("failover: the optimizer's chosen host is down, only that host is blocked and another one takes the cluster", async () => {
+    const [a, b] = hosts.hosts
+    if (!a!.netns) return // loopback mode cannot cut one host off
+    const hf = await tempHome()
+    const peer = Bun.spawnSync(['ip', '-n', a!.netns, '-o', 'link', 'show']).stdout.toString().match(/\d+: (skyt[^@:]+)/)?.[1]
+    try {
+      writeFileSync(join(hf.dir, 'ssh_node_pools.yaml'), poolYaml([a!, b!], a!.user, hosts.keyPath).replace('my-pool', 'fo'))
+      expect((await hf.sky(['check', 'ssh'])).stdout).toContain('fo')
+      Bun.spawnSync(['ip', '-n', a!.netns, 'link', 'set', peer!, 'down'])
+      const r = await hf.sky(['launch', '-y', '-c', 'fo1', '--infra', 'ssh/fo', '--', 'echo on-$(hostname -I 2>/dev/null | cut -d" " -f1)'], { timeoutMs: 120_000 })
+      if (r.code !== 0) throw new Error(out(r))
+      expect(out(r)).toContain(`↺ SSH (fo) failed (capacity): ${a!.ip}`)
+      expect(out(r)).toContain(`on-${b!.ip}`)
+      expect((await hf.sky(['down', '-y', 'fo1'], { timeoutMs: 60_000 })).code).toBe(0)
+    } finally {
+      Bun.spawnSync(['ip', '-n', a!.netns, 'link', 'set', peer!, 'up'])
+      await hf.sky(['down', '-a', '-y'], { timeoutMs: 60_000 })
+      await hf.cleanup()
+    }
+  }, 240_000)
 })
 
 export { requestRow }

@@ -36,7 +36,9 @@ export function capacityNeeded(r: Resources | undefined): NodeCapacity {
 }
 
 export function capacityLabel(c: NodeCapacity, instanceType?: string | null): string {
-  const parts = [`cpus=${c.cpus}`, `mem=${Math.round(c.memoryGb)}`]
+  // Whole GB above 10; one decimal below (a 0.5 GB local share is not "mem=1").
+  const mem = c.memoryGb >= 10 ? Math.round(c.memoryGb) : Math.round(c.memoryGb * 10) / 10
+  const parts = [`cpus=${c.cpus}`, `mem=${mem}`]
   if (c.gpus) parts.push(`gpus=${c.gpus.name}:${c.gpus.count}`)
   if (instanceType) parts.push(instanceType)
   return parts.join(', ')

@@ -64,7 +64,7 @@ function where(c: { infra: string; region: string }, zone: string | null): strin
 }
 
 /** The block entry a failure earns, for a candidate tried in `zone`. */
-function blockOf(f: ProvisionFailureInfo, c: Candidate, zone: string | null): BlockedResource {
+export function blockOf(f: ProvisionFailureInfo, c: Candidate, zone: string | null): BlockedResource {
   if (f.node) return { infra: c.infra, region: c.region, node: f.node }
   if (f.scope === 'infra') return blockFor(c, 'infra')
   if (f.scope === 'zone' && zone) return blockFor(c, 'zone', zone)

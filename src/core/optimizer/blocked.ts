@@ -9,6 +9,8 @@ function sameInfra(a: string, b: string): boolean {
 
 /** Does the entry cover this candidate (ignoring zones)? */
 function covers(b: BlockedResource, c: Candidate): boolean {
+  // A blocked node is planned around when live candidates are made, not blocked here.
+  if (b.node !== undefined) return false
   if (!sameInfra(b.infra, c.infra)) return false
   if (b.region !== undefined && b.region !== c.region) return false
   if (b.instanceType !== undefined && b.instanceType !== c.instanceType) return false
@@ -51,7 +53,7 @@ export function blockFor(c: Candidate, level: BlockLevel, zone?: string): Blocke
 
 /** `aws/us-east-1/us-east-1a (p5.48xlarge, spot)`: how failover history names an entry. */
 export function describeBlocked(b: BlockedResource): string {
-  const where = [b.infra, b.region, b.zone].filter(Boolean).join('/')
+  const where = [b.infra, b.region, b.zone ?? b.node].filter(Boolean).join('/')
   const what = [b.instanceType, b.useSpot === undefined ? undefined : b.useSpot ? 'spot' : 'on-demand'].filter(Boolean)
   return what.length ? `${where} (${what.join(', ')})` : where
 }

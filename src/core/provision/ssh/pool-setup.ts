@@ -5,7 +5,7 @@ import { SshRunner } from '../../runner/ssh'
 import { shellQuote } from '../agent-command'
 import { loadSshPools } from './pools'
 import { hostKey, probeHost, writeHostCache } from './probe'
-import { installBinary } from './provisioner'
+import { installBinary } from '../runtime'
 
 export interface HostReport {
   pool: string

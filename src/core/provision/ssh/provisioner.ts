@@ -4,19 +4,14 @@
 // share a host. The head gets this binary in ~/.sky-runtime/bin (no root needed) and runs the
 // agent, which reaches workers over SSH with the pool's key (or password). Every process of the
 // cluster carries SKY_AGENT_CLUSTER_TAG=ssh-<name-on-cloud>; teardown kills by it and checks.
-import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import type { ClusterSpec, NodeCapacity } from '../../agent/types'
-import { InternalError, ProvisionError, toSkyError } from '../../errors'
+import { InternalError, toSkyError } from '../../errors'
 import type { LiveNode } from '../../infra/types'
 import { RunnerTransportError } from '../../runner/errors'
-import type { SshRunner } from '../../runner/ssh'
-import { VERSION } from '../../../version'
-import { binaryForRemote, shellQuote } from '../agent-command'
+import { shellQuote } from '../agent-command'
+import { installBinary, uploadSecret } from '../runtime'
 import { runnerTransport } from '../agent-transport'
-import { CapacityError, FatalProvisionError, InfraAuthError, InfraConfigError, UnsupportedError } from '../errors'
+import { CapacityError, InfraAuthError, InfraConfigError, UnsupportedError } from '../errors'
 import type { AgentTransport, ClusterHandle, ClusterRef, NodeHandle, NodeStatus, OpOptions, PortEndpoint, ProvisionRecord, ProvisionRequest, Provisioner } from '../types'
 import { ssh } from './descriptor'
 import { loadSshPools, type SshPool, type SshPoolHost } from './pools'
@@ -76,42 +71,6 @@ d="$HOME/${RUNTIME}"; mkdir -p "$d"; chmod 700 "$d"
 if ( set -o noclobber; printf '%s\\n' ${shellQuote(owner)} > "$d/owner" ) 2>/dev/null; then echo ok; exit 0; fi
 o=$(head -1 "$d/owner" 2>/dev/null || true)
 if [ "$o" = ${shellQuote(owner)} ]; then echo ok; else echo "held-by:$o"; fi`
-
-/** Put `text` in a 0600 file on the host (created 0600 before any byte is written). */
-async function uploadSecret(r: SshRunner, text: string, remotePath: string): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'sky-secret-'))
-  const local = join(dir, 'secret')
-  try {
-    writeFileSync(local, text, { mode: 0o600 })
-    await r.run(`(umask 077 && : > ${shellQuote(remotePath)})`)
-    await r.upload(local, remotePath)
-    await r.run(`chmod 600 ${shellQuote(remotePath)}`)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
-let digest: string | undefined
-function binaryDigest(path: string): string {
-  return (digest ??= createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16))
-}
-
-/** Make sure the host has this binary at ~/.sky-runtime/bin/sky; returns its path there. */
-export async function installBinary(r: SshRunner, home: string, log: (l: string) => void): Promise<string> {
-  const bin = binaryForRemote()
-  if (!bin) throw new FatalProvisionError('No compiled sky binary to install on the node; build one first (bun scripts/build.ts).', { infra: 'ssh' })
-  const target = `${home}/${RUNTIME}/bin/sky`
-  const stamp = `${home}/${RUNTIME}/bin/.digest`
-  const want = `${VERSION}-${binaryDigest(bin)}`
-  const have = await r.run(`cat ${shellQuote(stamp)} 2>/dev/null`)
-  if (have.stdout.trim() === want) return target
-  log(`├── Installing the sky runtime on ${r.label}.`)
-  await r.run(`mkdir -p ${shellQuote(`${home}/${RUNTIME}/bin`)}`)
-  await r.upload(bin, `${target}.tmp`)
-  const mv = await r.run(`chmod 755 ${shellQuote(`${target}.tmp`)} && mv -f ${shellQuote(`${target}.tmp`)} ${shellQuote(target)} && echo ${shellQuote(want)} > ${shellQuote(stamp)}`)
-  if (mv.code !== 0) throw new ProvisionError(`${r.label}: could not install the runtime: ${mv.stderr.trim()}`)
-  return target
-}
 
 /** Kill everything tagged with the cluster and release the host (keeping the installed binary). */
 const releaseScript = (owner: string, tag: string) => `d="$HOME/${RUNTIME}"
@@ -283,7 +242,10 @@ export const sshProvisioner: Provisioner = {
             if (cached && cached.cluster === ref.nameOnCloud) writeHostCache(key, { ...cached, cluster: null })
           }
         } catch (e) {
-          failures.push(`${hostId(h)}: ${toSkyError(e).message}`)
+          // Unreachable: only a problem if this cluster ever claimed the host (a failed attempt
+          // whose claim never got through has nothing there to release).
+          const cached = readHostCache()[hostKey(ref.resources.region, h)]
+          if (cached?.cluster === ref.nameOnCloud) failures.push(`${hostId(h)}: ${toSkyError(e).message}`)
         } finally {
           await run.close()
         }

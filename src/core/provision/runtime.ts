@@ -1,0 +1,51 @@
+// Installing the sky runtime on a node reached over a runner, without root: this binary goes to
+// ~/.sky-runtime/bin/sky in the login user's home (skipped when the same build is already there).
+// Shared by every infra whose nodes are machines with a shell (ssh; AWS and GCP VMs next).
+import { createHash } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ProvisionError } from '../errors'
+import type { CommandRunner } from '../runner/types'
+import { VERSION } from '../../version'
+import { binaryForRemote, shellQuote } from './agent-command'
+import { FatalProvisionError } from './errors'
+
+export const RUNTIME_DIR = '.sky-runtime'
+
+/** Put `text` in a 0600 file on the host (created 0600 before any byte is written). */
+export async function uploadSecret(r: CommandRunner, text: string, remotePath: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sky-secret-'))
+  const local = join(dir, 'secret')
+  try {
+    writeFileSync(local, text, { mode: 0o600 })
+    await r.run(`(umask 077 && : > ${shellQuote(remotePath)})`)
+    await r.upload(local, remotePath)
+    await r.run(`chmod 600 ${shellQuote(remotePath)}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+let digest: string | undefined
+function binaryDigest(path: string): string {
+  return (digest ??= createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16))
+}
+
+/** Make sure the host has this binary at ~/.sky-runtime/bin/sky; returns its path there. */
+export async function installBinary(r: CommandRunner, home: string, log: (l: string) => void): Promise<string> {
+  const bin = binaryForRemote()
+  if (!bin) throw new FatalProvisionError('No compiled sky binary to install on the node; build one first (bun scripts/build.ts).')
+  const target = `${home}/${RUNTIME_DIR}/bin/sky`
+  const stamp = `${home}/${RUNTIME_DIR}/bin/.digest`
+  const want = `${VERSION}-${binaryDigest(bin)}`
+  const have = await r.run(`cat ${shellQuote(stamp)} 2>/dev/null`)
+  if (have.stdout.trim() === want) return target
+  log(`├── Installing the sky runtime on ${r.label}.`)
+  await r.run(`mkdir -p ${shellQuote(`${home}/${RUNTIME_DIR}/bin`)}`)
+  await r.upload(bin, `${target}.tmp`)
+  const mv = await r.run(`chmod 755 ${shellQuote(`${target}.tmp`)} && mv -f ${shellQuote(`${target}.tmp`)} ${shellQuote(target)} && echo ${shellQuote(want)} > ${shellQuote(stamp)}`)
+  if (mv.code !== 0) throw new ProvisionError(`${r.label}: could not install the runtime: ${mv.stderr.trim()}`)
+  return target
+}
+
