@@ -59,6 +59,10 @@ export interface NodeSpec {
   ip: string
   /** The node's home directory: HOME for jobs, and the parent of `sky_workdir`. */
   home: string
+  /**
+   * How the head reaches this node (not which infra it is on): `local` = the head's own machine
+   * (the head itself, local nodes), `ssh` = over SSH (SSH pools, VMs, pods running sshd).
+   */
   kind: 'local' | 'ssh'
   /** How the head reaches this worker (kind 'ssh', rank > 0). */
   ssh?: SshTarget

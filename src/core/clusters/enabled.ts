@@ -28,7 +28,7 @@ export async function saveChecks(store: Store, fresh: InfraCheck[]): Promise<Inf
 export async function liveNodes(checks: InfraCheck[]): Promise<LiveNode[]> {
   const lists = await Promise.all(
     checks
-      .filter((c) => c.enabled || c.infra === 'local')
+      .filter((c) => c.enabled)
       .map(async (c) => {
         const d = descriptor(c.infra)
         if (!d?.liveNodes) return []
@@ -43,10 +43,7 @@ export async function liveNodes(checks: InfraCheck[]): Promise<LiveNode[]> {
 }
 
 export async function optimizerContext(store: Store): Promise<{ enabled: EnabledInfra; liveNodes: LiveNode[]; checks: InfraCheck[] }> {
-  let checks = await rememberedChecks(store)
-  // This machine is always usable, whatever an older check said; a check saved by an older build
-  // may name infra this build cannot launch on.
-  if (!checks.some((c) => c.infra === 'local' && c.enabled)) checks = [...checks.filter((c) => c.infra !== 'local'), { infra: 'local', enabled: true, reason: 'this machine', regions: ['local'], capabilities: ['compute'] }]
-  checks = checks.map((c) => (c.enabled && !hasProvisioner(c.infra) ? { ...c, enabled: false, reason: 'not supported by this build' } : c))
+  // A check saved by an older build may name infra this build cannot launch on.
+  const checks = (await rememberedChecks(store)).map((c) => (c.enabled && !hasProvisioner(c.infra) ? { ...c, enabled: false, reason: 'not supported by this build' } : c))
   return { enabled: enabledInfraFromChecks(checks), liveNodes: await liveNodes(checks), checks }
 }

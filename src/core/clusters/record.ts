@@ -46,7 +46,8 @@ export function launchedOf(c: ClusterRecord): LaunchedResources {
     imageId: null,
     ports: [],
     labels: {},
-    hosts: h && h.infra === 'ssh' ? h.nodes.map((n) => n.id) : null,
+    // A v1 handle reaches its nodes itself (resume and teardown use it, not host names).
+    hosts: null,
     hourlyPrice: 0,
   }
 }

@@ -47,12 +47,13 @@ async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined
 export async function check(c: OpContext, b: { infra?: string[] }) {
   const fresh = await checkInfra({ only: b.infra?.length ? b.infra : undefined, config: loadConfig() })
   await saveChecks(c.store, fresh)
-  if (!fresh.some((x) => x.infra === 'local')) return fresh
-  // This machine's size rides along with the local entry (the dashboard's Infra page shows it).
-  const node = (await optimizerContext(c.store)).liveNodes.find((n) => n.infra === 'local')
-  if (!node) return fresh
-  const capacity = { cpus: node.cpus, memoryGb: node.memoryGb, gpus: node.gpus ?? null }
-  return fresh.map((x) => (x.infra === 'local' ? { ...x, capacity } : x))
+  // The size of a shared machine (this one, for local) rides along with its entry: the
+  // dashboard's Infra page shows it without any cluster.
+  const shared = (await optimizerContext(c.store)).liveNodes.filter((n) => n.shared)
+  return fresh.map((x) => {
+    const node = shared.find((n) => n.infra === x.infra)
+    return node ? { ...x, capacity: { cpus: node.cpus, memoryGb: node.memoryGb, gpus: node.gpus ?? null } } : x
+  })
 }
 
 export async function gpus(c: OpContext, b: { name?: string; infra?: string; all_regions?: boolean; all?: boolean }) {
