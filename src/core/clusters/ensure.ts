@@ -87,7 +87,10 @@ export async function ensureCluster(ctx: OpsContext, req: EnsureRequest): Promis
         const f = failureOf(e)
         if (!f || f.scope === 'stop') throw e
         ctx.log(`↺ Resuming failed: ${toSkyError(e).message}`)
-        await cleanupAttempt(ctx, existing)
+        if (!(await cleanupAttempt(ctx, existing))) throw e
+        const l = existing.launched
+        const c = { infra: l.infra, region: l.region, zones: l.zone ? [l.zone] : [], instanceType: l.instanceType ?? '', useSpot: l.useSpot } as Candidate
+        blocked.push(blockOf(f, c, l.zone))
       }
     }
     return provisionNew(ctx, req, blocked, existing)
