@@ -63,6 +63,7 @@ export class AgentDaemon {
   private wakeQueued = false
   private stopped = false
   private lastTouch = 0
+  private lastBeat = 0
   private killing = new Set<Promise<unknown>>()
   /** Last procs written per job, to skip identical writes. */
   private persisted = new Map<number, string>()
@@ -170,7 +171,12 @@ export class AgentDaemon {
         void this.stop()
         return
       }
-      heartbeat(this.db, process.pid)
+      // A hosted instance is one of many in its process: its heartbeat need not be a write per tick.
+      const now = Date.now()
+      if (!this.host || now - this.lastBeat >= 10_000) {
+        heartbeat(this.db, process.pid, now)
+        this.lastBeat = now
+      }
       for (const job of this.live.values()) {
         if (job.ranks.some((r) => r.remote)) setProcs(this.db, job.id, job.ranks.filter((r) => r.pgid > 0).map(toProc))
       }

@@ -51,6 +51,8 @@ export function openDb(path: string, opts: { migrate?: boolean } = {}): Database
   db.exec('PRAGMA busy_timeout = 10000')
   db.exec('PRAGMA journal_mode = WAL')
   db.exec('PRAGMA synchronous = NORMAL')
+  // A job DB is a few pages; a small cache keeps hundreds of them open in one agent host cheap.
+  db.exec('PRAGMA cache_size = -256')
   if (opts.migrate !== false) migrate(db)
   return db
 }
