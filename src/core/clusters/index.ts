@@ -30,6 +30,7 @@
 //     (it re-adopts or fails its jobs); nodes reported gone → record removed.
 //   stopCluster / startCluster / downCluster(ctx, name, { purge? }) / setAutostop(ctx, name, min, down)
 //     All under the lock. down kills and verifies every process before the record goes.
+//   syncFiles(handle, task, log, { fileMounts })            workdir → ~/sky_workdir, local file_mounts, every node
 //   launch(ctx, LaunchBody) / exec(ctx, ExecBody)          the `sky launch` / `sky exec` requests
 //
 // Managed jobs: ensureCluster with your blocked list, submitJob with your key, poll jobByKey /
@@ -47,3 +48,5 @@ export { planFor, singleTask } from './plan'
 export { queryCluster } from './query'
 export { getOwnedCluster, handleOf, launchedOf, refOf } from './record'
 export { withClusterLock, withClusterLockOrFail } from './lock'
+export { syncFiles } from './sync'
+export { agentHealth, withAgent, type AgentHealth } from './agent'
