@@ -26,6 +26,8 @@ export interface FinishOptions {
   async?: boolean
   /** Request name for the --async message, e.g. `sky.launch`. */
   name?: string
+  /** Where streamed log text goes (default stdout). */
+  write?: (text: string) => void
   /** Ctrl+C cancels the request instead of leaving it running (log-follow requests). */
   cancelOnInterrupt?: boolean
 }

@@ -129,12 +129,13 @@ export default defineCommand({
       if (ids.length) throw new UsageError('--provision shows how the cluster was provisioned; it takes no job ids.')
       return provisionLog(args.cluster, follow, tail)
     }
-    if (ids.length > 1) throw new UsageError('Give at most one job id to stream.')
-    const tail = args.tail === undefined ? undefined : Number(args.tail)
-    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new UsageError(`--tail: '${args.tail}' must be a non-negative integer.`)
-    const id = await tailLogs(c, args.cluster, { jobId: ids[0], follow: args.follow !== false, tail })
+    if (args.status) return printStatus(args.cluster, ids)
+    if (args['sync-down']) return syncDown(args.cluster, ids)
+    if (ids.length > 1) throw new UsageError(`Cannot stream the logs of several jobs (${ids.join(', ')}) at once; add --sync-down to download them.`)
+    const stdout = (s: string) => void process.stdout.write(s)
+    const id = await tailLogs(sky(), args.cluster, { jobId: ids[0], follow, tail: tail ?? (follow ? 1000 : 0) })
     // Following a log is only worth its request while someone reads it: Ctrl+C ends both.
-    const r = await finish<{ exit_code: number }>(id, { stream: true, cancelOnInterrupt: true })
-    if (r && r.exit_code) process.exitCode = r.exit_code
+    const r = await finish<LogsResult>(id, { stream: true, cancelOnInterrupt: true, write: worker === undefined ? stdout : workerFilter(worker, stdout) })
+    failIfNotSucceeded(args.cluster, r)
   },
 })

@@ -171,7 +171,7 @@ export async function cmdAutostop({ L, args, io }: CommandContext) {
   const hooks = args.bools.has('hooks') ? ((parseJson(await io.readStdin(), 'The hooks') as { hooks?: LifecycleHook[] }).hooks ?? []) : undefined
   const db = openExisting(L)
   try {
-    const cfg = setAutostop(L, db, idle < 0 ? -1 : idle, args.bools.has('down'), waitFor)
+    const cfg = setAutostop(L, db, idle < 0 ? -1 : idle, args.bools.has('down'), waitFor, Date.now(), hooks)
     if (cfg.idleMinutes >= 0) await ensureDaemon(db, L, requireCluster(L).agentHost ?? null)
     notifyDaemon(db, L)
     return { autostop: cfg }

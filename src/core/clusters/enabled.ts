@@ -2,10 +2,10 @@
 // first use) that this build can provision, and the live nodes (with what is still free) that
 // each live infra's descriptor reports.
 import { loadConfig } from '../config'
-import { checkInfra, enabledInfraFromChecks } from '../infra/check'
+import { applyAllowLists, checkInfra, enabledInfraFromChecks } from '../infra/check'
 import type { InfraCheck } from '../infra/check'
 import type { EnabledInfra, LiveNode } from '../infra/types'
-import { descriptor, hasProvisioner } from '../provision/registry'
+import { INFRA, descriptor, hasProvisioner } from '../provision/registry'
 import type { Store } from '../state/store'
 
 const KEY = 'enabled_infra'
@@ -43,7 +43,16 @@ export async function liveNodes(checks: InfraCheck[]): Promise<LiveNode[]> {
 }
 
 export async function optimizerContext(store: Store): Promise<{ enabled: EnabledInfra; liveNodes: LiveNode[]; checks: InfraCheck[] }> {
+  const config = loadConfig()
+  let remembered = await rememberedChecks(store)
+  // Infra a remembered check left out only because of the config (allowed_clouds), or did not know
+  // of: checked again, so a config change takes effect at once.
+  const again = INFRA.filter((d) => {
+    const c = remembered.find((x) => x.infra === d.name)
+    return !c || (!c.enabled && c.reason.startsWith('not in allowed_clouds'))
+  }).map((d) => d.name)
+  if (again.length) remembered = [...remembered.filter((c) => !again.includes(c.infra)), ...(await checkInfra({ only: again, config, validate: false }))]
   // A check saved by an older build may name infra this build cannot launch on.
-  const checks = (await rememberedChecks(store)).map((c) => (c.enabled && !hasProvisioner(c.infra) ? { ...c, enabled: false, reason: 'not supported by this build' } : c))
+  const checks = applyAllowLists(remembered, config).map((c) => (c.enabled && !hasProvisioner(c.infra) ? { ...c, enabled: false, reason: 'not supported by this build' } : c))
   return { enabled: enabledInfraFromChecks(checks), liveNodes: await liveNodes(checks), checks }
 }

@@ -10,6 +10,7 @@ import { CancelledError, ConflictError, ResourcesUnavailableError, toSkyError } 
 import { blockFor, renderPlan, type BlockedResource, type Candidate } from '../optimizer'
 import { failureOf, type ProvisionFailureInfo } from '../provision/errors'
 import { hasProvisioner } from '../provision/registry'
+import { checkClusterCanRun } from '../infra/features'
 import { infraDisplayName, infraLabel } from '../infra/types'
 import type { ClusterRecord } from '../state/clusters'
 import type { Resources, Task } from '../task/types'
@@ -22,7 +23,7 @@ import { checkOwner, handleOf, intentRecord, launchedOf } from './record'
 
 export interface EnsureRequest {
   name: string
-  task: Pick<Task, 'resources' | 'numNodes'>
+  task: Task
   /** Keep trying (with backoff) when every candidate failed, until cancelled. */
   retryUntilUp?: boolean
   /** In: resources not to try (e.g. where a managed job was preempted). Out: grown by every failure. */
@@ -33,6 +34,8 @@ export interface EnsureRequest {
   purpose?: string
   /** Backoff for retryUntilUp (default 30 s, doubling to 5 min). */
   retryBackoffMs?: number
+  /** The caller already showed the optimizer's plan (the CLI, before its confirmation prompt). */
+  quietPlan?: boolean
 }
 
 export interface EnsureResult {
@@ -102,8 +105,9 @@ async function useExisting(ctx: OpsContext, c: ClusterRecord, req: EnsureRequest
   const blocked = req.blocked ?? []
   if (!c.handle && c.status !== 'INIT') throw new ConflictError(`Cluster '${c.name}' has no handle; take it down: sky down ${c.name}`)
   const cap = c.handle ? handleOf(c).capacity : { cpus: launchedOf(c).cpus, memoryGb: launchedOf(c).memoryGb, gpus: launchedOf(c).accelerators }
+  checkClusterCanRun(req.task, req.task.resources.candidates[0], launchedOf(c).infra, c.name, { fileMounts: true })
   const request = onCluster(req.task.resources.candidates[0], cap)
-  const why = misfit(req.task as Task, request, cap, c.numNodes)
+  const why = misfit(req.task, request, cap, c.numNodes)
   if (why) {
     throw new ConflictError(`The task does not fit cluster '${c.name}': ${why}.`, {
       hint: `Launch it on a new cluster: sky launch -c <new-name> ...  (or take this one down: sky down ${c.name})`,
@@ -164,11 +168,11 @@ async function provisionNew(ctx: OpsContext, req: EnsureRequest, blocked: Blocke
       blocked.splice(0, blocked.length, ...lasting)
       continue
     }
-    if (!shown) {
+    if (!shown && !req.quietPlan) {
       ctx.log(renderPlan(plan))
       ctx.log('')
-      shown = true
     }
+    shown = true
     const c = plan.chosen
     if (!hasProvisioner(c.infra)) {
       const name = infraDisplayName(c.infra)

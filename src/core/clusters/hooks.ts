@@ -7,7 +7,7 @@ import { shellQuote } from '../provision/agent-command'
 import type { ClusterRecord } from '../state/clusters'
 import type { Resources, Task } from '../task/types'
 import { hooksScript } from '../agent/autostop'
-import { provisionerFor } from './provisioners'
+import { provisionerFor } from '../provision/registry'
 import { handleOf } from './record'
 
 const DEFAULT_TIMEOUT = 3600
@@ -32,11 +32,11 @@ export async function runHooks(c: ClusterRecord, event: 'stop' | 'down', log: (l
   const script = hooksScript(recordHooks(c), event)
   if (!script || !c.handle) return
   const handle = handleOf(c)
-  const p = await provisionerFor(handle.cloud)
+  const p = await provisionerFor(handle.infra)
   const runner = p.runner(handle, 0)
   try {
     log(`⚙︎ Running lifecycle hooks (${event}) on ${c.name}.`)
-    const r = await runner.run(`bash -c ${shellQuote(script)} 2>&1`, { onStdout: (s) => log(s.replace(/\n$/, '')) })
+    const r = await runner.run(`bash -c ${shellQuote(script)} 2>&1`, { onStdout: (s: string) => log(s.replace(/\n$/, '')) })
     if (r.code !== 0) log(`Lifecycle hooks exited ${r.code}; continuing with ${event}.`)
   } catch (e) {
     log(`Lifecycle hooks could not run (${(e as Error).message}); continuing with ${event}.`)

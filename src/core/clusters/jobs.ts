@@ -1,7 +1,7 @@
 // Jobs on a cluster, through its agent: submit (with an idempotency key the agent deduplicates),
 // follow, status, queue, cancel, logs, and `sky exec`. A request that submitted a job and is then
 // cancelled cancels that job too.
-import { CancelledError, ConflictError, NotFoundError } from '../errors'
+import { CancelledError, ConflictError, NotFoundError, PermissionDeniedError, ValidationError } from '../errors'
 import type { JobInfo, JobStatus, SubmitSpec } from '../agent/types'
 import type { ClusterHandle } from '../provision/types'
 import type { ClusterRecord } from '../state/clusters'
@@ -14,6 +14,8 @@ import { singleTask } from './plan'
 import { getOwnedCluster, handleOf, isAdmin, type Actor } from './record'
 import { syncFiles } from './sync'
 import { checkClusterCanRun } from '../infra/features'
+import { descriptor } from '../provision/registry'
+import { unresolvedSecretRefs } from '../task/overrides'
 
 export interface JobOutcome {
   job_id: number
@@ -33,7 +35,11 @@ export async function upCluster(store: Store, name: string, actor: Actor): Promi
 /** What `logs --follow` exit codes say about the job (SkyPilot's JobExitCode). */
 const STATUS_BY_LOGS_CODE: Record<number, string> = { 0: 'SUCCEEDED', 100: 'FAILED', 103: 'CANCELLED' }
 
-export function usefulCommands(cluster: string, jobId: number): string {
+/**
+ * SkyPilot's closing hints. `ssh <cluster>` is offered only where it resolves: infra whose
+ * descriptor writes an SSH config entry (local clusters are directories on the server's machine).
+ */
+export function usefulCommands(cluster: string, jobId: number, infra: string): string {
   return [
     '📋 Useful Commands',
     `Job ID: ${jobId}`,
@@ -41,11 +47,18 @@ export function usefulCommands(cluster: string, jobId: number): string {
     `├── To stream job logs:         sky logs ${cluster} ${jobId}`,
     `└── To view job queue:          sky queue ${cluster}`,
     `Cluster name: ${cluster}`,
-    `├── To log into the head VM:    ssh ${cluster}`,
+    ...(descriptor(infra)?.sshConfig ? [`├── To log into the head VM:    ssh ${cluster}`] : []),
     `├── To submit a job:            sky exec ${cluster} yaml_file`,
     `├── To stop the cluster:        sky stop ${cluster}`,
     `└── To teardown the cluster:    sky down ${cluster}`,
   ].join('\n')
+}
+
+/** A secret the task names but nobody supplied must not turn into an unset variable. */
+export function checkSecretsSupplied(task: Task): void {
+  const missing = unresolvedSecretRefs(task)
+  if (!missing.length) return
+  throw new ValidationError(missing.map((n) => ({ path: `secrets:${n}`, message: `has no value (this build has no secret store); set it with --secret ${n}=VALUE` })))
 }
 
 export interface SubmitOptions {
@@ -106,6 +119,7 @@ export async function jobInfo(handle: ClusterHandle, jobId: number): Promise<Job
  * request is cancelled after the job was submitted, the job is cancelled too.
  */
 export async function runJob(ctx: OpsContext, c: ClusterRecord, task: Task, o: SubmitOptions & { detach: boolean; afterSubmit?: (jobId: number) => Promise<void> }): Promise<JobOutcome> {
+  checkSecretsSupplied(task)
   const handle = handleOf(c)
   const key = o.key ?? ctx.owner
   let submitted = false
@@ -123,7 +137,7 @@ export async function runJob(ctx: OpsContext, c: ClusterRecord, task: Task, o: S
     ctx.log(existing ? `⚙︎ Job already submitted by this request, ID: ${jobId}` : `⚙︎ Job submitted, ID: ${jobId}`)
     await o.afterSubmit?.(jobId)
     if (o.detach) {
-      ctx.log(usefulCommands(c.name, jobId))
+      ctx.log(usefulCommands(c.name, jobId, handle.infra))
       return { job_id: jobId, job_status: 'PENDING', exit_code: null }
     }
     ctx.log(`├── Waiting for task resources on ${task.numNodes} node${task.numNodes === 1 ? '' : 's'}.`)
@@ -134,7 +148,7 @@ export async function runJob(ctx: OpsContext, c: ClusterRecord, task: Task, o: S
     const status = info?.status ?? STATUS_BY_LOGS_CODE[code] ?? null
     ctx.log(`${status === 'SUCCEEDED' ? '✓' : '✗'} Job finished (status: ${status ?? 'UNKNOWN'}).`)
     ctx.log('')
-    ctx.log(usefulCommands(c.name, jobId))
+    ctx.log(usefulCommands(c.name, jobId, handle.infra))
     return { job_id: jobId, job_status: status, exit_code: info?.exitCode ?? null }
   } finally {
     ctx.signal.removeEventListener('abort', onAbort)
@@ -155,9 +169,10 @@ export async function queue(store: Store, name: string, actor: Actor, o: { allUs
  */
 export async function cancelJobs(store: Store, name: string, actor: Actor, o: { jobIds?: number[]; all?: boolean; allUsers?: boolean }): Promise<number[]> {
   const c = await upCluster(store, name, actor)
+  const handle = handleOf(c)
   let ids = o.jobIds ?? []
   if (!ids.length && !o.all && !o.allUsers) {
-    const mine = await withAgent(c, (a) => a.call<JobInfo[]>('queue', ['--user-hash', actor.id, '--skip-finished']))
+    const mine = await withAgent(handle, (a) => a.call<JobInfo[]>('queue', ['--user-hash', actor.id, '--skip-finished']))
     const latest = [...mine].sort((x, y) => y.id - x.id)[0]
     if (!latest) return []
     ids = [latest.id]
@@ -165,9 +180,20 @@ export async function cancelJobs(store: Store, name: string, actor: Actor, o: { 
   const args: string[] = []
   if (ids.length) args.push('--ids', ids.join(','))
   else args.push('--all')
-  if (!(o.allUsers && isAdmin(actor)) && !(o.jobIds?.length && isAdmin(actor))) args.push('--user-hash', actor.id)
-  const r = await withAgent(handleOf(c), (a) => a.call<{ cancelled: number[] } | number[]>('cancel', args))
-  return Array.isArray(r) ? r : (r.cancelled ?? [])
+  if (!(o.allUsers && isAdmin(actor)) && !(ids.length && isAdmin(actor))) args.push('--user-hash', actor.id)
+  const r = await withAgent(handle, (a) => a.call<{ cancelled: number[]; skipped?: { id: number; reason: string }[] } | number[]>('cancel', args))
+  const cancelled = Array.isArray(r) ? r : (r.cancelled ?? [])
+  const skipped = Array.isArray(r) ? [] : (r.skipped ?? [])
+  const done = cancelled.length ? ` (cancelled: ${cancelled.join(', ')})` : ''
+  const missing = skipped.filter((x) => x.reason === 'not found').map((x) => x.id)
+  if (missing.length) {
+    throw new NotFoundError(`Job${missing.length === 1 ? '' : 's'} ${missing.join(', ')} not found on cluster '${name}'${done}.`, { hint: `See its jobs with: sky queue ${name}` })
+  }
+  const others = skipped.filter((x) => x.reason.startsWith('owned by another user'))
+  if (others.length) {
+    throw new PermissionDeniedError(`Not cancelling ${others.map((x) => `job ${x.id} (${x.reason})`).join(', ')}${done}.`)
+  }
+  return cancelled
 }
 
 export async function jobStatus(store: Store, name: string, actor: Actor, ids: number[]): Promise<Record<string, JobStatus | null>> {
@@ -175,7 +201,8 @@ export async function jobStatus(store: Store, name: string, actor: Actor, ids: n
   const handle = handleOf(c)
   if (!ids.length) {
     const [latest] = (await withAgent(handle, (a) => a.call<JobInfo[]>('queue', ['--all-users']))).sort((x, y) => y.id - x.id)
-    if (!latest) throw new NotFoundError(`Cluster '${name}' has no jobs.`)
+    // No jobs at all: an empty answer (the CLI reports it as job NOT_FOUND, exit 102).
+    if (!latest) return {}
     ids = [latest.id]
   }
   return withAgent(handle, (a) => a.call<Record<string, JobStatus | null>>('status', ['--ids', ids.join(',')]))
@@ -189,7 +216,7 @@ export async function tailLogs(
   o: { jobId?: number; follow: boolean; tail?: number; write: (s: string) => void; onStderr?: (s: string) => void; signal: AbortSignal },
 ): Promise<number> {
   const c = await upCluster(store, name, actor)
-  return withAgent(handleOf(c), (a) => a.logs({ job: o.jobId, follow: o.follow, tail: o.tail, onChunk: o.write, signal: o.signal }))
+  return withAgent(handleOf(c), (a) => a.logs({ job: o.jobId, follow: o.follow, tail: o.tail, onChunk: o.write, onStderr: o.onStderr, signal: o.signal }))
 }
 
 export interface ExecBody {
@@ -203,7 +230,7 @@ export async function exec(ctx: OpsContext, body: ExecBody): Promise<JobOutcome 
   const task = singleTask(body.task, 'sky exec')
   const c = await upCluster(ctx.store, body.cluster_name, ctx.actor)
   const handle = handleOf(c)
-  checkClusterCanRun(task, task.resources.candidates[0], handle.cloud, c.name, { fileMounts: false })
+  checkClusterCanRun(task, task.resources.candidates[0], handle.infra, c.name, { fileMounts: false })
   const request = onCluster(task.resources.candidates[0], handle.capacity)
   const why = misfit(task, request, handle.capacity, c.numNodes)
   if (why) throw new ConflictError(`The task does not fit cluster '${c.name}': ${why}.`, { hint: `Launch a bigger cluster: sky launch -c <new-name> ...` })

@@ -7,10 +7,14 @@
 import type { BlockedResource } from '../optimizer'
 import type { OpsContext } from './context'
 import { ensureCluster } from './ensure'
-import { jobByKey, runJob, type JobOutcome } from './jobs'
+import { checkSecretsSupplied, jobByKey, runJob, type JobOutcome } from './jobs'
+import { taskHooks } from './hooks'
 import { downCluster, setAutostop } from './lifecycle'
 import { singleTask } from './plan'
-import { handleOf } from './record'
+import { provisionerFor } from '../provision/registry'
+import type { ClusterRecord } from '../state/clusters'
+import type { Resources, Task } from '../task/types'
+import { handleOf, launchedOf, refOf } from './record'
 import { syncFiles } from './sync'
 
 export interface LaunchBody {
@@ -40,21 +44,23 @@ export async function launch(ctx: OpsContext, body: LaunchBody, o: { blocked?: B
   const task = singleTask(body.task, 'sky launch')
   if (task.run || task.setup) checkSecretsSupplied(task)
   const name = body.cluster_name
-  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command: body.command ?? null, purpose: 'sky.launch', blocked: o.blocked })
-  const c = ensured.cluster
+  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command: body.command ?? null, purpose: 'sky.launch', blocked: o.blocked, quietPlan: body.quiet_optimizer })
+  let c = ensured.cluster
   const handle = handleOf(c)
   const request = ensured.request
+  c = await recordPortsAndHooks(ctx, c, task, request)
   const prior = task.run || task.setup ? await jobByKey(handle, ctx.owner) : { jobId: null }
   if (prior.jobId === null) await syncFiles(handle, task, ctx.log, { fileMounts: true })
 
   const auto = body.idle_minutes_to_autostop ?? (request?.autostop?.enabled ? request.autostop.idleMinutes : null)
   const autoDown = body.down || !!body.autostop_down || !!request?.autostop?.down
   const attachedDown = !!body.down && (auto === null || auto === undefined) && !body.detach_run
+  const waitFor = body.wait_for ?? request?.autostop?.waitFor
   const arm = async () => {
-    if (auto !== null && auto !== undefined) await setAutostop(ctx, name, auto, autoDown)
+    if (auto !== null && auto !== undefined) await setAutostop(ctx, name, auto, autoDown, waitFor)
     // Attached --down: this request tears the cluster down when the job ends; the agent's
     // autodown one idle minute later is the safety net should the request not get there.
-    else if (body.down) await setAutostop(ctx, name, attachedDown ? 1 : 0, true)
+    else if (body.down) await setAutostop(ctx, name, attachedDown ? 1 : 0, true, waitFor)
   }
 
   if (!task.run && (!task.setup || body.no_setup)) {
@@ -71,4 +77,25 @@ export async function launch(ctx: OpsContext, body: LaunchBody, o: { blocked?: B
     await downCluster(ctx, name)
   }
   return { cluster_name: name, ...outcome }
+}
+
+/**
+ * What this launch adds to the record: the ports its task exposes (`sky status --endpoints`;
+ * opened on the provider when the cluster already existed without them) and its lifecycle hooks
+ * (which replace the cluster's; run before stop/down and by autostop).
+ */
+async function recordPortsAndHooks(ctx: OpsContext, c: ClusterRecord, task: Task, request: Resources | undefined): Promise<ClusterRecord> {
+  const known = (c.resources.ports as string[] | undefined) ?? []
+  const launched = launchedOf(c).ports
+  const ports = [...new Set([...known, ...launched, ...(request?.ports ?? [])])]
+  const hooks = taskHooks(task, request)
+  if (ports.length === known.length && !hooks.length) return c
+  const fresh = ports.filter((p) => !launched.includes(p) && !known.includes(p))
+  if (fresh.length) {
+    const p = await provisionerFor(launchedOf(c).infra)
+    if (p.capabilities.ports) await p.openPorts(refOf(c), fresh, { signal: ctx.signal, log: ctx.log })
+  }
+  const next = { ...c, resources: { ...c.resources, ...(ports.length ? { ports } : {}), ...(hooks.length ? { hooks } : {}) } }
+  await ctx.store.clusters.upsert(next)
+  return next
 }

@@ -6,6 +6,7 @@ import type { LaunchedResources } from '../provision/types'
 import type { Store } from '../state/store'
 import { parseDag } from '../task/dag-parse'
 import type { Task } from '../task/types'
+import { featureFilter } from '../infra/features'
 import { optimizerContext } from './enabled'
 
 export function singleTask(yaml: string, what: string): Task {
@@ -17,9 +18,9 @@ export function singleTask(yaml: string, what: string): Task {
 }
 
 /** The optimizer's plan for a task (used by `--dryrun`, the confirmation prompt and launch). */
-export async function planFor(store: Store, task: Pick<Task, 'resources' | 'numNodes'>, blocked: BlockedResource[] = []): Promise<Plan> {
+export async function planFor(store: Store, task: Task, blocked: BlockedResource[] = []): Promise<Plan> {
   const ctx = await optimizerContext(store)
-  return optimize({ spec: task.resources, numNodes: task.numNodes, enabled: ctx.enabled, liveNodes: ctx.liveNodes, blocked })
+  return optimize({ spec: task.resources, numNodes: task.numNodes, enabled: ctx.enabled, liveNodes: ctx.liveNodes, blocked, unsupported: featureFilter(task) })
 }
 
 /** The candidate made concrete for one attempt (one zone, or none on zone-less infra). */

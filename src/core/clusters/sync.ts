@@ -11,6 +11,7 @@ import { syncGitWorkdir } from './git-workdir'
 export const WORKDIR = '~/sky_workdir'
 
 export async function syncFiles(handle: ClusterHandle, task: Task, log: (l: string) => void, opts: { fileMounts: boolean }): Promise<void> {
+  const p = await provisionerFor(handle.infra)
   const uploads: { src: string; dst: string }[] = []
   if (typeof task.workdir === 'string') uploads.push({ src: task.workdir, dst: WORKDIR })
   if (task.workdir && typeof task.workdir === 'object') await syncGitWorkdir(p, handle, task, task.workdir, log)
@@ -29,7 +30,6 @@ export async function syncFiles(handle: ClusterHandle, task: Task, log: (l: stri
     if (!existsSync(u.src)) throw new ValidationError([{ path: u.dst === WORKDIR ? 'workdir' : `file_mounts.${u.dst}`, message: `local path '${u.src}' does not exist` }])
   }
   log('⚙︎ Syncing files.')
-  const p = await provisionerFor(handle.infra)
   await Promise.all(
     handle.nodes.map(async (_, rank) => {
       const r = p.runner(handle, rank)

@@ -41,8 +41,8 @@ export async function checkInfra(opts: CheckOptions = {}): Promise<InfraCheck[]>
     list = list.filter((d) => wanted.has(d.name))
   }
   const ctx = { env, home, config: opts.config, validate: opts.validate ?? true }
-  return Promise.all(
-    list.map(async (d) => {
+  const checks = await Promise.all(
+    list.map(async (d): Promise<InfraCheck> => {
       try {
         return await d.check(ctx)
       } catch (e) {
@@ -50,6 +50,45 @@ export async function checkInfra(opts: CheckOptions = {}): Promise<InfraCheck[]>
       }
     }),
   )
+  return applyAllowLists(checks, opts.config)
+}
+
+/** A config list setting; undefined when unset (or `all`, which allowed_contexts may be). */
+function cfgList(config: Record<string, unknown> | undefined, section: string, key?: string): string[] | undefined {
+  const s = config?.[section]
+  const v = key === undefined ? s : s && typeof s === 'object' ? (s as Record<string, unknown>)[key] : undefined
+  return Array.isArray(v) ? v.map(String) : undefined
+}
+
+/** `allowed_clouds` spells Kubernetes `kubernetes` or `k8s`; names compare case-insensitively. */
+function allowedInfra(config: Record<string, unknown> | undefined): Set<string> | undefined {
+  const list = cfgList(config, 'allowed_clouds')
+  return list ? new Set(list.map((n) => descriptor(n)?.name ?? n.toLowerCase())) : undefined
+}
+
+/**
+ * Apply the config's allow-lists to check results (fresh ones, and ones remembered from an older
+ * `sky check`, so a config change takes effect at once): infra missing from `allowed_clouds` is
+ * disabled, and regions missing from the infra's own list (`kubernetes.allowed_contexts`,
+ * `ssh.allowed_node_pools`: the descriptor's regionsAllowList) are dropped.
+ */
+export function applyAllowLists(checks: InfraCheck[], config: Record<string, unknown> | undefined): InfraCheck[] {
+  const clouds = allowedInfra(config)
+  return checks.map((c) => {
+    if (clouds && !clouds.has(c.infra)) {
+      return { ...c, enabled: false, reason: `not in allowed_clouds (${[...clouds].join(', ')}) in the config`, capabilities: [], regions: undefined }
+    }
+    const list = descriptor(c.infra)?.regionsAllowList
+    const allowed = list ? cfgList(config, c.infra, list.key) : undefined
+    if (!list || !allowed || !c.enabled || !c.regions) return c
+    // Kubernetes contexts are tried in allowed_contexts order, as SkyPilot does.
+    const kept = list.ordered ? allowed.filter((r) => c.regions!.includes(r)) : c.regions.filter((r) => allowed.includes(r))
+    const dropped = c.regions.filter((r) => !allowed.includes(r))
+    const details = [...(c.details ?? []), ...dropped.map((r) => `${r}: skipped, not in ${c.infra}.${list.key}`)]
+    if (!dropped.length && kept.join() === c.regions.join()) return c
+    if (!kept.length) return { ...c, enabled: false, reason: `none of ${c.regions.join(', ')} is in ${c.infra}.${list.key}`, capabilities: [], regions: undefined, details }
+    return { ...c, regions: kept, details }
+  })
 }
 
 /** The optimizer's view of a check result: enabled infra plus their contexts / pools. */
@@ -57,7 +96,9 @@ export function enabledInfraFromChecks(checks: InfraCheck[]): EnabledInfra {
   const enabled = checks.filter((c) => c.enabled && c.capabilities.includes('compute'))
   const regions: Record<string, string[]> = {}
   for (const c of enabled) if (c.regions && !(c.regions.length === 1 && c.regions[0] === c.infra)) regions[c.infra] = c.regions
-  return { infra: enabled.map((c) => c.infra), regions }
+  const disabled: Record<string, string> = {}
+  for (const c of checks) if (!c.enabled && c.reason.startsWith('not in allowed_clouds')) disabled[c.infra] = c.reason
+  return { infra: enabled.map((c) => c.infra), regions, ...(Object.keys(disabled).length ? { disabled } : {}) }
 }
 
 /** `aws, gcp, k8s/ctx, ssh/pool, local` — the `Enabled Infra:` line of `sky status`. */

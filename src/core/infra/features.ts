@@ -4,21 +4,23 @@
 // reason), so `sky launch` and `--dryrun` find this before anything is provisioned, and a task
 // sent to an existing cluster is refused before anything runs there.
 import { ValidationError } from '../errors'
+import { descriptor } from '../provision/registry'
+import type { CapabilityName } from '../provision/types'
 import type { Resources, Task } from '../task/types'
 import { infraDisplayName, type InfraName } from './types'
 
 export type Feature = 'docker' | 'storage' | 'volumes'
 
 /**
- * Where each feature exists, as SkyPilot has it: containers on Kubernetes pods and on cloud VMs
- * (docker installed at provisioning), bucket mounts on clouds and Kubernetes, volumes on
- * Kubernetes (PVCs). This build's local and SSH infra run tasks directly on the host, with files
- * from local paths only.
+ * Which declared capability of an infra (its descriptor) each feature needs: containers on
+ * Kubernetes pods and cloud VMs, bucket mounts on clouds and Kubernetes, volumes on Kubernetes
+ * (PVCs), as SkyPilot has them. This build's local and SSH infra run tasks directly on the host,
+ * with files from local paths only.
  */
-const WHERE: Record<Feature, readonly InfraName[]> = {
-  docker: ['kubernetes', 'aws', 'gcp'],
-  storage: ['kubernetes', 'aws', 'gcp'],
-  volumes: ['kubernetes'],
+const NEEDS: Record<Feature, CapabilityName> = { docker: 'containers', storage: 'storage', volumes: 'volumes' }
+
+function has(infra: string, f: Feature): boolean {
+  return !!descriptor(infra)?.capabilities[NEEDS[f]]
 }
 
 export interface Need {
@@ -70,7 +72,7 @@ export function unsupportedReason(needs: Need[], infra: string, request: Resourc
   const all = [...needs]
   const image = dockerImage(request)
   if (image) all.push({ feature: 'docker', field: 'image_id', what: image })
-  const missing = all.filter((n) => !WHERE[n.feature].includes(infra as InfraName))
+  const missing = all.filter((n) => !has(infra, n.feature))
   return missing.length ? missing.map((n) => explain(n, infra)).join('; ') : undefined
 }
 

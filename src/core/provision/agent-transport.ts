@@ -40,7 +40,7 @@ export function runnerTransport(runner: CommandRunner, handle: Pick<ClusterHandl
       return parseReply<T>(r.stdout, runner.label, sub, r.code, r.stderr)
     },
     async logs(o) {
-      const r = await runner.run(command('logs', logArgs(o)), { onStdout: o.onChunk, onStderr: o.onChunk, signal: o.signal, env: callEnv })
+      const r = await runner.run(command('logs', logArgs(o)), { onStdout: o.onChunk, onStderr: o.onStderr ?? o.onChunk, signal: o.signal, env: callEnv })
       return r.code
     },
     close: () => runner.close(),
@@ -75,7 +75,7 @@ export function inProcessTransport(runtimeDir: string, label = 'local'): AgentTr
       const { runAgent } = await agent()
       return runAgent(['logs', '--root', runtimeDir, ...logArgs(o)], {
         stdout: (c) => o.onChunk(typeof c === 'string' ? c : dec.decode(c, { stream: true })),
-        stderr: (t) => o.onChunk(t),
+        stderr: (t) => (o.onStderr ?? o.onChunk)(t),
         readStdin: async () => '',
         signal: o.signal,
       })

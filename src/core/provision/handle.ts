@@ -14,6 +14,8 @@ export const NO_CAPABILITIES: Capabilities = {
   ports: false,
   gpus: false,
   storage: false,
+  containers: false,
+  volumes: false,
   zones: false,
   images: false,
   disks: false,

@@ -39,6 +39,10 @@ export interface Capabilities {
   gpus: boolean
   /** Cloud storage (buckets) for file_mounts. */
   storage: boolean
+  /** Tasks in a container image (`image_id: docker:...`). */
+  containers: boolean
+  /** Volumes (`volumes:`, Kubernetes PVCs). */
+  volumes: boolean
   /** Zones exist below regions (failover tries every zone of a region first). */
   zones: boolean
   /** `image_id` is honoured. */
@@ -184,7 +188,7 @@ export interface AgentTransport {
   /** Run a subcommand; its JSON result, or its typed error. */
   call<T>(sub: string, args?: string[], stdin?: unknown, signal?: AbortSignal): Promise<T>
   /** Stream a job's log; resolves with the agent's exit code (0/100/101/102/103). */
-  logs(o: { job?: number; follow: boolean; tail?: number; onChunk: (s: string) => void; signal?: AbortSignal }): Promise<number>
+  logs(o: { job?: number; follow: boolean; tail?: number; onChunk: (s: string) => void; onStderr?: (s: string) => void; signal?: AbortSignal }): Promise<number>
   close(): Promise<void>
 }
 
@@ -239,6 +243,8 @@ export interface InfraCheck {
   /** SSH pools or Kubernetes contexts that can be used; `['local']` for the local infra. */
   regions?: string[]
   capabilities: CheckCapability[]
+  /** `sky check -v`: what was looked at (contexts, pools, config filters) beyond the reason. */
+  details?: string[]
 }
 
 export interface CheckContext {
@@ -275,6 +281,11 @@ export interface InfraDescriptor {
   planRank: number
   /** How `sky check` titles the regions it lists (`Node pools`, `Allowed contexts`). */
   regionsLabel?: string
+  /**
+   * The config list under this infra's section that narrows its regions (`allowed_contexts`,
+   * `allowed_node_pools`); `ordered`: regions are tried in the list's order.
+   */
+  regionsAllowList?: { key: string; ordered: boolean }
   /** The INFRA column: `SSH (my-pool)`, `AWS (us-east-1)`, `Local`. */
   label(region: string | null | undefined, zone: string | null | undefined): string
   /** `sky check` for this infra. Must not load SDKs unless validating with a provisioner present. */

@@ -108,8 +108,6 @@ describe('sky check', () => {
     const other = write(join(root, 'other.yaml'), 'contexts:\n  - name: kind-sky\n    context: {cluster: kind}\n')
     const multi = byInfra(await check({ env: env({ KUBECONFIG: `${other}:${join(home, '.kube', 'config')}` }) }), 'kubernetes')
     expect(multi.reason).toContain('contexts prod, kind-sky, dev')
-    const allowed = byInfra(await check({ env: env(), config: { kubernetes: { allowed_contexts: ['dev'] } } }), 'kubernetes')
-    expect(allowed.reason).toContain('contexts dev)')
     write(join(home, '.kube', 'config'), 'contexts: [\n')
     const broken = byInfra(await check({ env: env() }), 'kubernetes')
     expect(broken.enabled).toBe(false)

@@ -8,7 +8,7 @@ export const aws: InfraDescriptor = {
   displayName: 'AWS',
   kind: 'cloud',
   planRank: 3,
-  capabilities: { stop: true, spot: true, multiNode: true, ports: true, gpus: true, storage: true, zones: true, images: true, disks: true, autostop: true },
+  capabilities: { stop: true, spot: true, multiNode: true, ports: true, gpus: true, storage: true, containers: true, volumes: false, zones: true, images: true, disks: true, autostop: true },
   label: (region, zone) => (zone || region ? `AWS (${zone ?? region})` : 'AWS'),
   check: async (ctx) => (await import('./check')).checkAws(ctx),
   clientHandle: withoutConnect,

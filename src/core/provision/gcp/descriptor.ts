@@ -8,7 +8,7 @@ export const gcp: InfraDescriptor = {
   displayName: 'GCP',
   kind: 'cloud',
   planRank: 4,
-  capabilities: { stop: true, spot: true, multiNode: true, ports: true, gpus: true, storage: true, zones: true, images: true, disks: true, autostop: true },
+  capabilities: { stop: true, spot: true, multiNode: true, ports: true, gpus: true, storage: true, containers: true, volumes: false, zones: true, images: true, disks: true, autostop: true },
   label: (region, zone) => (zone || region ? `GCP (${zone ?? region})` : 'GCP'),
   check: async (ctx) => (await import('./check')).checkGcp(ctx),
   clientHandle: withoutConnect,

@@ -1,16 +1,14 @@
-// `sky check kubernetes`: kubeconfig contexts (ssh-<pool> contexts belong to SSH node pools),
-// narrowed by `kubernetes.allowed_contexts`. Launching needs the provisioner this build does not
-// have yet, so the infra is never enabled; the contexts found are named.
+// `sky check kubernetes`: kubeconfig contexts (ssh-<pool> contexts belong to SSH node pools).
+// Launching needs the provisioner this build does not have yet, so the infra is never enabled;
+// the contexts found are named. (`kubernetes.allowed_contexts` applies in infra/check.ts.)
 import { readKubeconfig } from '../../infra/kubeconfig'
-import { configList, unsupportedCheck } from '../handle'
+import { unsupportedCheck } from '../handle'
 import type { CheckContext, InfraCheck } from '../types'
 
 export function kubeContexts(ctx: CheckContext): { contexts: string[]; why?: string; files: string[] } {
   const info = readKubeconfig(ctx.env, ctx.home)
   let contexts = info.contexts.map((c) => c.name).filter((n) => !n.startsWith('ssh-'))
-  const allowed = configList(ctx.config, 'kubernetes', 'allowed_contexts')
-  if (allowed) contexts = contexts.filter((c) => allowed.includes(c))
-  else if (info.currentContext && contexts.includes(info.currentContext)) {
+  if (info.currentContext && contexts.includes(info.currentContext)) {
     // Current context first, the way kubectl users expect it.
     contexts = [info.currentContext, ...contexts.filter((c) => c !== info.currentContext)]
   }
@@ -18,9 +16,7 @@ export function kubeContexts(ctx: CheckContext): { contexts: string[]; why?: str
   const where = info.files.join(', ')
   const why = info.errors.length
     ? info.errors.join('; ')
-    : allowed
-      ? `none of the contexts in ${where} is in kubernetes.allowed_contexts`
-      : `no kubeconfig contexts found in ${where}; point KUBECONFIG at a kubeconfig or create ~/.kube/config`
+    : `no kubeconfig contexts found in ${where}; point KUBECONFIG at a kubeconfig or create ~/.kube/config`
   return { contexts, why, files: info.files }
 }
 

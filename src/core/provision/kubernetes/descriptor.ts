@@ -10,8 +10,9 @@ export const kubernetes: InfraDescriptor = {
   kind: 'live',
   planRank: 0,
   regionsLabel: 'Allowed contexts',
+  regionsAllowList: { key: 'allowed_contexts', ordered: true },
   // Pods cannot be stopped (autodown only); ports through Services.
-  capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: false, zones: false, images: true, disks: false, autostop: true },
+  capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: true, containers: true, volumes: true, zones: false, images: true, disks: false, autostop: true },
   label: (region) => (region ? `Kubernetes (${region})` : 'Kubernetes'),
   check: async (ctx) => (await import('./check')).checkKubernetes(ctx),
   clientHandle: withoutConnect,

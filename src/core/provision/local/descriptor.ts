@@ -8,7 +8,7 @@ export const local: InfraDescriptor = {
   displayName: 'Local',
   kind: 'live',
   planRank: 2,
-  capabilities: { stop: true, spot: false, multiNode: true, ports: true, gpus: true, storage: false, zones: false, images: false, disks: false, autostop: true },
+  capabilities: { stop: true, spot: false, multiNode: true, ports: true, gpus: true, storage: false, containers: false, volumes: false, zones: false, images: false, disks: false, autostop: true },
   label: () => 'Local',
   check: async () => ({ infra: 'local', enabled: true, reason: 'this machine is always available', regions: ['local'], capabilities: ['compute'] }),
   liveNodes: async () => [(await import('./allocation')).localLiveNode()],

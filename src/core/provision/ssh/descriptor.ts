@@ -9,8 +9,9 @@ export const ssh: InfraDescriptor = {
   kind: 'live',
   planRank: 1,
   regionsLabel: 'Node pools',
+  regionsAllowList: { key: 'allowed_node_pools', ordered: false },
   // Hosts cannot be stopped (only released); the agent can autodown. Ports are the hosts' own.
-  capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: false, zones: false, images: false, disks: false, autostop: true },
+  capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: false, containers: false, volumes: false, zones: false, images: false, disks: false, autostop: true },
   label: (region) => (region ? `SSH (${region})` : 'SSH'),
   check: async (ctx) => (await import('./check')).checkSsh(ctx),
   liveNodes: async (check) => (await import('./provisioner')).sshLiveNodes(check.regions ?? []),

@@ -1,9 +1,9 @@
 // Planning and infra operations: optimize (dry runs and the launch prompt), check, gpus list.
 import { optimizerContext, saveChecks } from '../../../core/clusters/enabled'
 import { planFor, singleTask } from '../../../core/clusters/plan'
-import { loadConfig } from '../../../core/config'
 import { checkInfra } from '../../../core/infra/check'
 import { loadConfig } from '../../../core/config'
+import { featureFilter } from '../../../core/infra/features'
 import { optimize as optimizePlan, renderPlan } from '../../../core/optimizer'
 import { parseDag } from '../../../core/task/dag-parse'
 import type { Task } from '../../../core/task/types'
@@ -38,7 +38,13 @@ async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined
     const ctx = await optimizerContext(c.store)
     // Catalog infra that is off (live infra have no catalog to plan over).
     const off = INFRA_NAMES.filter((n) => !ctx.enabled.infra.includes(n) && !isLiveInfra(n))
-    const plan = optimizePlan({ spec: task.resources, numNodes: task.numNodes, enabled: { infra: [...ctx.enabled.infra, ...off], regions: ctx.enabled.regions }, liveNodes: ctx.liveNodes })
+    const plan = optimizePlan({
+      spec: task.resources,
+      numNodes: task.numNodes,
+      enabled: { infra: [...ctx.enabled.infra, ...off], regions: ctx.enabled.regions },
+      liveNodes: ctx.liveNodes,
+      unsupported: featureFilter(task),
+    })
     const names = off.map(infraDisplayName).join(', ')
     return `Note: nothing enabled here fits; this plan includes ${names}, which ${off.length === 1 ? 'is' : 'are'} not enabled (sky check).\n${renderPlan(plan, { taskName })}`
   }

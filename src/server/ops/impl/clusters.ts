@@ -23,10 +23,19 @@ export async function down(c: OpContext, body: { cluster_name: string; purge?: b
   return null
 }
 
-export async function start(c: OpContext, body: { cluster_name: string; idle_minutes_to_autostop?: number; down?: boolean }) {
+export interface StartBody {
+  cluster_name: string
+  idle_minutes_to_autostop?: number
+  down?: boolean
+  wait_for?: string
+  retry_until_up?: boolean
+  force?: boolean
+}
+
+export async function start(c: OpContext, body: StartBody) {
   const ctx = opsContext(c)
-  await startCluster(ctx, body.cluster_name)
-  if (body.idle_minutes_to_autostop !== undefined) await setAutostop(ctx, body.cluster_name, body.idle_minutes_to_autostop, !!body.down)
+  await startCluster(ctx, body.cluster_name, { force: !!body.force, retryUntilUp: !!body.retry_until_up })
+  if (body.idle_minutes_to_autostop !== undefined) await setAutostop(ctx, body.cluster_name, body.idle_minutes_to_autostop, !!body.down, body.wait_for)
   return null
 }
 
