@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempHome, waitFor, type TempHome } from '../harness'
+import { localNodeDir, tempHome, waitFor, type TempHome } from '../harness'
 
 let h: TempHome
 beforeAll(async () => {
@@ -168,21 +168,24 @@ describe('flags SkyPilot scripts use', () => {
     expect(ip.code).toBe(2)
     expect(ip.stderr).toContain('No cluster specified. Please specify an existing cluster to show its IP address.')
     expect(ip.stderr).not.toContain("Cluster ''")
-    expect((await h.sky(['status', '--ip', 'p1'])).stdout.trim()).toBe('127.0.0.1')
+    // Each local node has its own loopback address.
+    expect((await h.sky(['status', '--ip', 'p1'])).stdout.trim()).toMatch(/^127\.\d+\.\d+\.\d+$/)
     const none = await h.sky(['status', '--endpoints', 'p1'])
     expect(none.code).toBe(4)
     expect(none.stderr).toContain('exposes no ports')
     expect((await h.sky(['launch', '-y', '-c', 'web', '--ports', '8080', '--ports', '9000-9001', '--', 'true'])).code).toBe(0)
     const eps = await h.sky(['status', '--endpoints', 'web'])
-    expect(eps.stdout.trim().split('\n')).toEqual(['8080: 127.0.0.1:8080', '9000: 127.0.0.1:9000', '9001: 127.0.0.1:9001'])
-    expect((await h.sky(['status', '--endpoint', '9001', 'web'])).stdout.trim()).toBe('127.0.0.1:9001')
+    // The head node's own loopback address.
+    const headIp = (await h.sky(['status', '--ip', 'web'])).stdout.trim()
+    expect(eps.stdout.trim().split('\n')).toEqual([`8080: ${headIp}:8080`, `9000: ${headIp}:9000`, `9001: ${headIp}:9001`])
+    expect((await h.sky(['status', '--endpoint', '9001', 'web'])).stdout.trim()).toBe(`${headIp}:9001`)
     expect((await h.sky(['status', '--endpoint', '7000', 'web'])).code).toBe(4)
   })
 
   test('launch --wait-for reaches the node; autostop -i 5 --cancel is an error', async () => {
     const r = await h.sky(['launch', '-y', '-c', 'web', '-i', '30', '--wait-for', 'none', '--', 'true'])
     expect(r.code).toBe(0)
-    const cfg = JSON.parse(readFileSync(join(h.dir, 'local', 'web', 'node-0', '.sky-runtime', 'autostop.json'), 'utf8'))
+    const cfg = JSON.parse(readFileSync(join(localNodeDir(h, 'web'), '.sky-runtime', 'autostop.json'), 'utf8'))
     expect(cfg).toMatchObject({ idleMinutes: 30, waitFor: 'none' })
     const both = await h.sky(['autostop', 'web', '-i', '5', '--cancel', '-y'])
     expect(both.code).toBe(2)

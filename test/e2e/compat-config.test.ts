@@ -65,7 +65,8 @@ describe('the config file', () => {
       expect(r.stderr).toContain('not in allowed_clouds')
       const check = await h.sky(['check'])
       expect(check.stdout).toMatch(/Local: disabled\n\s+Reason: not in allowed_clouds/)
-      expect(check.stdout).toMatch(/Kubernetes: enabled/)
+      // Allowed, but this build cannot provision there: listed, never enabled.
+      expect(check.stdout).toMatch(/Kubernetes: disabled\n\s+Reason: not supported by this build/)
     } finally {
       h.config('')
     }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempHome, waitFor, type TempHome } from '../harness'
+import { localNodeDir, tempHome, waitFor, type TempHome } from '../harness'
 
 let h: TempHome
 beforeAll(async () => {
@@ -137,7 +137,7 @@ describe('lifecycle hooks', () => {
       'config:\n  hooks:\n    - run: echo stop-hook >> $HOME/hooks.log\n      events: [stop]\n    - run: echo down-hook\n      events: [down]\nrun: echo hooked\n',
     )
     expect((await h.sky(['launch', '-y', '-c', 'hk', f])).code).toBe(0)
-    const log = join(h.dir, 'local', 'hk', 'node-0', 'hooks.log')
+    const log = join(localNodeDir(h, 'hk'), 'hooks.log')
     const stop = await h.sky(['stop', 'hk', '-y'])
     expect(stop.code).toBe(0)
     expect(stop.stdout).toContain('Running lifecycle hooks (stop)')
@@ -155,7 +155,7 @@ describe('lifecycle hooks', () => {
       const f = join(h2.dir, 'auto.yaml')
       writeFileSync(f, 'resources:\n  autostop:\n    idle_minutes: 1\n    hook: echo autostop-hook > $HOME/auto-hook.txt\nconfig:\n  hooks:\n    - run: echo lifecycle-stop > $HOME/life-hook.txt\n      events: [stop]\nrun: echo hi\n')
       expect((await h2.sky(['launch', '-y', '-c', 'au', f], { env })).code).toBe(0)
-      const node = join(h2.dir, 'local', 'au', 'node-0')
+      const node = localNodeDir(h2, 'au')
       await waitFor(() => existsSync(join(node, 'auto-hook.txt')) && existsSync(join(node, 'life-hook.txt')), 30_000, 100)
       expect(readFileSync(join(node, 'auto-hook.txt'), 'utf8')).toBe('autostop-hook\n')
       await waitFor(async () => /au\s.*STOPPED/.test((await h2.sky(['status', '--refresh'], { env })).stdout), 30_000, 200)

@@ -1,5 +1,5 @@
 // Test helpers: temporary homes, free ports, and running the compiled binary.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync, readdirSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -146,6 +146,16 @@ export function fakeGpus(h: TempHome, lines: string[]): void {
   mkdirSync(bin, { recursive: true })
   writeFileSync(join(bin, 'nvidia-smi'), `#!/bin/sh\ncat <<'EOF'\n${lines.join('\n')}\nEOF\n`, { mode: 0o755 })
   h.env.PATH = `${bin}:${h.env.PATH}`
+}
+
+/**
+ * The home directory of node `rank` of local cluster `name` in this SKY_HOME
+ * (`$SKY_HOME/local/<name-on-cloud>/node-<rank>`; the name on cloud adds the owner's hash).
+ */
+export function localNodeDir(h: TempHome, name: string, rank = 0): string {
+  const base = join(h.dir, 'local')
+  const dir = existsSync(base) ? readdirSync(base).find((d) => d.startsWith(`${name}-`) && /^[0-9a-f]{4}$/.test(d.slice(name.length + 1))) : undefined
+  return join(base, dir ?? `${name}-????`, `node-${rank}`)
 }
 
 export function cleanupDir(d: string) {

@@ -133,6 +133,8 @@ export function fireAutostop(L: Layout, db: Database, spec: ClusterSpec, cfg: Au
         SKY_AUTOSTOP_DOWN: cfg.down ? '1' : '0',
         SKY_CLUSTER_NAME: spec.name,
         SKY_AGENT_ROOT: L.root,
+        // The head node's home, as jobs see it (a hosted agent's own HOME is the server's).
+        ...(head ? { HOME: head.home } : {}),
       },
       cwd: head && existsSync(head.home) ? head.home : '/',
       detached: true,

@@ -80,12 +80,14 @@ export function applyAllowLists(checks: InfraCheck[], config: Record<string, unk
     }
     const list = descriptor(c.infra)?.regionsAllowList
     const allowed = list ? cfgList(config, c.infra, list.key) : undefined
-    if (!list || !allowed || !c.enabled || !c.regions) return c
+    if (!list || !allowed || !c.regions) return c
     // Kubernetes contexts are tried in allowed_contexts order, as SkyPilot does.
     const kept = list.ordered ? allowed.filter((r) => c.regions!.includes(r)) : c.regions.filter((r) => allowed.includes(r))
     const dropped = c.regions.filter((r) => !allowed.includes(r))
     const details = [...(c.details ?? []), ...dropped.map((r) => `${r}: skipped, not in ${c.infra}.${list.key}`)]
     if (!dropped.length && kept.join() === c.regions.join()) return c
+    // A disabled infra keeps its reason; its regions are shown (sky check -v) as the config narrows them.
+    if (!c.enabled) return { ...c, regions: kept, details }
     if (!kept.length) return { ...c, enabled: false, reason: `none of ${c.regions.join(', ')} is in ${c.infra}.${list.key}`, capabilities: [], regions: undefined, details }
     return { ...c, regions: kept, details }
   })

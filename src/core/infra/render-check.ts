@@ -17,7 +17,7 @@ function verboseLines(c: InfraCheck & { capacity?: { cpus: number; memoryGb: num
     const g = c.capacity.gpus ? `${c.capacity.gpus.count}x ${c.capacity.gpus.name}` : 'no GPUs'
     out.push(`${c.capacity.cpus} CPUs, ${c.capacity.memoryGb} GB memory, ${g}`)
   }
-  if (c.regions?.length && !(c.regions.length === 1 && c.regions[0] === c.infra)) out.push(`${descriptor(c.infra)?.regionsLabel ?? 'Regions'}: ${c.regions.join(', ')}`)
+  if (c.regions?.length && !(c.regions.length === 1 && c.regions[0] === c.infra)) out.push(`${descriptor(c.infra)?.regionsNoun ?? 'Regions'}: ${c.regions.join(', ')}`)
   out.push(...(c.details ?? []))
   return out
 }

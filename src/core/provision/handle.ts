@@ -38,9 +38,9 @@ export function normalizeHandle(raw: Record<string, unknown>, nameOnCloud: strin
  * The `sky check` line of an infra this build plans over but cannot launch on: never enabled,
  * whatever credentials exist (they are named, so the user knows what would be used).
  */
-export function unsupportedCheck(infra: string, credentials: { found: boolean; detail: string }): import('./types').InfraCheck {
+export function unsupportedCheck(infra: string, credentials: { found: boolean; detail: string }, regions?: string[]): import('./types').InfraCheck {
   const why = credentials.found ? `credentials: ${credentials.detail}` : credentials.detail
-  return { infra, enabled: false, reason: `not supported by this build (${why})`, capabilities: [] }
+  return { infra, enabled: false, reason: `not supported by this build (${why})`, capabilities: [], ...(regions?.length ? { regions } : {}) }
 }
 
 /** A config list such as `kubernetes.allowed_contexts`. */

@@ -281,6 +281,8 @@ export interface InfraDescriptor {
   planRank: number
   /** How `sky check` titles the regions it lists (`Node pools`, `Allowed contexts`). */
   regionsLabel?: string
+  /** What one of its regions is called in `sky check -v` (`Pools`, `Contexts`; default `Regions`). */
+  regionsNoun?: string
   /**
    * The config list under this infra's section that narrows its regions (`allowed_contexts`,
    * `allowed_node_pools`); `ordered`: regions are tried in the list's order.

@@ -23,8 +23,6 @@ export function kubeContexts(ctx: CheckContext): { contexts: string[]; why?: str
 export function checkKubernetes(ctx: CheckContext): InfraCheck {
   const k = kubeContexts(ctx)
   const found = k.contexts.length > 0
-  return unsupportedCheck('kubernetes', {
-    found,
-    detail: found ? `kubeconfig ${k.files.filter(Boolean).join(', ')}, contexts ${k.contexts.join(', ')}` : k.why!,
-  })
+  // The contexts are listed (sky check -v), though none can be used by this build.
+  return unsupportedCheck('kubernetes', { found, detail: found ? `kubeconfig ${k.files.filter(Boolean).join(', ')}, contexts ${k.contexts.join(', ')}` : k.why! }, k.contexts)
 }

@@ -10,6 +10,7 @@ export const kubernetes: InfraDescriptor = {
   kind: 'live',
   planRank: 0,
   regionsLabel: 'Allowed contexts',
+  regionsNoun: 'Contexts',
   regionsAllowList: { key: 'allowed_contexts', ordered: true },
   // Pods cannot be stopped (autodown only); ports through Services.
   capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: true, containers: true, volumes: true, zones: false, images: true, disks: false, autostop: true },

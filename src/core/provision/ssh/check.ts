@@ -40,27 +40,33 @@ export async function checkSsh(ctx: CheckContext): Promise<InfraCheck> {
   } catch (e) {
     errors.push(e instanceof ValidationError ? e.issues.map(formatIssue).join('; ') : (e as Error).message)
   }
-  const allowed = configList(ctx.config, 'ssh', 'allowed_node_pools')
-  if (allowed) pools = pools.filter((p) => allowed.includes(p.name))
   if (pools.length === 0) {
-    const why = errors.length ? errors.join('; ') : allowed ? 'no pool is in ssh.allowed_node_pools' : 'the file lists no pools'
+    const why = errors.length ? errors.join('; ') : 'the file lists no pools'
     return { infra: 'ssh', enabled: false, reason: `${file}: ${why}`, capabilities: [] }
   }
+  // Pools the config leaves out are not logged into; they stay listed for infra/check.ts to drop
+  // (with a note), where every allow-list applies.
+  const allowed = configList(ctx.config, 'ssh', 'allowed_node_pools')
+  const skipped = allowed ? pools.filter((p) => !allowed.includes(p.name)).map((p) => p.name) : []
+  let usable = pools.filter((p) => !skipped.includes(p.name))
   const notes: string[] = []
-  if (ctx.validate) {
-    const checked = await Promise.all(pools.map(async (p) => ({ p, r: await reachable(p) })))
+  if (ctx.validate && usable.length) {
+    const checked = await Promise.all(usable.map(async (p) => ({ p, r: await reachable(p) })))
     for (const { p, r } of checked) {
       if (r.failures.length) notes.push(`${p.name}: ${r.ok ? `${r.failures.length} of ${p.hosts.length} hosts unreachable` : 'no host answers'} (${r.failures.join('; ')})`)
     }
-    pools = checked.filter((x) => x.r.ok > 0).map((x) => x.p)
-    if (pools.length === 0) return { infra: 'ssh', enabled: false, reason: `credentials invalid: ${notes.join('; ')}`, capabilities: [] }
+    usable = checked.filter((x) => x.r.ok > 0).map((x) => x.p)
+    if (usable.length === 0) {
+      return { infra: 'ssh', enabled: false, reason: `credentials invalid: ${notes.join('; ')}`, regions: pools.map((p) => p.name), capabilities: [] }
+    }
   }
-  const n = pools.length
+  if (usable.length === 0) return { infra: 'ssh', enabled: false, reason: 'no pool is in ssh.allowed_node_pools', regions: pools.map((p) => p.name), capabilities: [] }
+  const n = usable.length
   return {
     infra: 'ssh',
     enabled: true,
     reason: `${n} node pool${n === 1 ? '' : 's'} in ${file}${notes.length ? `; ${notes.join('; ')}` : ''}`,
-    regions: pools.map((p) => p.name),
+    regions: [...usable.map((p) => p.name), ...skipped],
     capabilities: ['compute'],
   }
 }

@@ -9,6 +9,7 @@ export const ssh: InfraDescriptor = {
   kind: 'live',
   planRank: 1,
   regionsLabel: 'Node pools',
+  regionsNoun: 'Pools',
   regionsAllowList: { key: 'allowed_node_pools', ordered: false },
   // Hosts cannot be stopped (only released); the agent can autodown. Ports are the hosts' own.
   capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: false, containers: false, volumes: false, zones: false, images: false, disks: false, autostop: true },
