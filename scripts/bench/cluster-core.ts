@@ -56,7 +56,13 @@ if (!process.argv.includes('--skip-conformance')) {
 const home = tempDir()
 const port = await freePort()
 const env = { PATH: process.env.PATH!, HOME: home, SKY_HOME: home, SKYPILOT_API_SERVER_ENDPOINT: `http://127.0.0.1:${port}`, NO_COLOR: '1' }
-const sky = (args: string[]) => Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'pipe' }).exited
+let shown = 0
+async function sky(args: string[]): Promise<number> {
+  const p = Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'pipe' })
+  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()])
+  if (code !== 0 && shown++ < 3) console.error(`${args.slice(0, 4).join(' ')} ...: exit ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`)
+  return code
+}
 
 function rssKb(pid: number): number {
   try {

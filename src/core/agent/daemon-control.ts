@@ -154,6 +154,7 @@ export async function ensureDaemon(db: Database, L: Layout, host: string | null 
 
 async function ensureHosted(db: Database, L: Layout, dir: string, timeoutMs: number): Promise<number> {
   kvSet(db, 'daemon_stop', null)
+  rmSync(L.stopFile, { force: true })
   registerRoot(dir, L.root)
   const row = liveRow(db, L.root)
   if (row && row.version === VERSION && row.host === dir) return row.pid
@@ -219,6 +220,9 @@ export async function stopDaemon(db: Database, L: Layout, graceMs = 3000): Promi
     return true
   }
   kvSet(db, 'daemon_stop', '1')
+  try {
+    writeFileSync(L.stopFile, '')
+  } catch {}
   if (row.pid === process.pid) return true
   touch(L.wakeFile)
   try {

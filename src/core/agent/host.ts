@@ -9,10 +9,8 @@
 // over). SIGTERM stops watching (jobs keep running) and exits.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import { openDb } from './db'
 import { AgentDaemon } from './daemon'
 import { hostFiles, isHostCommand } from './daemon-control'
-import { kvGet } from './job-store'
 import { layout } from './layout'
 import { pidAlive, processCommand } from './proc'
 import { minuteMs } from './autostop'
@@ -121,7 +119,9 @@ export class AgentHost {
         }
         continue
       }
-      if (!this.starting.has(root) && !stopRequested(L.db)) void this.serve(root)
+      // Stopped clusters are skipped by their marker file, without opening their DB (a cluster
+      // being torn down must not get files back while its directory is removed).
+      if (!this.starting.has(root) && !existsSync(L.stopFile)) void this.serve(root)
     }
     for (const root of this.served.keys()) if (!seen.has(root)) void this.served.get(root)!.daemon.stop()
   }
@@ -173,16 +173,6 @@ function mtime(path: string): number {
     return statSync(path).mtimeMs
   } catch {
     return 0
-  }
-}
-
-function stopRequested(dbPath: string): boolean {
-  if (!existsSync(dbPath)) return false
-  const db = openDb(dbPath)
-  try {
-    return !!kvGet(db, 'daemon_stop')
-  } finally {
-    db.close()
   }
 }
 

@@ -8,6 +8,8 @@ export interface Layout {
   pidFile: string
   /** Touched to tell the agent host which cluster to look at (with SIGUSR1). */
   wakeFile: string
+  /** Present while the cluster's agent is asked not to run (stop-all); the host skips it. */
+  stopFile: string
   daemonLog: string
   autostop: string
   autostopLog: string
@@ -25,6 +27,7 @@ export function layout(root: string): Layout {
     cluster: join(root, 'cluster.json'),
     pidFile: join(root, 'agent.pid'),
     wakeFile: join(root, 'agent.wake'),
+    stopFile: join(root, 'agent.stopped'),
     daemonLog: join(root, 'agent.log'),
     autostop: join(root, 'autostop.json'),
     autostopLog: join(logsDir, 'autostop.log'),

@@ -110,7 +110,9 @@ export async function streamLogs(db: Database, L: Layout, opts: LogsOptions, io:
     return exitCodeForStatus(status)
   }
   if (!isTerminal(status) && ensureDaemon) await ensureDaemon()
-  const pollMs = opts.pollMs ?? 100
+  // Poll briskly while a job is starting (its first lines matter most), then every 100 ms.
+  const started = Date.now()
+  const poll = () => opts.pollMs ?? (Date.now() - started < 2000 ? 20 : 100)
   let offset = -1
   for (;;) {
     status = getStatus(db, id)
@@ -121,6 +123,6 @@ export async function streamLogs(db: Database, L: Layout, opts: LogsOptions, io:
     if (offset >= 0) offset = await pump(path, offset, io)
     if (done) return exitCodeForStatus(status)
     if (io.signal?.aborted) return exitCodeForStatus(status)
-    await sleep(pollMs, io.signal)
+    await sleep(poll(), io.signal)
   }
 }

@@ -134,8 +134,17 @@ export const localProvisioner: Provisioner = {
 
   async terminate(ref: ClusterRef): Promise<void> {
     await killAll(ref)
-    await withLedger(() => rmSync(clusterDir(ref.nameOnCloud), { recursive: true, force: true }))
-    if (existsSync(clusterDir(ref.nameOnCloud))) throw new InternalError(`Could not remove ${clusterDir(ref.nameOnCloud)}.`)
+    const dir = clusterDir(ref.nameOnCloud)
+    // An agent that was just told to stop may still be closing its DB (WAL files) for a moment.
+    for (let i = 0; i < 40 && existsSync(dir); i++) {
+      await withLedger(() => {
+        try {
+          rmSync(dir, { recursive: true, force: true })
+        } catch {}
+      })
+      if (existsSync(dir)) await Bun.sleep(50)
+    }
+    if (existsSync(dir)) throw new InternalError(`Could not remove ${dir}.`)
   },
 
   // Nodes listen on their own loopback address; nothing stands between them and local clients.
