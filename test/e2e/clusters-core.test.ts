@@ -3,9 +3,10 @@
 // cancelling a request cancels its job, local capacity that is really held and released, down
 // that leaves no process, and a supervised agent.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { Database } from 'bun:sqlite'
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { requestRow, tempHome, waitFor, type TempHome } from '../harness'
+import { localNodeDir, requestRow, tempHome, waitFor, type TempHome } from '../harness'
 
 let h: TempHome
 const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
@@ -140,6 +141,21 @@ describe('local capacity and teardown', () => {
     expect((await h.sky(['down', '-y', 'stub'])).code).toBe(0)
     expect(pgrep('sleep 1000.75')).toBe('')
     expect(localDirs(h).filter((d) => d.startsWith('stub'))).toEqual([])
+  }, 60_000)
+})
+
+describe('status you can trust', () => {
+  test('an INIT cluster whose nodes and agent are fine recovers to UP on refresh', async () => {
+    expect((await h.sky(['launch', '-y', '-c', 'flaky', '--cpus', '0.1', '--', 'true'])).code).toBe(0)
+    // As after health checks that failed for a while (the cluster itself never went away).
+    const db = new Database(join(h.dir, 'state.db'))
+    db.run(`UPDATE clusters SET status = 'INIT', status_reason = 'agent unreachable: timed out' WHERE name = 'flaky'`)
+    db.close()
+    expect((await h.sky(['status', 'flaky'])).stdout).toMatch(/flaky\s+Local.*INIT/)
+    expect((await h.sky(['status', '--refresh', 'flaky'])).stdout).toMatch(/flaky\s+Local.*UP/)
+    // A cluster whose nodes are gone (removed behind sky's back) is dropped by the refresh.
+    rmSync(join(localNodeDir(h, 'flaky'), '..'), { recursive: true, force: true })
+    expect((await h.sky(['status', '--refresh'])).stdout).not.toContain('flaky')
   }, 60_000)
 })
 
