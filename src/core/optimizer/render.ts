@@ -1,7 +1,7 @@
 // The "Considered resources" table printed before a launch: one row per (infra, GPUs, market)
 // group — per context / pool for Kubernetes and SSH — keeping the cheapest, the chosen row marked.
 import { fmtNum } from '../catalog/query'
-import { infraDisplayName, isLiveInfra } from '../infra/types'
+import { infraLabel as infraColumn, isLiveInfra } from '../infra/types'
 import { renderTable } from '../../lib/table'
 import type { Candidate, Plan } from './types'
 
@@ -26,10 +26,8 @@ export interface PlanRow {
 }
 
 export function infraLabel(c: Candidate): string {
-  const name = infraDisplayName(c.infra)
-  if (c.infra === 'local') return name
   const zone = c.request.infra?.zone && c.request.infra.zone !== '*' ? c.request.infra.zone : undefined
-  return `${name} (${zone ?? c.region})`
+  return infraColumn(c.infra, c.region, zone)
 }
 
 function groupKey(c: Candidate): string {
