@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { intentRecord } from '../../src/core/clusters/record'
 import type { LaunchedResources } from '../../src/core/provision/types'
 import { openStore } from '../../src/core/state/store'
-import { BIN, freePort, median, percentile, report, ROOT, tempDir } from './lib'
+import { BIN, freePort, median, percentile, removeHome, report, ROOT, tempDir } from './lib'
 
 function flag(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`)
@@ -36,6 +36,7 @@ const rows: [string, string, string, boolean][] = []
     ms.push(performance.now() - t)
   }
   await store.close()
+  removeHome(dir)
   const mean = ms.reduce((a, b) => a + b, 0) / ms.length
   rows.push(['lock + INIT intent row + unlock, added per launch (mean)', `${mean.toFixed(2)} ms`, '<= 10 ms', mean <= 10])
   rows.push(['  the same, median / p99', `${median(ms).toFixed(2)} / ${percentile(ms, 99).toFixed(1)} ms`, '(WAL commits)', true])
@@ -133,4 +134,5 @@ await Promise.all(
 const rate = done / ((performance.now() - t1) / 1000)
 rows.push([`trivial jobs, a cluster each (launch --down, ${conc} at a time)`, `${rate.toFixed(1)} /s`, '>= 5 /s', rate >= 5 && bad === 0])
 await sky(['api', 'stop'])
+removeHome(home)
 report(rows)

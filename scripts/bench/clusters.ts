@@ -3,7 +3,7 @@
 // Usage: bun scripts/bench/clusters.ts   (build first: bun scripts/build.ts)
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
-import { BIN, freePort, median, report, tempDir } from './lib'
+import { BIN, freePort, median, removeHome, report, tempDir } from './lib'
 
 const home = tempDir()
 const port = await freePort()
@@ -39,7 +39,10 @@ for (let i = 0; i < 9; i++) execs.push(await timeUntil(['exec', 'b0', '--', 'ech
 const exec = median(execs)
 rows.push(['sky exec to output', `${exec.toFixed(0)} ms`, '<= 300 ms', exec <= 300])
 
-for (let i = 0; i < 5; i++) Bun.spawnSync([BIN, 'down', '-y', `b${i}`], { env })
+for (let i = 0; i < 5; i++) {
+  const d = Bun.spawnSync([BIN, 'down', '-y', `b${i}`], { env, stderr: 'pipe' })
+  if (d.exitCode !== 0) console.error(`down b${i}: exit ${d.exitCode}: ${d.stderr.toString().trim()}`)
+}
 
 // 1,500 clusters straight into the store (as rows an API server would have written).
 const db = new Database(join(home, 'state.db'))
@@ -65,4 +68,5 @@ const st = median(statuses)
 rows.push(['sky status with 1,500 clusters', `${st.toFixed(0)} ms`, '<= 300 ms', st <= 300])
 
 Bun.spawnSync([BIN, 'api', 'stop'], { env })
+removeHome(home)
 report(rows)

@@ -1,5 +1,5 @@
 // Shared bench helpers: temp homes, free ports, timing, percentiles, RSS of a pid.
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -92,4 +92,13 @@ export function statusOp(endpoint: string, authorization?: string): () => Promis
       return
     }
   }
+}
+
+/** After `sky api stop`: stop the home's local agent host (it would leave once idle) and remove the home. */
+export function removeHome(home: string): void {
+  try {
+    const pid = Number(readFileSync(join(home, 'local', '.agent-host', 'host.lock'), 'utf8'))
+    if (pid > 0) process.kill(pid, 'SIGTERM')
+  } catch {}
+  rmSync(home, { recursive: true, force: true })
 }
