@@ -16,7 +16,9 @@ const workers = { SKY_WORKER_REQUEST: 'workers/request-worker.ts' }
 mkdirSync(`${root}dist`, { recursive: true })
 await (await import('./build-dashboard')).writeDashboard()
 const started = performance.now()
+const sdk = await (await import('./build-cloud-sdk')).buildCloudSdk(root)
 const result = await Bun.build({
+  plugins: [sdk.plugin],
   entrypoints: [`${root}src/main.ts`, ...Object.values(workers).map((w) => `${root}src/${w}`)],
   compile: { outfile, autoloadDotenv: false, autoloadBunfig: false } as never,
   minify: true,

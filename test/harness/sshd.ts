@@ -328,10 +328,12 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
       writeFileSync(
         config,
         [
-          `ListenAddress ${ip}:${port}`,
+          // In its own namespace a host answers on every address it has (a VM's private IP too).
+          `ListenAddress ${plan ? '0.0.0.0' : ip}:${port}`,
           `HostKey ${hostKey}`,
           `PidFile ${join(dir, `sshd${n}.pid`)}`,
-          `AuthorizedKeysFile ${join(dir, 'authorized_keys')} ${join(dir, `authorized_keys_host${n}`)}`,
+          // A host with a home of its own also honours ~/.ssh/authorized_keys, as a real machine does.
+          `AuthorizedKeysFile ${join(dir, 'authorized_keys')} ${join(dir, `authorized_keys_host${n}`)}${privateMounts ? ' .ssh/authorized_keys' : ''}`,
           'UsePAM no',
           'StrictModes no',
           `PermitRootLogin ${opts.password ? 'yes' : 'prohibit-password'}`,

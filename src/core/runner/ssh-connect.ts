@@ -1,11 +1,13 @@
 // Open one authenticated ssh2 connection to a node, optionally through a jump host (ProxyJump:
-// the jump connection's `forwardOut` stream carries the inner connection). Failures become
+// the jump connection's `forwardOut` stream carries the inner connection) or a ProxyCommand (a
+// child process's stdio carries it, see proxy-command.ts). Failures become
 // RunnerTransportErrors that name the node and say what went wrong in plain words.
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2'
 import { RunnerTransportError, type TransportReason } from './errors.ts'
+import { expandProxyCommand, openProxyCommand, type ProxySocket } from './proxy-command.ts'
 
 export interface SshTarget {
   host: string
@@ -21,6 +23,8 @@ export interface SshTarget {
   password?: string
   /** Reach this node through another one (ProxyJump). */
   jump?: SshTarget
+  /** Reach this node through a command's stdin/stdout (OpenSSH's ProxyCommand; %h %p %r expanded). */
+  proxyCommand?: string
   /** TCP connect + handshake + auth budget. Default 10000 ms. */
   connectTimeoutMs?: number
   /** Default 15000 ms; 0 disables keepalives. */
@@ -169,13 +173,15 @@ export async function openSshConnection(t: SshTarget): Promise<SshConnection> {
   const jump = t.jump ? await openSshConnection({ connectTimeoutMs: timeoutMs, ...t.jump }) : null
   const shownLabel = jump ? `${label} (via ${jump.label})` : label
 
-  let sock: ClientChannel | undefined
+  let sock: ClientChannel | ProxySocket['sock'] | undefined
   try {
     if (jump) sock = await forward(jump, t.host, port, shownLabel)
   } catch (err) {
     jump?.close()
     throw err
   }
+  const proxy = !jump && t.proxyCommand ? openProxyCommand(expandProxyCommand(t.proxyCommand, t.host, port, t.user)) : null
+  if (proxy) sock = proxy.sock
 
   const client = new Client()
   const pending = [...auth.methods]
@@ -203,6 +209,7 @@ export async function openSshConnection(t: SshTarget): Promise<SshConnection> {
       open = false
       client.end()
       jump?.close()
+      proxy?.kill()
     },
   }
 
@@ -216,7 +223,15 @@ export async function openSshConnection(t: SshTarget): Promise<SshConnection> {
       clearTimeout(timer)
       client.destroy()
       jump?.close()
-      reject(describe(err, shownLabel, auth, timeoutMs, Date.now() - startedAt))
+      const e = describe(err, shownLabel, auth, timeoutMs, Date.now() - startedAt)
+      if (!proxy) return reject(e)
+      // The proxy's own words say why (refused address, unknown host, jump host down): give it a
+      // moment to finish writing them.
+      void Promise.race([proxy.exited, Bun.sleep(300)]).then(() => {
+        proxy.kill()
+        const why = proxy.stderr()
+        reject(why && e.reason !== 'auth' ? new RunnerTransportError(shownLabel, 'unreachable', `proxy command failed: ${why.split('\n').pop()}`, { cause: err }) : e)
+      })
     }
     client.once('ready', () => {
       settled = true
@@ -228,6 +243,7 @@ export async function openSshConnection(t: SshTarget): Promise<SshConnection> {
     client.on('close', () => {
       open = false
       jump?.close()
+      proxy?.kill()
       resolveClosed()
       fail(Object.assign(new Error('connection closed during handshake'), { code: 'ECONNRESET' }))
     })

@@ -15,6 +15,8 @@ export interface KnownInstance {
   /** For messages: 'ec2 i-0abc (us-east-1b)' */
   label: string
   addresses: string[]
+  /** The address other instances of its network use (EC2 private IP, GCE networkIP). */
+  privateIp?: string
   up: boolean
   /** running / stopped / terminated (EC2), RUNNING / TERMINATED / … (GCE) */
   status: string
@@ -30,6 +32,7 @@ async function ec2Instances(src: Extract<InstanceSource, { kind: 'ec2' }>): Prom
     key: `ec2:${i.id}`,
     label: `ec2 ${i.id} (${i.zone ?? i.region})`,
     addresses: [i.id, i.publicIp, i.privateIp].filter((a): a is string => !!a),
+    ...(i.privateIp ? { privateIp: i.privateIp } : {}),
     up: i.state === 'running',
     status: i.state,
     gone: i.state === 'terminated' || i.state === 'shutting-down',
@@ -64,6 +67,7 @@ async function gceInstances(src: Extract<InstanceSource, { kind: 'gce' }>): Prom
     key: `gce:${i.id}`,
     label: `gce ${i.name} (${i.zone})`,
     addresses: [i.name, ...i.internalIps, ...i.externalIps],
+    ...(i.internalIps[0] ? { privateIp: i.internalIps[0] } : {}),
     up: i.status === 'RUNNING',
     status: i.status,
     gone: false,

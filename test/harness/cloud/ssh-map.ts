@@ -12,12 +12,14 @@ import type { SshHosts, SshTestHost } from '../sshd.ts'
 import type { InstanceSource } from './instance-sources.ts'
 
 export interface MappingConfig {
-  hosts: { name: string; ip: string; port: number; authorizedKeysPath: string; privateHome?: string }[]
+  hosts: { name: string; ip: string; port: number; authorizedKeysPath: string; privateHome?: string; netns?: string; iface?: string }[]
   sources: InstanceSource[]
   /** address → host index, answered without any cloud look-up */
   static: Record<string, number>
   /** ports the proxy accepts (the port sky asks for; the host's real port is used) */
   sshPorts: number[]
+  /** Give each host its instance's private IP (see SshMappingOptions.privateNetwork). */
+  privateNetwork?: boolean
 }
 
 export interface DialRecord {
@@ -40,6 +42,12 @@ export interface SshMappingOptions {
   gce?: { endpoint: string; token: string }
   /** Ports accepted in %p (default [22]). */
   sshPorts?: number[]
+  /**
+   * The cloud's private network (e.g. moto's default VPC, 172.31.0.0/16): each host answers on its
+   * instance's private IP too, so nodes reach each other on private IPs as in a real VPC. Needs the
+   * netns sshd mode (root); the address is added when an instance is assigned its host.
+   */
+  privateNetwork?: { cidr: string }
 }
 
 export interface SshMapping {
@@ -59,11 +67,18 @@ export interface SshMapping {
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
+
+/** The host's link inside its namespace (the veth end; not lo). */
+function hostIface(ns: string): string | undefined {
+  const out = Bun.spawnSync(['ip', '-n', ns, '-o', 'link', 'show']).stdout.toString()
+  return /\d+: ([^@:\s]+)[@:]/.exec(out.split('\n').filter((l) => !/: lo:/.test(l)).join('\n'))?.[1]
+}
 const SCRIPT = join(import.meta.dir, 'ssh-proxy-command.ts')
 
 export function createSshMapping(opts: SshMappingOptions): SshMapping {
   const dir = mkdtempSync(join(tmpdir(), 'sky-sshmap-'))
   const realHome = userInfo().homedir
+  const net = opts.privateNetwork && opts.hosts.mode === 'netns' ? opts.privateNetwork : undefined
   const config: MappingConfig = {
     hosts: opts.hosts.hosts.map((h) => ({
       name: h.name,
@@ -71,6 +86,7 @@ export function createSshMapping(opts: SshMappingOptions): SshMapping {
       port: h.port,
       authorizedKeysPath: h.authorizedKeysPath,
       ...(h.home !== realHome ? { privateHome: h.home } : {}),
+      ...(net && h.netns ? { netns: h.netns, iface: hostIface(h.netns) } : {}),
     })),
     sources: [
       ...(opts.ec2 ? [{ kind: 'ec2' as const, ...opts.ec2 }] : []),
@@ -78,7 +94,11 @@ export function createSshMapping(opts: SshMappingOptions): SshMapping {
     ],
     static: {},
     sshPorts: opts.sshPorts ?? [22],
+    ...(net ? { privateNetwork: true } : {}),
   }
+  // Every host routes the private network onto its link; each private IP is answered by the one
+  // host that has it (added by the proxy command when it assigns the host).
+  if (net) for (const h of config.hosts) if (h.netns && h.iface) Bun.spawnSync(['ip', '-n', h.netns, 'route', 'replace', net.cidr, 'dev', h.iface])
   const save = () => writeFileSync(join(dir, 'map.json'), JSON.stringify(config, null, 1))
   save()
   writeFileSync(join(dir, 'assigned.json'), '{}')

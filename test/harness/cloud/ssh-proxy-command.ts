@@ -36,6 +36,21 @@ function wipe(home: string): void {
   for (const name of readdirSync(home)) rmSync(join(home, name), { recursive: true, force: true })
 }
 
+/** With a private network: the host answers on exactly this instance's private IP (async: never block). */
+async function setPrivateIp(idx: number, ip: string | undefined): Promise<void> {
+  const h = config.hosts[idx]!
+  if (!config.privateNetwork || !h.netns || !h.iface) return
+  const run = async (args: string[]) => {
+    const p = Bun.spawn(['ip', '-n', h.netns!, ...args], { stdout: 'pipe', stderr: 'ignore' })
+    const out = await new Response(p.stdout).text()
+    await p.exited
+    return out
+  }
+  const have = [...(await run(['-o', '-4', 'addr', 'show', 'dev', h.iface])).matchAll(/inet (\S+)\/32/g)].map((m) => m[1]!)
+  for (const old of have) if (old !== ip) await run(['addr', 'del', `${old}/32`, 'dev', h.iface])
+  if (ip && !have.includes(ip)) await run(['addr', 'add', `${ip}/32`, 'dev', h.iface])
+}
+
 /** The host index for `inst`, assigning a free one (or one whose instance is gone) if needed. */
 async function assign(inst: KnownInstance, all: KnownInstance[]): Promise<number> {
   const release = await acquireLock(join(dir!, 'assign.lock'), 10_000)
@@ -64,6 +79,7 @@ async function assign(inst: KnownInstance, all: KnownInstance[]): Promise<number
     }
     // What cloud-init / the guest agent would do at boot: authorize the instance's keys.
     writeFileSync(config.hosts[idx]!.authorizedKeysPath, (await inst.sshKeys()).map((k) => `${k}\n`).join(''))
+    await setPrivateIp(idx, inst.privateIp)
     return idx
   } finally {
     release()

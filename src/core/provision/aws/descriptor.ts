@@ -1,5 +1,7 @@
-// AWS EC2. Checked and planned (bundled catalog); no provisioner in this build yet (issue 14
-// adds ./provisioner.ts, loaded from an embedded bundle so the SDK stays out of the CLI).
+// AWS EC2: static facts for the CLI and the optimizer (no SDK here). The provisioner (./provisioner.ts)
+// and its SDK adapter are loaded on the server only; the SDK itself comes from the separately built
+// cloud SDK bundle (../cloud-sdk/), never from the CLI's module graph.
+import { vmSshEntries } from '../cloud-vm/ssh'
 import { withoutConnect } from '../handle'
 import type { InfraDescriptor } from '../types'
 
@@ -8,8 +10,12 @@ export const aws: InfraDescriptor = {
   displayName: 'AWS',
   kind: 'cloud',
   planRank: 3,
-  capabilities: { stop: true, spot: true, multiNode: true, ports: true, gpus: true, storage: true, containers: true, volumes: false, zones: true, images: true, disks: true, autostop: true },
+  // Ports: a security group per cluster. Autostop: the head stops or terminates its own instances
+  // (aws.remote_identity), and the API server does it when the head cannot.
+  capabilities: { stop: true, spot: true, multiNode: true, ports: true, gpus: true, storage: false, containers: false, volumes: false, zones: true, images: true, disks: true, autostop: true },
   label: (region, zone) => (zone || region ? `AWS (${zone ?? region})` : 'AWS'),
   check: async (ctx) => (await import('./check')).checkAws(ctx),
   clientHandle: withoutConnect,
+  sshConfig: vmSshEntries,
+  load: async () => (await import('./provisioner')).awsProvisioner,
 }

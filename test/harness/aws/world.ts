@@ -1,0 +1,78 @@
+// Everything sky needs to run AWS clusters against moto, for conformance, e2e tests and benches:
+// moto + the fault proxy, sshd hosts for the instances (each with its own home and network
+// namespace, `ubuntu` as a login alias), the SSH mapping as `aws.ssh_proxy_command`, instances'
+// private IPs answered by their hosts (node-to-node traffic on private IPs), power (a stopped or
+// terminated instance's processes die), and an EC2 endpoint nodes can reach too (a relay on the
+// sshd bridge, so the head's own autostop calls reach moto). Needs root for the netns mode.
+import { startAwsPeer, type AwsPeer } from './peer.ts'
+import { createSshMapping, type SshMapping } from '../cloud/ssh-map.ts'
+import { watchPower, type PowerWatcher } from '../cloud/power.ts'
+import { startSshHosts, type SshHosts } from '../sshd.ts'
+import { describeInstances } from './ec2-raw.ts'
+
+export interface AwsWorld {
+  peer: AwsPeer
+  hosts: SshHosts
+  map: SshMapping
+  power: PowerWatcher
+  /** EC2 endpoint for sky (the API server and the nodes): the relay when nodes can use one, else the proxy. */
+  endpoint: string
+  /** Standard AWS environment pointing at `endpoint`. */
+  env: Record<string, string>
+  /** The `aws:` config section (ssh_proxy_command etc.) as YAML lines, plus `extra`. */
+  configYaml(extra?: string): string
+  /** Instances moto holds for a cluster (by its name on cloud), any state. */
+  instances(nameOnCloud: string, region?: string): Promise<Awaited<ReturnType<typeof describeInstances>>>
+  stop(): Promise<void>
+}
+
+export const MOTO_VPC_CIDR = '172.31.0.0/16'
+
+export async function startAwsWorld(o: { hosts?: number; regions?: string[] } = {}): Promise<AwsWorld> {
+  const isRoot = process.getuid?.() === 0
+  const regions = o.regions ?? ['us-east-1', 'us-east-2', 'us-west-2']
+  const peer = await startAwsPeer()
+  const hosts = await startSshHosts(o.hosts ?? 4, isRoot ? { loginAliases: ['ubuntu'] } : {})
+  const map = createSshMapping({ hosts, ec2: { endpoint: peer.moto.endpoint, regions }, privateNetwork: { cidr: MOTO_VPC_CIDR } })
+  const power = watchPower(hosts, map, [{ kind: 'ec2', endpoint: peer.moto.endpoint, regions }])
+  // The hosts' namespaces reach this one through the bridge address (10.213.k.254).
+  const bridge = hosts.mode === 'netns' ? hosts.hosts[0]!.ip.replace(/\.\d+$/, '.254') : null
+  const relay = bridge
+    ? Bun.serve({
+        hostname: bridge,
+        port: 0,
+        async fetch(req) {
+          const url = new URL(req.url)
+          const headers = new Headers(req.headers)
+          headers.delete('host')
+          const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer()
+          const r = await fetch(`${peer.endpoint}${url.pathname}${url.search}`, { method: req.method, headers, body })
+          const out = new Headers(r.headers)
+          out.delete('content-encoding')
+          out.delete('content-length')
+          return new Response(await r.arrayBuffer(), { status: r.status, headers: out })
+        },
+      })
+    : null
+  const endpoint = relay ? `http://${bridge}:${relay.port}` : peer.endpoint
+  const env = { ...peer.env, AWS_ENDPOINT_URL_EC2: endpoint, AWS_ENDPOINT_URL: endpoint }
+  return {
+    peer,
+    hosts,
+    map,
+    power,
+    endpoint,
+    env,
+    configYaml: (extra = '') => `aws:\n  ssh_proxy_command: ${JSON.stringify(map.proxyCommand)}\n${extra}`,
+    async instances(nameOnCloud, region = 'us-east-1') {
+      return (await describeInstances(peer.moto.endpoint, region)).filter((i) => i.tags['skypilot-cluster-name'] === nameOnCloud)
+    },
+    async stop() {
+      power.stop()
+      relay?.stop(true)
+      map.stop()
+      await hosts.stop()
+      await peer.stop()
+    },
+  }
+}
