@@ -5,8 +5,9 @@
 // failed with a reason), an INIT cluster recovers to UP, and an INIT row that no request will
 // resume is cleaned up. It runs once right after start-up (after interrupted requests were
 // re-queued) and then every `api_server.status_refresh_seconds` (default 30).
+import { savedChecks } from '../core/clusters/enabled'
 import { configGet } from '../core/config'
-import { hasProvisioner } from '../core/provision/registry'
+import { descriptor, hasProvisioner } from '../core/provision/registry'
 import type { Store } from '../core/state/store'
 import type { RequestService } from './requests/service'
 
@@ -40,6 +41,41 @@ export function startStatusRefresh(store: Store, svc: RequestService): () => voi
   const first = setTimeout(() => void tick(), 1000)
   first.unref?.()
   const t = setInterval(() => void tick(), Math.max(every, 1000))
+  t.unref?.()
+  const stopOrphans = startOrphanReconcile(store)
+  return () => {
+    clearTimeout(first)
+    clearInterval(t)
+    stopOrphans()
+  }
+}
+
+/**
+ * Cloud instances this server made for clusters it has no record of are terminated (see
+ * core/provision/cloud-vm/reconcile.ts): a minute after start-up, then every
+ * `api_server.orphan_reconcile_minutes` (default 10; 0 turns it off), on enabled clouds only.
+ */
+export function startOrphanReconcile(store: Store): () => void {
+  const minutes = Number(configGet('api_server.orphan_reconcile_minutes', 10))
+  if (!(minutes > 0)) return () => {}
+  let busy = false
+  const run = async () => {
+    if (busy) return
+    busy = true
+    try {
+      const clouds = (await savedChecks(store)).filter((c) => c.enabled && descriptor(c.infra)?.kind === 'cloud' && hasProvisioner(c.infra)).map((c) => c.infra)
+      if (!clouds.length) return
+      const { reconcileOrphans } = await import('../core/provision/cloud-vm/reconcile')
+      await reconcileOrphans(store, clouds, (l) => process.stderr.write(`${l}\n`))
+    } catch {
+      // Next round tries again.
+    } finally {
+      busy = false
+    }
+  }
+  const first = setTimeout(() => void run(), 60_000)
+  first.unref?.()
+  const t = setInterval(() => void run(), minutes * 60_000)
   t.unref?.()
   return () => {
     clearTimeout(first)

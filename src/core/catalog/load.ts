@@ -195,6 +195,7 @@ export function buildCloudCatalog(raw: RawCloudCatalog): CloudCatalog {
   const cat: CloudCatalog = {
     cloud: raw.cloud,
     generatedAt: raw.generated_at,
+    ...(raw.source ? { source: raw.source } : {}),
     version: raw.version,
     regions: raw.regions.map((r) => ({ name: r.name, zones: r.zones })),
     offers,

@@ -118,6 +118,8 @@ export interface AttachableGpu {
 export interface CloudCatalog {
   cloud: CatalogCloud
   generatedAt: string
+  /** Where the figures come from (shown next to prices). */
+  source?: string
   version: number
   regions: RegionInfo[]
   /**

@@ -18,6 +18,11 @@ export async function rememberedChecks(store: Store): Promise<InfraCheck[]> {
   return checks
 }
 
+/** The checks saved so far (none: []), without running any. */
+export async function savedChecks(store: Store): Promise<InfraCheck[]> {
+  return (await store.kv.get<InfraCheck[]>(KEY)) ?? []
+}
+
 export async function saveChecks(store: Store, fresh: InfraCheck[]): Promise<InfraCheck[]> {
   const old = (await store.kv.get<InfraCheck[]>(KEY)) ?? []
   const merged = [...old.filter((o) => !fresh.some((f) => f.infra === o.infra)), ...fresh]

@@ -34,6 +34,8 @@ export async function stopCluster(ctx: Ctx, name: string): Promise<void> {
       throw new ConflictError(`Cluster '${name}' runs on ${shown}, where clusters cannot be stopped, only taken down.`, { hint: `sky down ${name}` })
     }
     if (!c.handle) throw new ConflictError(`Cluster '${name}' was never fully launched; take it down instead: sky down ${name}`)
+    // Checked before any job is touched: the cloud would refuse, after the jobs were gone.
+    if (launchedOf(c).useSpot) throw new ConflictError(`Cluster '${name}' runs on spot instances, which cannot be stopped, only taken down.`, { hint: `sky down ${name}` })
     await runHooks(c, 'stop', ctx.log)
     await stopAllJobs(handleOf(c))
     const p = await provisionerFor(launchedOf(c).infra)
@@ -114,6 +116,9 @@ async function applyAutostop(ctx: Ctx, c: ClusterRecord, minutes: number, down: 
   if (minutes >= 0 && !down && !capabilities(c)?.stop) {
     const shown = descriptor(launchedOf(c).infra)?.displayName ?? launchedOf(c).infra
     throw new ConflictError(`Clusters on ${shown} cannot be stopped; autostop there needs --down.`, { hint: `sky autostop ${c.name} -i ${minutes} --down` })
+  }
+  if (minutes >= 0 && !down && launchedOf(c).useSpot) {
+    throw new ConflictError(`Cluster '${c.name}' runs on spot instances, which cannot be stopped; autostop there needs --down.`, { hint: `sky autostop ${c.name} -i ${minutes} --down` })
   }
   const wait = waitFor ?? (c.resources.autostopWaitFor as string | undefined)
   const hooks = recordHooks(c)

@@ -15,7 +15,7 @@ import { provisionerFor } from '../provision/registry'
 import type { NodeStatus } from '../provision/types'
 import type { ClusterRecord } from '../state/clusters'
 import type { Store } from '../state/store'
-import { agentHealthWithRetries, installAgent } from './agent'
+import { agentHealthWithRetries, installAgent, type AgentHealth } from './agent'
 import { withClusterLock } from './lock'
 import { handleOf, launchedOf, refOf } from './record'
 import { removeSshConfig } from './ssh-config'
@@ -85,7 +85,7 @@ async function refreshLocked(store: Store, name: string, o: RefreshOptions): Pro
   }
   const handle = handleOf(c)
   const health = await agentHealthWithRetries(handle)
-  if (health?.autostop?.firedAt) return c // the agent is releasing it; the provider will say so
+  if (health?.autostop?.firedAt) return autostopFallback(store, c, health.autostop, o)
   if (health?.initialized && health.ok) return set(store, c, 'UP', null)
   if (await carriedOn()) return c
   // Supervision: the agent died (or a launch died before installing it): start it again.
@@ -100,6 +100,26 @@ async function refreshLocked(store: Store, name: string, o: RefreshOptions): Pro
   } catch (e) {
     return set(store, c, 'INIT', `agent unreachable: ${toSkyError(e).message}`)
   }
+}
+
+/** How long the node gets to release itself after autostop fired before the server does it. */
+const NODE_RELEASE_GRACE_MS = 3 * 60_000
+
+/**
+ * Autostop fired on the node: its hook releases the compute (stops or terminates the instances
+ * with the node's own cloud access) and the provider will say so. When the hook failed (no cloud
+ * access on the node, expired credentials) or is taking too long, the server releases it.
+ */
+async function autostopFallback(store: Store, c: ClusterRecord, a: NonNullable<AgentHealth['autostop']>, o: RefreshOptions): Promise<ClusterRecord | null> {
+  const failed = a.hookExitCode !== null && a.hookExitCode !== undefined && a.hookExitCode !== 0
+  if (!failed && Date.now() - (a.firedAt ?? 0) < NODE_RELEASE_GRACE_MS) return c
+  const why = failed ? `the node's autostop hook exited ${a.hookExitCode}` : 'the node did not release itself in time'
+  if (a.down) return gone(store, c, `autodown (${why}; done by the API server)`, o)
+  const p = await provisionerFor(launchedOf(c).infra)
+  if (!p.capabilities.stop || launchedOf(c).useSpot) return c // never armed that way (autostop without --down is refused there)
+  await p.stop(refOf(c), { log: o.log })
+  o.log?.(`Cluster '${c.name}' stopped by the API server (autostop: ${why}).`)
+  return set(store, c, 'STOPPED', 'autostop')
 }
 
 /** Refresh many clusters, a few at a time; terminated ones drop out of the list. */
