@@ -70,6 +70,14 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
   const snaps = new RegionSnapshots(d)
   /** Instances the last provision in this process made or resumed, per cluster: what wait() waits for. */
   const recent = new Map<string, Set<string>>()
+  /**
+   * Provision attempts in this process not cleaned up yet, and whether each got as far as asking
+   * the cloud to create, start or terminate anything. One that never did has nothing to clean up
+   * even when the cloud cannot be listed (credentials refused, endpoint down): its cleanup then
+   * succeeds instead of leaving the cluster stuck. (Instances of an older attempt that a crash left
+   * without a record are found later by orphan reconciliation, ./reconcile.ts.)
+   */
+  const attempts = new Map<string, { mutated: boolean }>()
   const regionOf = (ref: ClusterRef) => ref.handle?.region ?? ref.resources.region
   const tag = (nameOnCloud: string) => `${d.infra}-${nameOnCloud}`
   const where = (region: string, zone: string | null) => `${d.displayName} ${zone ?? region}`
@@ -108,8 +116,11 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
       const region = r.region
       const name = req.cluster.nameOnCloud
       const o = { signal: req.signal, log: req.log }
+      const attempt = { mutated: false }
+      attempts.set(name, attempt)
       snaps.invalidate(region)
       let found = (await d.list(region, [name], o)).filter(alive)
+      attempt.mutated = true // from here on something may be asked of the cloud
       const zone = req.resume?.zone ?? r.zone ?? found.find((i) => i.zone)?.zone ?? null
       // A cluster lives in one zone: instances elsewhere are an earlier attempt's leftovers.
       const stray = zone ? found.filter((i) => i.zone && i.zone !== zone) : []
@@ -245,7 +256,17 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
 
     async terminate(ref: ClusterRef, o: OpOptions): Promise<void> {
       const region = regionOf(ref)
-      const live = (await instancesOf(ref, o)).filter(alive)
+      let all: VmInstance[]
+      try {
+        all = await instancesOf(ref, o)
+      } catch (e) {
+        const a = attempts.get(ref.nameOnCloud)
+        if (!a || a.mutated) throw e
+        attempts.delete(ref.nameOnCloud)
+        o.log?.(`Nothing to clean up on ${d.displayName}: the attempt stopped before it could create anything (${toSkyError(e).message}).`)
+        return
+      }
+      const live = all.filter(alive)
       if (live.length) {
         o.log?.(`Terminating ${live.length} instance(s) of '${ref.name}' in ${where(region, live[0]!.zone)}: ${live.map((i) => i.id).join(', ')}.`)
         await d.terminate(region, live.map((i) => i.id), o)
@@ -254,6 +275,7 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
       // Verified: nothing of the cluster is left running, stopped or starting.
       await until(ref, o, STOP_WAIT_MS, (all) => !all.some(alive), 'instances to terminate')
       await d.cleanup(region, ref.nameOnCloud, o)
+      attempts.delete(ref.nameOnCloud)
       snaps.invalidate(region)
     },
 
