@@ -308,6 +308,14 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
       writeFileSync(shadow, lines.map((l) => (l.startsWith(`${user}:`) ? l.split(':').map((f, i) => (i === 1 ? hash : f)).join(':') : l)).join('\n'), { mode: 0o640 })
     }
 
+    let etc: string | undefined
+    if (passwd || shadow) {
+      etc = join(dir, 'etc')
+      sh(['cp', '-a', '/etc', etc])
+      if (passwd) sh(['cp', passwd, join(etc, 'passwd')])
+      if (shadow) sh(['cp', '-p', shadow, join(etc, 'shadow')])
+    }
+
     const hosts: SshTestHost[] = []
     for (let n = 1; n <= count; n++) {
       let ip: string
@@ -350,8 +358,10 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
       )
       const mounts = [
         privateMounts ? `mount --bind '${home}' '${realHome}'` : '',
-        shadow ? `mount --bind '${shadow}' /etc/shadow` : '',
-        passwd ? `mount --bind '${passwd}' /etc/passwd` : '',
+        // A private copy of /etc, not a bind mount of the files: tools that change the machine's
+        // users (useradd in other tests) replace /etc/passwd, and the kernel drops a mount whose
+        // file was replaced, taking the aliases with it.
+        etc ? `mount --bind '${etc}' /etc` : '',
       ].filter(Boolean)
       const start = `${mounts.map((m) => `${m} && `).join('')}exec ${sshdPath()} -D -e -f '${config}'`
       const argv = ns

@@ -23,6 +23,8 @@ import { removeSshConfig } from './ssh-config'
 export interface RefreshOptions {
   /** Lock owner (the refreshing request's id). */
   owner: string
+  /** Node states asked for many clusters at once (refreshClusters), by cluster name. */
+  known?: Map<string, NodeStatus[]>
   /** Whether another active request (a launch or start) will carry on with this cluster. */
   busy?: (name: string) => Promise<boolean>
   log?: (line: string) => void
@@ -64,7 +66,7 @@ async function refreshLocked(store: Store, name: string, o: RefreshOptions): Pro
     return c // an infra this build cannot ask
   }
   const ref = refOf(c)
-  const nodes = await p.query(ref).catch(() => null)
+  const nodes = o.known?.get(c.name) ?? (await p.query(ref).catch(() => null))
   if (!nodes || nodes.length === 0 || nodes.some((n) => n.state === 'unknown')) return c
   const every = (s: NodeStatus['state']) => nodes.every((n) => n.state === s)
   const provisioning = c.status === 'INIT' && c.statusReason === 'provisioning'
@@ -122,8 +124,29 @@ async function autostopFallback(store: Store, c: ClusterRecord, a: NonNullable<A
   return set(store, c, 'STOPPED', 'autostop')
 }
 
+/** Node states of many clusters, one batch per infra whose provisioner can ask for many at once. */
+async function queryAll(list: ClusterRecord[]): Promise<Map<string, NodeStatus[]>> {
+  const known = new Map<string, NodeStatus[]>()
+  const byInfra = new Map<string, ClusterRecord[]>()
+  for (const c of list) {
+    if (!c.launched && !c.handle) continue
+    const infra = launchedOf(c).infra
+    byInfra.set(infra, [...(byInfra.get(infra) ?? []), c])
+  }
+  await Promise.all(
+    [...byInfra].map(async ([infra, cs]) => {
+      const p = await provisionerFor(infra).catch(() => null)
+      if (!p?.queryMany || cs.length < 2) return
+      const got = await p.queryMany(cs.map(refOf)).catch(() => null)
+      for (const [name, nodes] of got ?? []) known.set(name, nodes)
+    }),
+  )
+  return known
+}
+
 /** Refresh many clusters, a few at a time; terminated ones drop out of the list. */
 export async function refreshClusters(store: Store, list: ClusterRecord[], o: RefreshOptions, concurrency = 8): Promise<ClusterRecord[]> {
+  if (!o.known) o = { ...o, known: await queryAll(list) }
   const out: (ClusterRecord | null)[] = new Array(list.length)
   let next = 0
   await Promise.all(

@@ -207,6 +207,11 @@ export interface Provisioner {
   setupRuntime(handle: ClusterHandle, o: OpOptions): Promise<ClusterHandle>
   /** Each node as the provider sees it; works without a handle (finds resources by tag). */
   query(ref: ClusterRef, o?: OpOptions): Promise<NodeStatus[]>
+  /**
+   * Optional: `query` for many clusters at once (one provider call per region, not per cluster),
+   * keyed by cluster name; clusters it could not ask about are left out. Used by refresh.
+   */
+  queryMany?(refs: ClusterRef[], o?: OpOptions): Promise<Map<string, NodeStatus[]>>
   /** Release compute, keep disks. Only when capabilities.stop. Idempotent. */
   stop(ref: ClusterRef, o: OpOptions): Promise<void>
   /**

@@ -10,9 +10,9 @@ import { InfraConfigError } from '../errors'
 import type { LaunchedResources } from '../types'
 import { aws } from './descriptor'
 import { awsSettings, proxyCommandFor } from './config'
-import { ec2, ec2All, type EC2 } from './ec2'
+import { ec2, ec2All, tolerated, type EC2 } from './ec2'
 import { resolveImage } from './images'
-import { authorize, keyPairOf, ownGroup, permissions, securityGroupOf, subnetOf, vpcOf, type AwsNetwork } from './network'
+import { authorize, forgetGroup, keyPairOf, ownGroup, permissions, securityGroupOf, subnetOf, vpcOf, type AwsNetwork } from './network'
 
 const toState = stateMapper({ pending: 'pending', running: 'running', stopping: 'stopping', stopped: 'stopped', 'shutting-down': 'terminated', terminated: 'terminated' })
 
@@ -139,7 +139,15 @@ export const awsDriver: CloudVmDriver = {
       ...(profile ? { IamInstanceProfile: { Name: profile } } : {}),
     }
     // One attempt: a capacity error moves on to the next zone now rather than after SDK retries.
-    const out = await ec2(req.region, 'RunInstances', input, { signal: req.signal, zone: req.zone, once: true })
+    let out = await ec2(req.region, 'RunInstances', input, { signal: req.signal, zone: req.zone, once: true, tolerate: ['InvalidGroup.NotFound'] })
+    if (tolerated(out)) {
+      // The group this process remembered was deleted meanwhile (the cluster was taken down and
+      // is launched again): make it again, once.
+      forgetGroup(net.securityGroupId)
+      const sg = await securityGroupOf(req.region, net.vpcId, req.nameOnCloud, s, req.signal)
+      input.NetworkInterfaces = [{ ...input.NetworkInterfaces![0]!, Groups: [sg] }]
+      out = await ec2(req.region, 'RunInstances', input, { signal: req.signal, zone: req.zone, once: true })
+    }
     const made = [...(out.Instances ?? [])].sort((a, b) => (a.AmiLaunchIndex ?? 0) - (b.AmiLaunchIndex ?? 0))
     const ids = made.map((i) => i.InstanceId!).filter(Boolean)
     // Ranks (and head) per instance; a crash before this is repaired by the next provision.
@@ -194,7 +202,10 @@ export const awsDriver: CloudVmDriver = {
     for (let wait = 1000; ; wait = Math.min(wait * 2, 10_000)) {
       const r = await ec2(region, 'DeleteSecurityGroup', { GroupId: g.id }, { signal: o.signal, tolerate: ['DependencyViolation', 'InvalidGroup.NotFound'] })
       const code = (r as { tolerated?: string }).tolerated
-      if (code !== 'DependencyViolation') return
+      if (code !== 'DependencyViolation') {
+        forgetGroup(g.id)
+        return
+      }
       if (Date.now() > until) {
         o.log?.(`Security group ${g.id} of ${nameOnCloud} is still in use; it is left in ${region} (delete it later: aws ec2 delete-security-group --group-id ${g.id}).`)
         return

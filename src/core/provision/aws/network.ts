@@ -57,6 +57,9 @@ export async function subnetOf(region: string, vpcId: string, zone: string, s: A
 
 const sgName = (nameOnCloud: string, s: AwsSettings) => s.securityGroupName ?? `sky-sg-${nameOnCloud}`
 
+/** Security group ids this process made or found (region/name → id): failover over zones reuses them. */
+const groupIds = new Map<string, string>()
+
 async function findGroup(region: string, vpcId: string | null, name: string, signal?: AbortSignal): Promise<EC2.SecurityGroup | undefined> {
   const filters = [{ Name: 'group-name', Values: [name] }, ...(vpcId ? [{ Name: 'vpc-id', Values: [vpcId] }] : [])]
   const pages = await ec2All(region, 'DescribeSecurityGroups', { Filters: filters }, { signal })
@@ -80,21 +83,32 @@ export async function authorize(region: string, groupId: string, ports: string[]
 /** The cluster's security group (created with SSH open when missing). */
 export async function securityGroupOf(region: string, vpcId: string, nameOnCloud: string, s: AwsSettings, signal?: AbortSignal): Promise<string> {
   const name = sgName(nameOnCloud, s)
-  let g = await findGroup(region, vpcId, name, signal)
-  if (!g) {
-    const tags = s.securityGroupName ? [] : [{ ResourceType: 'security-group' as const, Tags: [{ Key: TAG_CLUSTER, Value: nameOnCloud }] }]
-    const made = await ec2(region, 'CreateSecurityGroup', { GroupName: name, Description: `sky cluster ${s.securityGroupName ? '(shared)' : nameOnCloud}`, VpcId: vpcId, TagSpecifications: tags }, { signal, tolerate: ['InvalidGroup.Duplicate'] })
-    g = tolerated(made) ? await findGroup(region, vpcId, name, signal) : { GroupId: made.GroupId }
-    if (!g?.GroupId) throw new InfraConfigError(`Could not create or find security group ${name} in ${region}.`, { infra: 'aws', region, scope: 'region' })
-  }
-  await authorize(region, g.GroupId!, ['22'], signal)
-  return g.GroupId!
+  const key = `${region}/${vpcId}/${name}`
+  const known = groupIds.get(key)
+  if (known) return known
+  // Create first (the common case: a new cluster); an existing one answers Duplicate.
+  const tags = s.securityGroupName ? [] : [{ ResourceType: 'security-group' as const, Tags: [{ Key: TAG_CLUSTER, Value: nameOnCloud }] }]
+  const made = await ec2(region, 'CreateSecurityGroup', { GroupName: name, Description: `sky cluster ${s.securityGroupName ? '(shared)' : nameOnCloud}`, VpcId: vpcId, TagSpecifications: tags }, { signal, tolerate: ['InvalidGroup.Duplicate'] })
+  const g = tolerated(made) ? await findGroup(region, vpcId, name, signal) : { GroupId: made.GroupId, IpPermissions: [] }
+  if (!g?.GroupId) throw new InfraConfigError(`Could not create or find security group ${name} in ${region}.`, { infra: 'aws', region, scope: 'region' })
+  const ssh = (g.IpPermissions ?? []).some((p) => p.IpProtocol === 'tcp' && p.FromPort === 22 && (p.IpRanges ?? []).some((r) => r.CidrIp === '0.0.0.0/0'))
+  if (!ssh) await authorize(region, g.GroupId, ['22'], signal)
+  groupIds.set(key, g.GroupId)
+  return g.GroupId
 }
 
 /** The cluster's own group, if any (never the shared aws.security_group_name). */
 export async function ownGroup(region: string, nameOnCloud: string, s: AwsSettings, signal?: AbortSignal): Promise<{ id: string; shared: boolean } | null> {
-  const g = await findGroup(region, null, sgName(nameOnCloud, s), signal)
+  const name = sgName(nameOnCloud, s)
+  const known = [...groupIds].find(([k]) => k.startsWith(`${region}/`) && k.endsWith(`/${name}`))?.[1]
+  if (known) return { id: known, shared: !!s.securityGroupName }
+  const g = await findGroup(region, null, name, signal)
   return g?.GroupId ? { id: g.GroupId, shared: !!s.securityGroupName } : null
+}
+
+/** Forget a deleted group. */
+export function forgetGroup(groupId: string): void {
+  for (const [k, v] of groupIds) if (v === groupId) groupIds.delete(k)
 }
 
 /** The user's key imported as `sky-key-<user>-<fingerprint>` (a new local key gets a new name). */

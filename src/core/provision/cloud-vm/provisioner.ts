@@ -5,7 +5,7 @@
 //   provision  reuse running instances of the zone, start stopped ones, create the missing ranks
 //              (all at once, one zone), terminate strays (another zone, duplicate ranks)
 //   wait       until every rank runs (a rank that ends while booting is a capacity failure)
-//   query      one listing per region shared by every cluster asked about at once (snapshot.ts)
+//   query      by tag; queryMany: one listing per region for every cluster refreshed at once
 //   stop       refused for spot; then stop and wait until stopped
 //   terminate  every tagged instance, verified gone, then the cluster's security group/firewall
 import type { ClusterSpec } from '../../agent/types'
@@ -17,10 +17,9 @@ import { expandPorts } from '../local/provisioner'
 import type { AgentTransport, ClusterHandle, ClusterRef, NodeHandle, NodeStatus, OpOptions, PortEndpoint, ProvisionRecord, ProvisionRequest, Provisioner } from '../types'
 import { TAG_CLUSTER, TAG_SERVER, TAG_USER, type CloudVmDriver, type VmInstance } from './driver'
 import { userKey } from './keys'
-import { releaseDir } from './runtime'
+import { prepareRuntime, releaseDir } from './runtime'
 import { serverId } from './server-id'
 import { setupVmRuntime } from './setup'
-import { RegionSnapshots } from './snapshot'
 import { vmConnectOf, vmRunner, type VmConnect } from './ssh'
 import { alive, statusByRank } from './states'
 import { backoff, pause } from './wait'
@@ -67,7 +66,6 @@ export function planRanks(found: VmInstance[], numNodes: number): { keep: Map<nu
 }
 
 export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
-  const snaps = new RegionSnapshots(d)
   /** Instances the last provision in this process made or resumed, per cluster: what wait() waits for. */
   const recent = new Map<string, Set<string>>()
   /**
@@ -118,7 +116,7 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
       const o = { signal: req.signal, log: req.log }
       const attempt = { mutated: false }
       attempts.set(name, attempt)
-      snaps.invalidate(region)
+      prepareRuntime()
       let found = (await d.list(region, [name], o)).filter(alive)
       attempt.mutated = true // from here on something may be asked of the cloud
       const zone = req.resume?.zone ?? r.zone ?? found.find((i) => i.zone)?.zone ?? null
@@ -149,17 +147,11 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
         const key = userKey(req.cluster.userHash)
         const boot = { region, zone, nameOnCloud: name, userHash: req.cluster.userHash, publicKey: key.publicKey, keyFingerprint: key.fingerprint, resources: r, signal: req.signal, log: req.log }
         const network = await d.bootstrap(boot)
-        const labels = { ...r.labels }
-        const tags = { ...labels, ...req.tags, [TAG_CLUSTER]: name, [TAG_SERVER]: serverId(), [TAG_USER]: req.cluster.userHash }
+        const tags = { ...r.labels, ...req.tags, [TAG_CLUSTER]: name, [TAG_SERVER]: serverId(), [TAG_USER]: req.cluster.userHash }
         const market = r.useSpot ? 'spot ' : ''
         req.log(`⚙︎ Launching ${missing.length} ${market}${r.instanceType ?? ''} instance${missing.length === 1 ? '' : 's'} in ${where(region, zone)}.`)
-        try {
-          created = await d.create({ ...boot, network, ranks: missing, tags })
-        } finally {
-          snaps.invalidate(region)
-        }
+        created = await d.create({ ...boot, network, ranks: missing, tags })
       }
-      snaps.invalidate(region)
       const resumed = [...keep.values()].map((i) => i.id)
       recent.set(name, new Set([...resumed, ...created]))
       return { infra: d.infra, region, zone, createdIds: created, resumedIds: resumed }
@@ -229,13 +221,27 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
     async query(ref: ClusterRef): Promise<NodeStatus[]> {
       const n = ref.resources.numNodes
       try {
-        const all = (await snaps.get(regionOf(ref))).filter((i) => i.cluster === ref.nameOnCloud)
-        return statusByRank(all, n)
+        return statusByRank(await instancesOf(ref), n)
       } catch (e) {
         // Not reachable or not allowed right now: say so, change nothing.
         const why = toSkyError(e).message
         return Array.from({ length: n }, (_, rank) => ({ id: ref.handle?.nodes[rank]?.id ?? `rank-${rank}`, rank, state: 'unknown' as const, reason: why }))
       }
+    },
+
+    /** One listing per region for all the clusters asked about (`sky status -r` of many). */
+    async queryMany(refs: ClusterRef[]): Promise<Map<string, NodeStatus[]>> {
+      const out = new Map<string, NodeStatus[]>()
+      const byRegion = new Map<string, ClusterRef[]>()
+      for (const r of refs) byRegion.set(regionOf(r), [...(byRegion.get(regionOf(r)) ?? []), r])
+      await Promise.all(
+        [...byRegion].map(async ([region, rs]) => {
+          const list = await d.list(region, rs.map((r) => r.nameOnCloud)).catch(() => null)
+          if (!list) return // unknown: each cluster's own query will say so
+          for (const r of rs) out.set(r.name, statusByRank(list.filter((i) => i.cluster === r.nameOnCloud), r.resources.numNodes))
+        }),
+      )
+      return out
     },
 
     async stop(ref: ClusterRef, o: OpOptions): Promise<void> {
@@ -249,9 +255,7 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
         o.log?.(`Stopping ${ids.length} instance(s) in ${where(region, ref.resources.zone)}: ${ids.join(', ')}.`)
         await d.stop(region, ids, o)
       }
-      snaps.invalidate(region)
       await until(ref, o, STOP_WAIT_MS, (all) => all.filter(alive).every((i) => i.state === 'stopped'), 'instances to stop')
-      snaps.invalidate(region)
     },
 
     async terminate(ref: ClusterRef, o: OpOptions): Promise<void> {
@@ -271,12 +275,10 @@ export function cloudVmProvisioner(d: CloudVmDriver): CloudVmProvisioner {
         o.log?.(`Terminating ${live.length} instance(s) of '${ref.name}' in ${where(region, live[0]!.zone)}: ${live.map((i) => i.id).join(', ')}.`)
         await d.terminate(region, live.map((i) => i.id), o)
       }
-      snaps.invalidate(region)
       // Verified: nothing of the cluster is left running, stopped or starting.
-      await until(ref, o, STOP_WAIT_MS, (all) => !all.some(alive), 'instances to terminate')
+      if (live.length) await until(ref, o, STOP_WAIT_MS, (all) => !all.some(alive), 'instances to terminate')
       await d.cleanup(region, ref.nameOnCloud, o)
       attempts.delete(ref.nameOnCloud)
-      snaps.invalidate(region)
     },
 
     openPorts: (ref, ports, o) => d.openPorts(regionOf(ref), ref.nameOnCloud, ports, o),

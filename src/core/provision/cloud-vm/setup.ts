@@ -2,7 +2,8 @@
 // or has no key yet for a while), learn each login home, install the runtime on the head, give the
 // head the cluster's node-to-node key and, where the cloud allows it, what it needs to release its
 // own instances. Returns the final handle (homes, agent command, worker SSH targets).
-import type { SshRunner } from '../../runner/ssh'
+import { RunnerTransportError } from '../../runner/errors'
+import type { CommandRunner } from '../../runner/types'
 import { toSkyError } from '../../errors'
 import { CapacityError } from '../errors'
 import type { ClusterHandle, NodeHandle, OpOptions } from '../types'
@@ -12,10 +13,13 @@ import { vmConnectOf, vmRunner } from './ssh'
 import { backoff, pause } from './wait'
 
 const SSH_WAIT_MS = 5 * 60_000
+/** Keys refused for this long after the node first answered: cloud-init is done, the key is wrong. */
+const AUTH_WAIT_MS = 90_000
 
 /** Run `echo $HOME` until it answers; a node that never does within the deadline fails the attempt. */
-async function waitForSsh(r: SshRunner, deadline: number, signal?: AbortSignal): Promise<string> {
+async function waitForSsh(r: CommandRunner, deadline: number, signal?: AbortSignal): Promise<string> {
   const next = backoff(2000, 100)
+  let refusedSince: number | null = null
   for (;;) {
     try {
       const out = await r.run('echo "home=$HOME"', { signal, timeoutMs: 30_000 })
@@ -24,8 +28,8 @@ async function waitForSsh(r: SshRunner, deadline: number, signal?: AbortSignal):
       throw new Error(`exit ${out.code}: ${out.stderr.trim()}`)
     } catch (e) {
       // Refused, timed out, no key yet (cloud-init still running): all normal while a VM boots.
-      if (signal?.aborted || Date.now() > deadline) throw e
-      await r.close()
+      if (e instanceof RunnerTransportError && e.reason === 'auth') refusedSince ??= Date.now()
+      if (signal?.aborted || Date.now() > deadline || (refusedSince !== null && Date.now() - refusedSince > AUTH_WAIT_MS)) throw e
       await pause(next(), signal)
     }
   }
