@@ -66,10 +66,10 @@ describe('sky check', () => {
     expect(enabledInfraFromChecks(checks)).toEqual({ infra: ['local'], regions: {} })
   })
 
-  test('AWS credentials are found and named, but AWS is not enabled: this build cannot launch there', async () => {
-    const fromEnv = byInfra(await check({ env: env({ AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }) }), 'aws')
+  test('AWS credentials are found and named; without validation (a real call) AWS is not enabled', async () => {
+    const fromEnv = byInfra(await check({ env: env({ AWS_ACCESS_KEY_ID: 'AKIASKYUNITTEST0001', AWS_SECRET_ACCESS_KEY: 's' }) }), 'aws')
     expect(fromEnv).toMatchObject({ enabled: false, capabilities: [] })
-    expect(fromEnv.reason).toBe('not supported by this build (credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables)')
+    expect(fromEnv.reason).toBe('credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY environment variables, access key AKIA…0001 (not validated; run: sky check aws)')
     write(join(home, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n\n[work]\naws_access_key_id=B\naws_secret_access_key=t\n')
     expect(byInfra(await check({ env: env() }), 'aws').reason).toContain("~/.aws/credentials (profile 'default')")
     expect(byInfra(await check({ env: env({ AWS_PROFILE: 'work' }) }), 'aws').reason).toContain("profile 'work'")
