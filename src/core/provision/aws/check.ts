@@ -21,6 +21,8 @@ export async function checkAws(ctx: CheckContext): Promise<InfraCheck> {
   const endpoint = ctx.env.AWS_ENDPOINT_URL_EC2 || ctx.env.AWS_ENDPOINT_URL
   try {
     const { ec2 } = await import('./ec2')
+    // Credentials as they are now (a profile may have been fixed since the last call).
+    ;(await (await import('../cloud-sdk/load')).loadCloudSdk()).aws.ec2Reset()
     const out = await ec2(region, 'DescribeRegions', {}, { signal: AbortSignal.timeout(20_000) })
     const regions = (out.Regions ?? []).map((r) => r.RegionName!).filter(Boolean).sort()
     return {

@@ -57,15 +57,19 @@ export interface Ec2SendOptions {
   maxAttempts?: number
 }
 
-const clients = new Map<string, EC2Client>()
+const clients = new Map<string, { at: number; client: EC2Client }>()
+/** Clients (and the credentials they resolved) are made again after this long: edited profiles take effect. */
+const CLIENT_TTL_MS = 5 * 60_000
 
 function client(region: string, maxAttempts: number): EC2Client {
   const key = `${region}\u0000${maxAttempts}`
-  let c = clients.get(key)
-  if (!c) {
-    c = new EC2Client({ region, maxAttempts })
-    clients.set(key, c)
-  }
+  const hit = clients.get(key)
+  if (hit && Date.now() - hit.at < CLIENT_TTL_MS) return hit.client
+  // The old client is dropped, not destroyed: a call in flight on it finishes.
+  // ignoreCache reaches the default credential chain: shared config and credential files are read
+  // again for each new client, so an edited profile counts without restarting the server.
+  const c = new EC2Client({ region, maxAttempts, ignoreCache: true } as ConstructorParameters<typeof EC2Client>[0])
+  clients.set(key, { at: Date.now(), client: c })
   return c
 }
 
@@ -85,6 +89,5 @@ export async function ec2Credentials(region: string): Promise<{ accessKeyId: str
 
 /** Forget the clients (their credentials and endpoints were read from the environment when made). */
 export function ec2Reset(): void {
-  for (const c of clients.values()) c.destroy()
   clients.clear()
 }
