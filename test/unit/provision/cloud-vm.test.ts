@@ -164,3 +164,16 @@ describe('aws: config and the AWS CLI rules', () => {
     expect(expandProxyCommand('ssh -W %h:%p -l %r jump # 100%%', '10.0.0.5', 22, 'ubuntu')).toBe('ssh -W 10.0.0.5:22 -l ubuntu jump # 100%')
   })
 })
+
+describe('EC2 instances as the shared code sees them', () => {
+  test('tags, state and why: a preempted spot instance, one stopped outside sky, one without a rank tag', async () => {
+    const { toVm } = await import('../../../src/core/provision/aws/driver')
+    const tags = (extra: Record<string, string>) => Object.entries({ 'skypilot-cluster-name': 'c-1234', 'skypilot-server': 'abc', 'skypilot-user': 'u1', ...extra }).map(([Key, Value]) => ({ Key, Value }))
+    const spot = toVm({ InstanceId: 'i-1', State: { Name: 'terminated' }, StateReason: { Code: 'Server.SpotInstanceTermination', Message: 'Server.SpotInstanceTermination: Spot instance termination' }, InstanceLifecycle: 'spot', Tags: tags({ 'skypilot-node-rank': '1' }) })
+    expect(spot).toMatchObject({ id: 'i-1', cluster: 'c-1234', rank: 1, state: 'terminated', spot: true, reason: 'spot instance preempted by AWS', server: 'abc', userHash: 'u1' })
+    const user = toVm({ InstanceId: 'i-2', State: { Name: 'stopped' }, StateTransitionReason: 'User initiated (2026-11-30 10:00:00 GMT)', Tags: tags({ 'skypilot-node-rank': '0' }) })
+    expect(user).toMatchObject({ state: 'stopped', reason: 'stopped by a user or API call outside sky', spot: false })
+    const bare = toVm({ InstanceId: 'i-3', State: { Name: 'shutting-down' }, Placement: { AvailabilityZone: 'us-east-1c' }, PrivateIpAddress: '172.31.0.9', Tags: tags({}) })
+    expect(bare).toMatchObject({ rank: null, state: 'terminated', zone: 'us-east-1c', privateIp: '172.31.0.9', publicIp: null })
+  })
+})

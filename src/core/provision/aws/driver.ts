@@ -25,7 +25,7 @@ function reasonOf(i: EC2.Instance): string | undefined {
   return i.StateReason?.Message || i.StateTransitionReason || undefined
 }
 
-function toVm(i: EC2.Instance): VmInstance {
+export function toVm(i: EC2.Instance): VmInstance {
   const tags = Object.fromEntries((i.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']))
   const rank = tags[TAG_RANK] !== undefined && /^\d+$/.test(tags[TAG_RANK]!) ? Number(tags[TAG_RANK]) : null
   const reason = reasonOf(i)

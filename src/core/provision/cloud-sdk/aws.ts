@@ -21,6 +21,7 @@ import {
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
   EC2Client,
+  type EC2ClientConfig,
   ImportKeyPairCommand,
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
@@ -68,7 +69,7 @@ function client(region: string, maxAttempts: number): EC2Client {
   // The old client is dropped, not destroyed: a call in flight on it finishes.
   // ignoreCache reaches the default credential chain: shared config and credential files are read
   // again for each new client, so an edited profile counts without restarting the server.
-  const c = new EC2Client({ region, maxAttempts, ignoreCache: true } as ConstructorParameters<typeof EC2Client>[0])
+  const c = new EC2Client({ region, maxAttempts, ignoreCache: true } as EC2ClientConfig)
   clients.set(key, { at: Date.now(), client: c })
   return c
 }
