@@ -167,27 +167,17 @@ export function listGpus(opts: GpuListOptions = {}): GpuList {
   }
   const pin = parseInfra(opts.infra)
   const enabled = opts.enabled?.map((e) => canonicalInfraName(e) ?? e)
-<<<<<<< HEAD
   const pinned = (infra: string) => !pin.infra || pin.infra === infra
   const want = (infra: string) => pinned(infra) && (!enabled || enabled.includes(infra))
 
   let rows: GpuOfferRow[] = []
   const notEnabled: string[] = []
+  const notes: CatalogNote[] = []
   for (const [cloud, cat] of catalog.clouds) {
     if (!pinned(cloud)) continue
     rows.push(...cloudRows(cat, pin.region))
-    if (enabled && !enabled.includes(cloud)) notEnabled.push(cloud)
-=======
-  // A cloud pinned with --infra is listed from its catalog even when it is not enabled (no credentials needed).
-  const want = (infra: string) => (!pin.infra || pin.infra === infra) && (!enabled || enabled.includes(infra) || (pin.infra === infra && !isLiveInfra(infra)))
-
-  let rows: GpuOfferRow[] = []
-  const notes: CatalogNote[] = []
-  for (const [cloud, cat] of catalog.clouds) {
-    if (!want(cloud)) continue
-    rows.push(...cloudRows(cat, pin.region))
     notes.push({ cloud, generatedAt: cat.generatedAt, ...(cat.source ? { source: cat.source } : {}) })
->>>>>>> 73a981d (AWS lifecycle around the core: spot clusters refused stop and non-down autostop up front; the API server releases a cluster whose node could not (autostop fallback); orphan reconciliation every 10 min on enabled clouds; sky gpus list --infra <cloud> from the catalog without credentials, with the catalog's date and source; AWS catalog labelled an approximate snapshot)
+    if (enabled && !enabled.includes(cloud)) notEnabled.push(cloud)
   }
   for (const r of rows) memOf.set(r.gpu, r.deviceMemoryGb)
 
@@ -332,18 +322,17 @@ function liveSections(live: LiveGpuRow[]): string[] {
   return out
 }
 
-<<<<<<< HEAD
 function notEnabledNote(list: GpuList, marked: boolean): string[] {
   if (!list.notEnabled.length) return []
   const names = list.notEnabled.map(infraDisplayName).join(', ')
   return [`${marked ? '* ' : ''}${names}: catalog shown; not enabled here (add credentials and run sky check).`]
-=======
-/** `Prices: AWS catalog of 2026-06-15 — <source>`: under every table built from a catalog. */
+}
+
+/** `AWS catalog of 2026-06-15: <source>`: under every table built from a catalog. */
 function catalogLines(list: GpuList, clouds?: Set<string>): string[] {
   return (list.catalogs ?? [])
     .filter((c) => !clouds || clouds.has(c.cloud))
     .map((c) => `${infraDisplayName(c.cloud)} catalog of ${c.generatedAt.slice(0, 10)}${c.source ? `: ${c.source}` : ''}`)
->>>>>>> 73a981d (AWS lifecycle around the core: spot clusters refused stop and non-down autostop up front; the API server releases a cluster whose node could not (autostop fallback); orphan reconciliation every 10 min on enabled clouds; sky gpus list --infra <cloud> from the catalog without credentials, with the catalog's date and source; AWS catalog labelled an approximate snapshot)
 }
 
 /** Text for `sky gpus list`. */
@@ -361,12 +350,9 @@ export function renderGpuList(list: GpuList): string {
       out.push(detailTable(list.detail.filter((r) => r.gpu === name), list.allRegions, list.notEnabled))
       out.push('')
     }
-<<<<<<< HEAD
     const marked = list.detail.some((r) => list.notEnabled.includes(r.cloud))
     if (marked) out.push(...notEnabledNote(list, true))
-=======
     out.push(...catalogLines(list, new Set(list.detail.map((r) => r.cloud))))
->>>>>>> 73a981d (AWS lifecycle around the core: spot clusters refused stop and non-down autostop up front; the API server releases a cluster whose node could not (autostop fallback); orphan reconciliation every 10 min on enabled clouds; sky gpus list --infra <cloud> from the catalog without credentials, with the catalog's date and source; AWS catalog labelled an approximate snapshot)
     return out.join('\n').trimEnd()
   }
   const table = (title: string, rows: GpuQuantities[]) =>
@@ -378,12 +364,9 @@ export function renderGpuList(list: GpuList): string {
     return out.join('\n')
   }
   out.push('Hint: use sky gpus list <GPU>[:<QTY>] for instance types and prices, or -a for all of them.')
-<<<<<<< HEAD
   out.push(...notEnabledNote(list, false))
-=======
   const notes = catalogLines(list)
   if (notes.length) out.push('', ...notes)
->>>>>>> 73a981d (AWS lifecycle around the core: spot clusters refused stop and non-down autostop up front; the API server releases a cluster whose node could not (autostop fallback); orphan reconciliation every 10 min on enabled clouds; sky gpus list --infra <cloud> from the catalog without credentials, with the catalog's date and source; AWS catalog labelled an approximate snapshot)
   return out.join('\n')
 }
 
