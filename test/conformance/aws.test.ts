@@ -1,7 +1,7 @@
 // The conformance suite against the aws provisioner: moto's EC2 behind the fault proxy, each
 // instance mapped to its own sshd host through `aws.ssh_proxy_command`, so the agent really runs
 // "on" the instances. Instances that are stopped or terminated lose their processes (power).
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { resetConfig } from '../../src/core/config'
 import type { LaunchedResources } from '../../src/core/provision/types'
@@ -46,6 +46,8 @@ conformance(async () => {
     },
     childEnv: () => ({ SKY_HOME: process.env.SKY_HOME!, ...world.env }),
     async cleanup() {
+      rmSync(join(process.env.SKY_HOME!, 'config.yaml'), { force: true })
+      resetConfig()
       restore()
       await world.stop()
     },

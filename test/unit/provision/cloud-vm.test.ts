@@ -122,6 +122,7 @@ describe('aws: config and the AWS CLI rules', () => {
   }
 
   test('defaults, and every key sky honours', () => {
+    withConfig('')
     expect(awsSettings()).toEqual({ vpcName: null, useInternalIps: false, proxyCommand: null, labels: {}, remoteIdentity: 'LOCAL_CREDENTIALS', securityGroupName: null, sshUser: 'ubuntu', diskEncrypted: false })
     withConfig('aws:\n  vpc_name: lab\n  use_internal_ips: true\n  ssh_proxy_command:\n    us-east-1: ssh -W %h:%p jump\n  labels: {team: ml, n: 3}\n  remote_identity: my-profile\n  security_group_name: shared\n  ssh_user: ec2-user\n  disk_encrypted: true\n')
     const s = awsSettings()

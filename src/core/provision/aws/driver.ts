@@ -12,7 +12,7 @@ import { aws } from './descriptor'
 import { awsSettings, proxyCommandFor } from './config'
 import { ec2, ec2All, tolerated, type EC2 } from './ec2'
 import { resolveImage } from './images'
-import { authorize, forgetGroup, keyPairOf, ownGroup, permissions, securityGroupOf, subnetOf, vpcOf, type AwsNetwork } from './network'
+import { authorize, forgetGroup, forgetRegion, keyPairOf, ownGroup, permissions, securityGroupOf, subnetOf, vpcOf, type AwsNetwork } from './network'
 
 const toState = stateMapper({ pending: 'pending', running: 'running', stopping: 'stopping', stopped: 'stopped', 'shutting-down': 'terminated', terminated: 'terminated' })
 
@@ -74,6 +74,9 @@ function instanceProfile(identity: string): string | null {
   if (identity === 'LOCAL_CREDENTIALS' || identity === 'NO_UPLOAD') return null
   return identity === 'SERVICE_ACCOUNT' ? 'skypilot-v1' : identity
 }
+
+/** Errors of a launch that name something remembered that no longer exists. */
+const GONE = ['InvalidGroup.NotFound', 'InvalidSubnetID.NotFound', 'InvalidKeyPair.NotFound', 'InvalidVpcID.NotFound']
 
 const tagList = (t: Record<string, string>): EC2.Tag[] => Object.entries(t).map(([Key, Value]) => ({ Key, Value }))
 
@@ -139,13 +142,15 @@ export const awsDriver: CloudVmDriver = {
       ...(profile ? { IamInstanceProfile: { Name: profile } } : {}),
     }
     // One attempt: a capacity error moves on to the next zone now rather than after SDK retries.
-    let out = await ec2(req.region, 'RunInstances', input, { signal: req.signal, zone: req.zone, once: true, tolerate: ['InvalidGroup.NotFound'] })
+    let out = await ec2(req.region, 'RunInstances', input, { signal: req.signal, zone: req.zone, once: true, tolerate: GONE })
     if (tolerated(out)) {
-      // The group this process remembered was deleted meanwhile (the cluster was taken down and
-      // is launched again): make it again, once.
+      // Something this process remembered is gone (a security group deleted when the cluster was
+      // taken down, a subnet or key pair removed by hand): look everything up again, once.
       forgetGroup(net.securityGroupId)
-      const sg = await securityGroupOf(req.region, net.vpcId, req.nameOnCloud, s, req.signal)
-      input.NetworkInterfaces = [{ ...input.NetworkInterfaces![0]!, Groups: [sg] }]
+      forgetRegion(req.region)
+      const again = (await awsDriver.bootstrap(req)) as unknown as AwsNetwork
+      input.KeyName = again.keyName
+      input.NetworkInterfaces = [{ ...input.NetworkInterfaces![0]!, SubnetId: again.subnetId, Groups: [again.securityGroupId] }]
       out = await ec2(req.region, 'RunInstances', input, { signal: req.signal, zone: req.zone, once: true })
     }
     const made = [...(out.Instances ?? [])].sort((a, b) => (a.AmiLaunchIndex ?? 0) - (b.AmiLaunchIndex ?? 0))

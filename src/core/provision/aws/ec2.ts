@@ -73,5 +73,13 @@ export async function ec2All<K extends 'DescribeInstances' | 'DescribeSecurityGr
   return out
 }
 
+/**
+ * Where EC2 is (the endpoint override, if any): part of every cache key of things looked up in a
+ * region, so the same process never mixes answers of two endpoints.
+ */
+export function endpointKey(): string {
+  return process.env.AWS_ENDPOINT_URL_EC2 || process.env.AWS_ENDPOINT_URL || 'aws'
+}
+
 /** Whether a call answered with a tolerated error code. */
 export const tolerated = (r: unknown): string | undefined => (r as { tolerated?: string } | null)?.tolerated

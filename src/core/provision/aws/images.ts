@@ -8,7 +8,7 @@
 // same lookups. Results are cached per region for half an hour.
 import type { LaunchedResources } from '../types'
 import { FatalProvisionError, InfraConfigError } from '../errors'
-import { ec2, type EC2 } from './ec2'
+import { ec2, endpointKey, type EC2 } from './ec2'
 
 export interface AwsImage {
   id: string
@@ -67,14 +67,14 @@ export function resolveImage(region: string, r: LaunchedResources, signal?: Abor
   let load: () => Promise<AwsImage>
   const alias = r.imageId?.startsWith('skypilot:') ? r.imageId.slice('skypilot:'.length) : null
   if (r.imageId && !alias) {
-    key = `${region}/id/${r.imageId}`
+    key = `${endpointKey()}|${region}/id/${r.imageId}`
     load = () => byId(region, r.imageId!, signal)
   } else {
     if (alias && !/^(cpu|gpu)-/.test(alias)) {
       return Promise.reject(new FatalProvisionError(`image_id skypilot:${alias} is not an image alias sky knows (skypilot:cpu-ubuntu-2204, skypilot:gpu-ubuntu-2204).`, { infra: 'aws' }))
     }
     const kind: Kind = alias ? (alias.startsWith('gpu') ? 'gpu' : 'cpu') : r.accelerators ? 'gpu' : 'cpu'
-    key = `${region}/${kind}/${arch}`
+    key = `${endpointKey()}|${region}/${kind}/${arch}`
     load = () => lookup(region, kind, arch, signal)
   }
   const hit = cache.get(key)

@@ -6,7 +6,7 @@
 import { CapacityError, InfraConfigError } from '../errors'
 import { TAG_CLUSTER } from '../cloud-vm/driver'
 import type { AwsSettings } from './config'
-import { ec2, ec2All, tolerated, type EC2 } from './ec2'
+import { ec2, ec2All, endpointKey, tolerated, type EC2 } from './ec2'
 
 export interface AwsNetwork {
   vpcId: string
@@ -30,7 +30,7 @@ function cached<T>(m: Map<string, { at: number } & Record<string, unknown>>, key
 }
 
 export function vpcOf(region: string, s: AwsSettings, signal?: AbortSignal): Promise<string> {
-  return cached(vpcs as never, `${region}/${s.vpcName ?? ''}`, 'id', async () => {
+  return cached(vpcs as never, `${endpointKey()}|${region}/${s.vpcName ?? ''}`, 'id', async () => {
     const filter = s.vpcName ? { Name: 'tag:Name', Values: [s.vpcName] } : { Name: 'isDefault', Values: ['true'] }
     const out = await ec2(region, 'DescribeVpcs', { Filters: [filter] }, { signal })
     const vpc = out.Vpcs?.[0]?.VpcId
@@ -44,7 +44,7 @@ export function vpcOf(region: string, s: AwsSettings, signal?: AbortSignal): Pro
 
 /** A subnet of the VPC in `zone`: public (maps public IPs) unless internal IPs are used, then private first. */
 export async function subnetOf(region: string, vpcId: string, zone: string, s: AwsSettings, signal?: AbortSignal): Promise<string> {
-  const all = await cached(subnets as never, `${region}/${vpcId}`, 'list', async () => (await ec2All(region, 'DescribeSubnets', { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }, { signal })).flatMap((p) => p.Subnets ?? []))
+  const all = await cached(subnets as never, `${endpointKey()}|${region}/${vpcId}`, 'list', async () => (await ec2All(region, 'DescribeSubnets', { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }, { signal })).flatMap((p) => p.Subnets ?? []))
   const inZone = all.filter((x) => x.AvailabilityZone === zone && x.State !== 'pending')
   const pub = (x: EC2.Subnet) => x.MapPublicIpOnLaunch === true || x.DefaultForAz === true
   const pick = s.useInternalIps ? (inZone.find((x) => !pub(x)) ?? inZone[0]) : inZone.find(pub)
@@ -83,7 +83,7 @@ export async function authorize(region: string, groupId: string, ports: string[]
 /** The cluster's security group (created with SSH open when missing). */
 export async function securityGroupOf(region: string, vpcId: string, nameOnCloud: string, s: AwsSettings, signal?: AbortSignal): Promise<string> {
   const name = sgName(nameOnCloud, s)
-  const key = `${region}/${vpcId}/${name}`
+  const key = `${endpointKey()}|${region}/${vpcId}/${name}`
   const known = groupIds.get(key)
   if (known) return known
   // Create first (the common case: a new cluster); an existing one answers Duplicate.
@@ -100,7 +100,7 @@ export async function securityGroupOf(region: string, vpcId: string, nameOnCloud
 /** The cluster's own group, if any (never the shared aws.security_group_name). */
 export async function ownGroup(region: string, nameOnCloud: string, s: AwsSettings, signal?: AbortSignal): Promise<{ id: string; shared: boolean } | null> {
   const name = sgName(nameOnCloud, s)
-  const known = [...groupIds].find(([k]) => k.startsWith(`${region}/`) && k.endsWith(`/${name}`))?.[1]
+  const known = [...groupIds].find(([k]) => k.startsWith(`${endpointKey()}|${region}/`) && k.endsWith(`/${name}`))?.[1]
   if (known) return { id: known, shared: !!s.securityGroupName }
   const g = await findGroup(region, null, name, signal)
   return g?.GroupId ? { id: g.GroupId, shared: !!s.securityGroupName } : null
@@ -111,10 +111,16 @@ export function forgetGroup(groupId: string): void {
   for (const [k, v] of groupIds) if (v === groupId) groupIds.delete(k)
 }
 
+/** Forget everything remembered about a region (something it named is gone). */
+export function forgetRegion(region: string): void {
+  const prefix = `${endpointKey()}|${region}/`
+  for (const m of [vpcs, subnets, groupIds, keys] as Map<string, unknown>[]) for (const k of [...m.keys()]) if (k.startsWith(prefix)) m.delete(k)
+}
+
 /** The user's key imported as `sky-key-<user>-<fingerprint>` (a new local key gets a new name). */
 export async function keyPairOf(region: string, userHash: string, publicKey: string, fingerprint: string, signal?: AbortSignal): Promise<string> {
   const name = `sky-key-${userHash}-${fingerprint.slice(0, 8)}`
-  const k = `${region}/${name}`
+  const k = `${endpointKey()}|${region}/${name}`
   let p = keys.get(k)
   if (!p) {
     p = (async () => {

@@ -62,8 +62,17 @@ const clients = new Map<string, { at: number; client: EC2Client }>()
 /** Clients (and the credentials they resolved) are made again after this long: edited profiles take effect. */
 const CLIENT_TTL_MS = 5 * 60_000
 
+/** The AWS_* environment a client was made from: a changed one (another profile or endpoint) gets a new client. */
+function awsEnv(): string {
+  return Object.keys(process.env)
+    .filter((k) => k.startsWith('AWS_'))
+    .sort()
+    .map((k) => `${k}=${process.env[k]}`)
+    .join('\n')
+}
+
 function client(region: string, maxAttempts: number): EC2Client {
-  const key = `${region}\u0000${maxAttempts}`
+  const key = `${region}\u0000${maxAttempts}\u0000${Bun.hash(awsEnv())}`
   const hit = clients.get(key)
   if (hit && Date.now() - hit.at < CLIENT_TTL_MS) return hit.client
   // The old client is dropped, not destroyed: a call in flight on it finishes.
