@@ -57,6 +57,10 @@ const allowedClouds: Check = (v) => {
   return undefined
 }
 
+/** A string, or a mapping of names (regions, tag keys) to strings. */
+const strOrMap: Check = (v) => (typeof v === 'string' || (isObj(v) && Object.values(v).every((x) => typeof x === 'string')) ? undefined : 'must be a string or a mapping of names to strings')
+const tags: Check = (v) => (isObj(v) && Object.values(v).every((x) => ['string', 'number', 'boolean'].includes(typeof x)) ? undefined : 'must be a mapping of tag names to values')
+
 const allowedContexts: Check = (v) => (v === 'all' ? undefined : strList(v) && "must be a list of context names, or 'all'")
 
 export const CONFIG_SCHEMA: Rule = section({
@@ -71,6 +75,7 @@ export const CONFIG_SCHEMA: Rule = section({
     initial_admin: value((v) => (typeof v === 'string' && v.includes(':') ? undefined : "must be 'name:password'")),
     lease_seconds: value(num({ above: 0 })),
     status_refresh_seconds: value(num({ above: 0 })),
+    orphan_reconcile_minutes: value(num({ min: 0 })),
     ...unsupportedKeys(
       'logs_retention_hours',
       'cluster_event_retention_hours',
@@ -94,18 +99,50 @@ export const CONFIG_SCHEMA: Rule = section({
     },
     true,
   ),
+  // Read by src/core/provision/aws/config.ts.
+  aws: section(
+    {
+      vpc_name: value(str),
+      use_internal_ips: value(bool),
+      ssh_proxy_command: value(strOrMap),
+      labels: value(tags),
+      remote_identity: value(str),
+      security_group_name: value(str),
+      ssh_user: value(str),
+      disk_encrypted: value(bool),
+      ...unsupportedKeys('specific_reservations', 'prioritize_reservations', 'post_provision_runcmd', 'use_ssm', 'disk_throughput', 'ssh_key_name', 'capabilities'),
+    },
+    true,
+  ),
   ssh: section({ allowed_node_pools: value(strList), ...unsupportedKeys('pod_config', 'provision_timeout', 'context_configs', 'custom_metadata') }, true),
   ...unsupportedKeys(
     'workspace', 'jobs', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
-    'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'aws', 'gcp', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
+    'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'gcp', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
   ),
 })
 
 /**
  * Keys a client's config may not change on the API server (they are the server's own, as in
- * SkyPilot): they are dropped from per-request overrides.
+ * SkyPilot): they are dropped from per-request overrides. Dotted ones are single keys of a
+ * section: a proxy command runs on the server, and the remote identity decides whose cloud
+ * credentials go to the nodes.
  */
-export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local']
+export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity']
+
+/** A copy of `tree` without the server-only keys. */
+export function withoutServerOnly<T extends Record<string, unknown>>(tree: T): T {
+  const out: Record<string, unknown> = { ...tree }
+  for (const k of SERVER_ONLY_KEYS) {
+    const [top, sub] = k.split('.') as [string, string | undefined]
+    if (!sub) delete out[top]
+    else if (isObj(out[top]) && sub in (out[top] as object)) {
+      const section = { ...(out[top] as Record<string, unknown>) }
+      delete section[sub]
+      out[top] = section
+    }
+  }
+  return out as T
+}
 
 export interface ConfigReport {
   issues: FieldIssue[]

@@ -5,7 +5,7 @@
 // than by module state. Loaded only by worker threads.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { baseConfig, deepMerge, setConfigScope, validateLayer, type ConfigTree } from './config'
-import { SERVER_ONLY_KEYS } from './config-schema'
+import { withoutServerOnly } from './config-schema'
 import { ValidationError } from './errors'
 
 const scope = new AsyncLocalStorage<ConfigTree>()
@@ -17,8 +17,7 @@ export function withClientConfig<T>(override: unknown, fn: () => Promise<T>): Pr
   if (typeof override !== 'object' || Array.isArray(override)) {
     throw new ValidationError([{ path: 'override_skypilot_config', message: 'must be a mapping of config keys' }])
   }
-  const client: ConfigTree = { ...(override as ConfigTree) }
-  for (const k of SERVER_ONLY_KEYS) delete client[k]
+  const client: ConfigTree = withoutServerOnly(override as ConfigTree)
   if (!Object.keys(client).length) return fn()
   validateLayer(client, 'client config')
   return scope.run(deepMerge(baseConfig(), client), fn)

@@ -12,7 +12,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parse } from 'yaml'
 import { ValidationError, type FieldIssue } from './errors'
-import { checkConfig, SERVER_ONLY_KEYS } from './config-schema'
+import { checkConfig, SERVER_ONLY_KEYS, withoutServerOnly } from './config-schema'
 import { paths } from './paths'
 
 export type ConfigTree = Record<string, unknown>
@@ -200,8 +200,7 @@ export function configWarnings(): string[] {
  * the keys that belong to the server. Undefined when there is nothing to send.
  */
 export function clientConfigOverride(): ConfigTree | undefined {
-  const out: ConfigTree = { ...load().tree }
-  for (const k of SERVER_ONLY_KEYS) delete out[k]
+  const out: ConfigTree = withoutServerOnly(load().tree)
   return Object.keys(out).length ? out : undefined
 }
 

@@ -39,9 +39,15 @@ describe('config schema', () => {
   })
 
   test('SkyPilot keys this build does not act on are reported, not errors', () => {
-    const r = checkConfig({ jobs: { controller: { resources: { cpus: 4 } } }, docker: { run_options: ['--shm-size=2g'] }, aws: { labels: { a: 'b' } }, kubernetes: { pod_config: {}, some_plugin_key: 1 }, api_server: { logs_retention_hours: 5 } })
+    const r = checkConfig({ jobs: { controller: { resources: { cpus: 4 } } }, docker: { run_options: ['--shm-size=2g'] }, aws: { labels: { a: 'b' }, use_ssm: true }, kubernetes: { pod_config: {}, some_plugin_key: 1 }, api_server: { logs_retention_hours: 5 } })
     expect(r.issues).toEqual([])
-    expect(r.unsupported.sort()).toEqual(['api_server.logs_retention_hours', 'aws', 'docker', 'jobs', 'kubernetes.pod_config', 'kubernetes.some_plugin_key'])
+    expect(r.unsupported.sort()).toEqual(['api_server.logs_retention_hours', 'aws.use_ssm', 'docker', 'jobs', 'kubernetes.pod_config', 'kubernetes.some_plugin_key'])
+    expect(checkConfig({ aws: { use_internal_ips: 'yes', ssh_proxy_command: { 'us-east-1': 5 } } }).issues.map((i) => i.path)).toEqual(['aws.use_internal_ips', 'aws.ssh_proxy_command'])
+  })
+
+  test('a client cannot set the keys that run or hand out things on the server', async () => {
+    const { withoutServerOnly } = await import('../../../src/core/config-schema')
+    expect(withoutServerOnly<Record<string, unknown>>({ aws: { ssh_proxy_command: 'nc %h %p', remote_identity: 'LOCAL_CREDENTIALS', labels: { team: 'ml' } }, db: 'x', jobs: {} })).toEqual({ aws: { labels: { team: 'ml' } }, jobs: {} })
   })
 
   test('validateLayer names the file in errors and in warnings', () => {

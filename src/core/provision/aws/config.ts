@@ -1,5 +1,5 @@
-// The `aws:` section of ~/.sky/config.yaml (SkyPilot's keys), read when a provisioner needs it,
-// plus the home region as the AWS CLI finds it. A wrong value is an InfraConfigError that names
+// The `aws:` section of ~/.sky/config.yaml (SkyPilot's keys; listed in config-schema.ts), read when
+// a provisioner needs it, plus the home region as the AWS CLI finds it. A wrong value is an InfraConfigError that names
 // the key, so failover skips AWS with the reason instead of launching something else.
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
@@ -31,8 +31,6 @@ export interface AwsSettings {
   diskEncrypted: boolean
 }
 
-const KNOWN = new Set(['vpc_name', 'use_internal_ips', 'ssh_proxy_command', 'labels', 'remote_identity', 'security_group_name', 'ssh_user', 'disk_encrypted'])
-
 function bad(key: string, what: string): never {
   throw new InfraConfigError(`Config key aws.${key} ${what}.`, { infra: 'aws', hint: 'Fix it in ~/.sky/config.yaml, then run: sky check aws' })
 }
@@ -56,8 +54,8 @@ function strMap(v: unknown, key: string): Record<string, string> {
 
 export function awsSettings(): AwsSettings {
   const raw = configGet<Record<string, unknown>>('aws') ?? {}
+  // Unknown keys and SkyPilot's others are reported when the config is loaded (config-schema.ts).
   if (typeof raw !== 'object' || Array.isArray(raw)) bad('', 'must be a mapping')
-  for (const k of Object.keys(raw)) if (!KNOWN.has(k)) bad(k, `is not a key sky knows (known: ${[...KNOWN].join(', ')})`)
   const proxy = raw.ssh_proxy_command
   const identity = raw.remote_identity ?? 'LOCAL_CREDENTIALS'
   if (typeof identity !== 'string' || !identity) bad('remote_identity', 'must be LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or an instance profile name')
