@@ -194,11 +194,16 @@ if (netns.ok && !INSIDE) {
       expect((await h.sky(['status'])).stdout).not.toMatch(/^one\s/m)
     }, 120_000)
 
-    test('spot: launched with spot market options; stop is refused clearly', async () => {
-      const r = await h.sky(['launch', '-y', '-c', 'sp', '--infra', 'aws/us-east-1', '--cpus', '2', '--use-spot', '--', 'true'], { timeoutMs: 180_000 })
+    test('spot GPUs: spot market options, a Deep Learning image, the GPUs given to the job; stop is refused clearly', async () => {
+      const r = await h.sky(['launch', '-y', '-c', 'sp', '--infra', 'aws/us-east-1', '--gpus', 'A100:8', '--use-spot', '--', 'echo gpus=$CUDA_VISIBLE_DEVICES'], { timeoutMs: 180_000 })
       expect(r.code).toBe(0)
+      expect(out(r)).toContain('gpus=0,1,2,3,4,5,6,7')
       const calls = world.peer.proxy.callsOf('RunInstances').filter((c) => c.status === 200)
-      expect(calls.at(-1)?.market).toBe('spot')
+      expect(calls.at(-1)).toMatchObject({ market: 'spot', instanceType: 'p4d.24xlarge' })
+      const [inst] = await live('sp')
+      expect(inst!.market).toBe('spot')
+      const doc = await ec2Query(world.peer.moto.endpoint, 'us-east-1', { Action: 'DescribeImages', 'ImageId.1': find(await ec2Query(world.peer.moto.endpoint, 'us-east-1', { Action: 'DescribeInstances', 'InstanceId.1': inst!.id }), 'imageId')!.text })
+      expect(childText(find(doc, 'item'), 'name')).toMatch(/^Deep Learning .*Ubuntu/)
       const s = await h.sky(['stop', 'sp', '-y'])
       expect(s.code).toBe(2)
       expect(out(s)).toContain('spot instances, which cannot be stopped')
