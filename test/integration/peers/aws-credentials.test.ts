@@ -17,12 +17,12 @@ let restore = () => {}
 beforeAll(async () => {
   peer = await startAwsPeer()
   home = mkdtempSync(join(tmpdir(), 'sky-aws-creds-'))
-})
+}, 60_000)
 afterAll(async () => {
   restore()
   await peer?.stop()
   rmSync(home, { recursive: true, force: true })
-})
+}, 60_000)
 
 /** Run `sky check aws` logic with exactly these variables (plus the endpoint and no metadata probing). */
 async function check(vars: Record<string, string>) {

@@ -31,13 +31,13 @@ beforeAll(async () => {
   restore = setEnv(peer.env)
   dir = mkdtempSync(join(tmpdir(), 'sky-reconcile-'))
   store = await openStore({ kind: 'sqlite', path: join(dir, 'state.db') })
-})
+}, 60_000)
 afterAll(async () => {
   await store?.close()
   restore()
   await peer?.stop()
   rmSync(dir, { recursive: true, force: true })
-})
+}, 60_000)
 
 async function provision(name: string): Promise<string> {
   const p = await provisionerFor('aws')
