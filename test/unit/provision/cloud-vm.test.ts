@@ -88,6 +88,10 @@ describe('AWS errors fail over by cause', () => {
     expect(failureOf(creds)).toMatchObject({ kind: 'auth', scope: 'infra' })
     const down = awsFailure(Object.assign(new Error('Unable to connect. Is the computer able to access the url?'), { code: 'ConnectionRefused' }), where)
     expect(failureOf(down)).toMatchObject({ kind: 'config', scope: 'infra' })
+    // What the SDK gives when DNS fails: an error with $metadata but no HTTP status.
+    const dns = awsFailure(Object.assign(new Error('getaddrinfo ENOTFOUND ec2.us-east-1.amazonaws.com'), { name: 'DNSException', $metadata: {} }), where)
+    expect(failureOf(dns)).toMatchObject({ kind: 'config', scope: 'infra' })
+    expect((dns as Error).message).toStartWith('Cannot reach EC2 (us-east-1): getaddrinfo ENOTFOUND')
   })
 })
 

@@ -4,6 +4,7 @@
 // answers are the ones the optimizer may use.
 import { toSkyError } from '../../errors'
 import { awsCredentials } from '../../infra/cloud-credentials'
+import { failureOf } from '../errors'
 import type { CheckContext, InfraCheck } from '../types'
 import { homeRegion } from './config'
 
@@ -33,6 +34,8 @@ export async function checkAws(ctx: CheckContext): Promise<InfraCheck> {
       capabilities: ['compute'],
     }
   } catch (e) {
-    return { infra: 'aws', enabled: false, reason: `credentials invalid (${where}): ${toSkyError(e).message}`, capabilities: [] }
+    const f = failureOf(e)
+    const what = f?.kind === 'auth' ? 'credentials invalid' : 'credentials could not be validated'
+    return { infra: 'aws', enabled: false, reason: `${what} (${where}): ${toSkyError(e).message}`, capabilities: [] }
   }
 }

@@ -32,6 +32,9 @@ export const AWS_ERROR_RULES: readonly ErrorRule[] = [
   { match: ['InvalidParameterCombination', 'InvalidParameterValue', 'InvalidBlockDeviceMapping', 'InvalidIamInstanceProfile', 'InvalidParameterValueException'], cause: 'fatal' },
 ]
 
+/** How a request that never reached EC2 shows (DNS, refused or reset connections, timeouts). */
+const NETWORK = /ECONNREFUSED|ConnectionRefused|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|DNSException|getaddrinfo|socket hang up|Unable to connect|fetch failed|NetworkingError|TimeoutError/i
+
 const CREDENTIAL_ERRORS = /Could not load credentials|CredentialsProviderError|credential|token has expired|SSO session/i
 
 /** The failure to throw for a rejected EC2 call. */
@@ -39,6 +42,12 @@ export function awsFailure(e: unknown, w: Where): Error {
   const err = e as { name?: string; Code?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } }
   const place = { infra: 'aws', region: w.region, zone: w.zone }
   const prefix = `EC2 ${w.op}${w.zone ? ` in ${w.zone}` : w.region ? ` in ${w.region}` : ''}: `
+  const msg0 = err?.message ?? String(e)
+  if (!err?.$metadata?.httpStatusCode && NETWORK.test(`${err?.name ?? ''} ${err?.code ?? ''} ${msg0}`)) {
+    // The endpoint cannot be reached at all (network, DNS, a wrong AWS_ENDPOINT_URL): AWS is unusable here.
+    const ep = process.env.AWS_ENDPOINT_URL_EC2 || process.env.AWS_ENDPOINT_URL
+    return new InfraConfigError(`Cannot reach EC2${ep ? ` at ${ep}` : ''} (${w.region ?? 'no region'}): ${msg0}`, { ...place, hint: 'Check the network and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2.' })
+  }
   if (err && typeof err === 'object' && '$metadata' in err) {
     const code = err.Code ?? err.name ?? 'Error'
     const typed = classify(AWS_ERROR_RULES, code, err.message ?? '', place, prefix)
@@ -50,11 +59,6 @@ export function awsFailure(e: unknown, w: Where): Error {
   if (err?.name === 'AbortError') return toSkyError(e)
   if (err?.name === 'CredentialsProviderError' || CREDENTIAL_ERRORS.test(msg)) {
     return new InfraAuthError(`AWS credentials: ${msg}`, { ...place, hint: 'Run `aws configure` (or set AWS_PROFILE / AWS_ACCESS_KEY_ID), then: sky check aws' })
-  }
-  // The endpoint cannot be reached at all (network, DNS, a wrong AWS_ENDPOINT_URL): AWS is unusable here.
-  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|socket|Unable to connect|fetch failed|getaddrinfo/i.test(msg) || err?.code) {
-    const ep = process.env.AWS_ENDPOINT_URL_EC2 || process.env.AWS_ENDPOINT_URL
-    return new InfraConfigError(`Cannot reach EC2${ep ? ` at ${ep}` : ''} (${w.region ?? 'no region'}): ${msg}`, { ...place, hint: 'Check the network and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2.' })
   }
   return new FatalProvisionError(`${prefix}${msg}`, place)
 }
