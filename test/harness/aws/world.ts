@@ -3,7 +3,8 @@
 // namespace, `ubuntu` as a login alias), the SSH mapping as `aws.ssh_proxy_command`, instances'
 // private IPs answered by their hosts (node-to-node traffic on private IPs), power (a stopped or
 // terminated instance's processes die), and an EC2 endpoint nodes can reach too (a relay on the
-// sshd bridge, so the head's own autostop calls reach moto). Needs root for the netns mode.
+// sshd bridge, so the head's own autostop calls reach moto). Needs root (network namespaces): it
+// fails, saying so, without.
 import { startAwsPeer, type AwsPeer } from './peer.ts'
 import { createSshMapping, type SshMapping } from '../cloud/ssh-map.ts'
 import { watchPower, type PowerWatcher } from '../cloud/power.ts'
@@ -15,7 +16,7 @@ export interface AwsWorld {
   hosts: SshHosts
   map: SshMapping
   power: PowerWatcher
-  /** EC2 endpoint for sky (the API server and the nodes): the relay when nodes can use one, else the proxy. */
+  /** EC2 endpoint for sky (the API server and the nodes): a relay to the fault proxy on the hosts' bridge. */
   endpoint: string
   /** Standard AWS environment pointing at `endpoint`. */
   env: Record<string, string>
@@ -30,31 +31,38 @@ export const MOTO_VPC_CIDR = '172.31.0.0/16'
 
 export async function startAwsWorld(o: { hosts?: number; regions?: string[] } = {}): Promise<AwsWorld> {
   const isRoot = process.getuid?.() === 0
+  if (!isRoot) {
+    // Without namespaces every "instance" would share one home and one address: no honest cluster.
+    throw new Error('The AWS cluster tests need root: each moto instance gets an sshd host in its own network namespace, with its own home and private IP (as CI runs them).')
+  }
   const regions = o.regions ?? ['us-east-1', 'us-east-2', 'us-west-2']
   const peer = await startAwsPeer()
-  const hosts = await startSshHosts(o.hosts ?? 4, isRoot ? { loginAliases: ['ubuntu'] } : {})
+  const hosts = await startSshHosts(o.hosts ?? 4, { loginAliases: ['ubuntu'], mode: 'netns' })
+  if (hosts.mode !== 'netns') {
+    await hosts.stop()
+    await peer.stop()
+    throw new Error(`The AWS cluster tests need sshd hosts in network namespaces: ${hosts.fallbackReason ?? 'not available'}.`)
+  }
   const map = createSshMapping({ hosts, ec2: { endpoint: peer.moto.endpoint, regions }, privateNetwork: { cidr: MOTO_VPC_CIDR } })
   const power = watchPower(hosts, map, [{ kind: 'ec2', endpoint: peer.moto.endpoint, regions }])
   // The hosts' namespaces reach this one through the bridge address (10.213.k.254).
-  const bridge = hosts.mode === 'netns' ? hosts.hosts[0]!.ip.replace(/\.\d+$/, '.254') : null
-  const relay = bridge
-    ? Bun.serve({
-        hostname: bridge,
-        port: 0,
-        async fetch(req) {
-          const url = new URL(req.url)
-          const headers = new Headers(req.headers)
-          headers.delete('host')
-          const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer()
-          const r = await fetch(`${peer.endpoint}${url.pathname}${url.search}`, { method: req.method, headers, body })
-          const out = new Headers(r.headers)
-          out.delete('content-encoding')
-          out.delete('content-length')
-          return new Response(await r.arrayBuffer(), { status: r.status, headers: out })
-        },
-      })
-    : null
-  const endpoint = relay ? `http://${bridge}:${relay.port}` : peer.endpoint
+  const bridge = hosts.hosts[0]!.ip.replace(/\.\d+$/, '.254')
+  const relay = Bun.serve({
+    hostname: bridge,
+    port: 0,
+    async fetch(req) {
+      const url = new URL(req.url)
+      const headers = new Headers(req.headers)
+      headers.delete('host')
+      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer()
+      const r = await fetch(`${peer.endpoint}${url.pathname}${url.search}`, { method: req.method, headers, body })
+      const out = new Headers(r.headers)
+      out.delete('content-encoding')
+      out.delete('content-length')
+      return new Response(await r.arrayBuffer(), { status: r.status, headers: out })
+    },
+  })
+  const endpoint = `http://${bridge}:${relay.port}`
   const env = { ...peer.env, AWS_ENDPOINT_URL_EC2: endpoint, AWS_ENDPOINT_URL: endpoint }
   return {
     peer,
@@ -69,7 +77,7 @@ export async function startAwsWorld(o: { hosts?: number; regions?: string[] } = 
     },
     async stop() {
       power.stop()
-      relay?.stop(true)
+      relay.stop(true)
       map.stop()
       await hosts.stop()
       await peer.stop()
