@@ -5,7 +5,7 @@ export const ClusterName = T.String({
   minLength: 1,
   maxLength: 63,
   pattern: '^[a-zA-Z0-9]([-_.a-zA-Z0-9]*[a-zA-Z0-9])?$',
-  error: 'cluster_name must be 1-63 letters, digits, -, _ or ., starting and ending with a letter or digit',
+  error: 'must be 1-63 letters, digits, -, _ or ., starting and ending with a letter or digit',
   description: 'Cluster name',
 })
 

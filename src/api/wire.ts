@@ -5,6 +5,7 @@
 // `sky api status -o json` keep working. Each is a TypeBox schema (the OpenAPI document is built
 // from them) plus the TypeScript type of the same name.
 import { Type as T, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
+import { INFRA_NAMES } from '../core/infra/types'
 
 const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
 const Seconds = (description: string) => T.Number({ description: `${description} (seconds since the epoch)` })
@@ -86,6 +87,7 @@ export const Cluster = T.Object({
   status_updated_at: Seconds('Status last changed'),
   last_use: Nullable(T.String({ description: 'The last sky command run on the cluster' })),
   last_activity_time: Nullable(Seconds('Last used')),
+  last_event: Nullable(T.String({ description: 'Why the status is what it is (e.g. INIT after a failed health check)' })),
   autostop: T.Integer({ description: 'Idle minutes before autostop; -1 = none' }),
   to_down: T.Boolean({ description: 'Autostop tears the cluster down instead of stopping it' }),
   user_hash: T.String(),
@@ -102,6 +104,7 @@ export const Cluster = T.Object({
   cpus: Nullable(T.Number({ description: 'vCPUs per node' })),
   memory: Nullable(T.Number({ description: 'Memory per node, GB' })),
   accelerators: Nullable(T.Record(T.String(), T.Number(), { description: 'GPU name → count per node' })),
+  ports: T.Array(T.String(), { description: 'Exposed ports and ranges, e.g. "8080", "9000-9002"' }),
   head_ip: Nullable(T.String()),
 })
 export type Cluster = Static<typeof Cluster>
@@ -134,7 +137,13 @@ export const JobSubmitted = T.Object({
 })
 export type JobSubmitted = Static<typeof JobSubmitted>
 
-export const LogsResult = T.Object({ exit_code: T.Integer({ description: 'SkyPilot JobExitCode: 0 succeeded, 100 failed, 101 not finished, 102 not found, 103 cancelled' }) })
+/** What `sky logs` needs to exit like SkyPilot: the agent's JobExitCode plus the job it was about. */
+export const LogsResult = T.Object({
+  exit_code: T.Integer({ description: 'SkyPilot JobExitCode: 0 succeeded, 100 failed, 101 not finished, 102 not found, 103 cancelled' }),
+  job_id: Nullable(T.Integer()),
+  job_status: Nullable(T.String()),
+  job_exit_code: Nullable(T.Integer({ description: "The job's own exit code, when it ended" })),
+})
 export type LogsResult = Static<typeof LogsResult>
 
 // ---- planning, catalog and infra --------------------------------------------------------------
@@ -153,8 +162,11 @@ export const NodeCapacity = T.Object({
 })
 export type NodeCapacity = Static<typeof NodeCapacity>
 
+export const InfraName = lit(INFRA_NAMES)
+export type InfraName = Static<typeof InfraName>
+
 export const InfraCheck = T.Object({
-  infra: T.String(),
+  infra: InfraName,
   enabled: T.Boolean(),
   reason: T.String({ description: 'Enabled: where access comes from. Disabled: why, and how to fix it' }),
   regions: T.Optional(T.Array(T.String())),
@@ -185,7 +197,7 @@ export const GpuList = T.Object({
   ),
   live: T.Array(
     T.Object({
-      infra: lit(['local', 'ssh', 'kubernetes'] as const),
+      infra: T.String({ description: 'A live infra: local, ssh or kubernetes' }),
       region: T.String(),
       gpu: T.String(),
       requestable: T.Array(T.Number()),

@@ -1,13 +1,15 @@
 // The CLI's view of the API: one SkyClient per process, and the standard ways of finishing a
 // request (wait quietly, stream its log, or return at once with --async), with Ctrl+C detaching.
+import type { RequestId } from '../api/define'
+import { apiCancel } from '../api/ops/requests'
 import { InterruptedError } from '../core/errors'
-import { SkyClient } from '../sdk/client'
+import type { SkyClient } from '../sdk/client'
+import { defaultClient } from '../sdk/default-client'
 import { info, out } from './output'
 
-let client: SkyClient | undefined
-
+/** The client every command uses (the SDK's default client: env, then config, then local). */
 export function sky(): SkyClient {
-  return (client ??= new SkyClient())
+  return defaultClient()
 }
 
 export function requestHints(c: SkyClient, id: string): string {
@@ -36,7 +38,7 @@ export interface FinishOptions {
  * Wait for a submitted request (optionally streaming its log). Ctrl+C leaves it running on the
  * server and prints how to reattach or cancel. With --async returns undefined at once.
  */
-export async function finish<T>(id: string, o: FinishOptions = {}): Promise<T | undefined> {
+export async function finish<T>(id: RequestId<T>, o: FinishOptions = {}): Promise<T | undefined> {
   const c = sky()
   if (o.async) {
     out(`Submitted ${o.name ?? 'request'}: ${id}`)
@@ -69,7 +71,7 @@ export async function finish<T>(id: string, o: FinishOptions = {}): Promise<T | 
   } catch (e) {
     if (interrupted) {
       if (o.cancelOnInterrupt) {
-        await c.apiCancel({ requestIds: [id] }).catch(() => [])
+        await apiCancel({ request_ids: [id] }, { client: c }).catch(() => undefined)
         throw new InterruptedError('')
       }
       info(`\n⚙︎ Request will continue running asynchronously.\n${requestHints(c, id)}`)

@@ -1,9 +1,8 @@
 // Cluster arguments of stop/start/down/autostop/cancel: names, glob patterns, or -a for all of
 // yours. `sky start` with nothing picks your only cluster, as SkyPilot does.
-import type { ClusterRecord } from '../core/state/clusters'
+import { status } from '../api/ops/clusters'
 import { NotFoundError, UsageError } from '../core/errors'
-import { status as statusOp } from '../sdk/ops'
-import { finish, sky } from './client'
+import { finish } from './client'
 
 export interface TargetOptions {
   all?: boolean
@@ -15,8 +14,7 @@ export interface TargetOptions {
 }
 
 async function listClusters(o: { clusterNames?: string[]; allUsers?: boolean }): Promise<string[]> {
-  const id = await statusOp(sky(), o)
-  return ((await finish<ClusterRecord[]>(id)) ?? []).map((c) => c.name)
+  return ((await finish(await status({ cluster_names: o.clusterNames, all_users: o.allUsers }))) ?? []).map((c) => c.name)
 }
 
 export async function resolveClusters(names: string[], o: TargetOptions): Promise<string[]> {

@@ -1,6 +1,6 @@
-// The typed HTTP client the CLI and user programs use. Every operation returns a request id;
-// `get`, `stream` and `streamAndGet` finish the loop. Server errors come back as the same typed
-// error classes the server threw.
+// The HTTP client behind the SDK and the CLI: auth headers, local-server auto-start, version
+// checks, and server errors rebuilt as the same typed error classes the server threw. Operations
+// (src/api/ops/*) call it to submit requests; `get`, `stream` and `streamAndGet` finish them.
 import { clientConfigOverride, configGet } from '../core/config'
 import {
   AuthRequiredError,
@@ -13,28 +13,13 @@ import {
   type WireError,
 } from '../core/errors'
 import { localUser, type UserIdentity } from '../core/user'
+import type { Caller, RequestId } from '../api/define'
+import type { Health, RequestPayload } from '../api/wire'
 import { API_VERSION, HEADER_API_VERSION, HEADER_REQUEST_ID, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
-import type { RequestPayload as WirePayload } from '../server/requests/encode'
-import { ownLocalServerPid, replaceLocalServer, startLocalServer } from './autostart'
 import { describeBuilds, identifyServer, isOtherBuild, otherServerError } from './server-identity'
 import { resolveEndpoint, type Endpoint } from './endpoint'
 
-/** A request as the server reports it (`/api/get`, `/api/status`), with a typed result. */
-export type RequestPayload<T = unknown> = Omit<WirePayload, 'return_value' | 'error' | 'status'> & {
-  status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
-  return_value?: T
-  error?: WireError | null
-}
-
-export interface HealthInfo {
-  status: string
-  api_version: number
-  version: string
-  commit: string
-  user?: { name: string; id: string }
-  deploy?: boolean
-  basic_auth_enabled?: boolean
-}
+export type { RequestPayload }
 
 export interface ClientOptions {
   endpoint?: Endpoint
@@ -42,6 +27,8 @@ export interface ClientOptions {
   autoStart?: boolean
   user?: UserIdentity
   token?: string
+  /** How to send HTTP requests (default global fetch); e.g. an app's in-process handler. */
+  fetch?: (url: string, init: RequestInit) => Promise<Response>
 }
 
 function isConnError(e: unknown): boolean {
@@ -52,17 +39,19 @@ function isConnError(e: unknown): boolean {
   )
 }
 
-export class SkyClient {
+export class SkyClient implements Caller {
   readonly endpoint: Endpoint
   private autoStart: boolean
   private user: UserIdentity
   private token?: string
   private checkedVersion = false
+  private send: (url: string, init: RequestInit) => Promise<Response>
 
   constructor(o: ClientOptions = {}) {
     this.endpoint = o.endpoint ?? resolveEndpoint()
     this.autoStart = o.autoStart ?? this.endpoint.isLocal
     this.user = o.user ?? localUser()
+    this.send = o.fetch ?? ((url, init) => fetch(url, init))
     this.token = o.token ?? process.env.SKYPILOT_SERVICE_ACCOUNT_TOKEN ?? configGet<string>('api_server.service_account_token')
   }
 
@@ -90,6 +79,7 @@ export class SkyClient {
     if (id.kind !== 'sky') throw otherServerError(id, this.endpoint.url, this.endpoint.isLocal)
     const v = res.headers.get(HEADER_API_VERSION)
     if (isOtherBuild(id)) {
+      const { ownLocalServerPid } = await import('./autostart')
       if (this.endpoint.isLocal && ownLocalServerPid(this.endpoint) !== undefined) return 'replace'
       process.stderr.write(`Warning: the API server at ${this.endpoint.url} is another build of sky: ${describeBuilds(id)}.\n`)
     }
@@ -120,6 +110,7 @@ export class SkyClient {
         return false
       }
     }
+    const { replaceLocalServer } = await import('./autostart')
     await replaceLocalServer(this.endpoint, () => this.healthy(), stillStale, why)
     if (method === 'POST' && res.ok) {
       this.checkedVersion = true
@@ -133,7 +124,7 @@ export class SkyClient {
   /** Raw fetch with headers, auto-start, version check and typed errors for non-2xx answers. */
   async fetch(path: string, init: RequestInit = {}, opts: { noAutoStart?: boolean } = {}): Promise<Response> {
     const url = this.endpoint.url + path
-    const doFetch = () => fetch(url, { ...init, headers: this.headers(init.headers as Record<string, string>) })
+    const doFetch = () => this.send(url, { ...init, headers: this.headers(init.headers as Record<string, string>) })
     let res: Response
     try {
       res = await doFetch()
@@ -144,6 +135,7 @@ export class SkyClient {
           hint: this.endpoint.isLocal ? 'Start it with: sky api start' : 'Check the endpoint and your network, or log in again with: sky api login -e <url>',
         })
       }
+      const { startLocalServer } = await import('./autostart')
       await startLocalServer(this.endpoint, () => this.healthy())
       res = await doFetch()
     }
@@ -166,16 +158,16 @@ export class SkyClient {
 
   async healthy(): Promise<boolean> {
     try {
-      const res = await fetch(this.endpoint.url + '/api/health', { headers: this.headers(), signal: AbortSignal.timeout(2500) })
+      const res = await this.send(this.endpoint.url + '/api/health', { headers: this.headers(), signal: AbortSignal.timeout(2500) })
       return res.status === 200 || res.status === 401
     } catch {
       return false
     }
   }
 
-  async health(opts: { noAutoStart?: boolean } = {}): Promise<HealthInfo> {
+  async health(opts: { noAutoStart?: boolean } = {}): Promise<Health> {
     const res = await this.fetch('/api/health', {}, opts)
-    return (await res.json()) as HealthInfo
+    return (await res.json()) as Health
   }
 
   /** POST an operation; returns its request id. The client's config layers ride along, as in SkyPilot. */
@@ -188,8 +180,24 @@ export class SkyClient {
     return id
   }
 
+  /** Call a direct endpoint: GET with the input as query parameters, or POST it as JSON. */
+  async call(method: 'GET' | 'POST', path: string, input: unknown = {}): Promise<unknown> {
+    let res: Response
+    if (method === 'GET') {
+      const q = new URLSearchParams()
+      for (const [k, v] of Object.entries((input ?? {}) as Record<string, unknown>)) {
+        if (v !== undefined && v !== null) q.set(k, Array.isArray(v) ? v.join(',') : String(v))
+      }
+      const qs = q.toString()
+      res = await this.fetch(qs ? `${path}?${qs}` : path)
+    } else {
+      res = await this.fetch(path, { method: 'POST', body: JSON.stringify(input ?? {}), headers: { 'content-type': 'application/json' } })
+    }
+    return (res.headers.get('content-type') ?? '').includes('json') ? res.json() : res.text()
+  }
+
   /** The request row, waiting until it is final. */
-  async getRequest<T = unknown>(requestId: string): Promise<RequestPayload<T>> {
+  async getRequest<T = unknown>(requestId: RequestId<T> | string): Promise<RequestPayload<T>> {
     for (;;) {
       const res = await this.fetch(`/api/get?request_id=${encodeURIComponent(requestId)}`)
       const r = (await res.json()) as RequestPayload<T>
@@ -198,11 +206,11 @@ export class SkyClient {
   }
 
   /** Wait for the request and return its result, or throw its error. */
-  async get<T = unknown>(requestId: string): Promise<T> {
+  async get<T = unknown>(requestId: RequestId<T> | string): Promise<T> {
     const r = await this.getRequest<T>(requestId)
     if (r.status === 'SUCCEEDED') return r.return_value as T
     if (r.status === 'CANCELLED') throw new CancelledError(`Request ${r.request_id.slice(0, 8)} (${r.name}) was cancelled.`)
-    throw r.error ? fromWire(r.error) : new InternalError(`Request ${r.request_id} failed.`)
+    throw r.error ? fromWire(r.error as WireError) : new InternalError(`Request ${r.request_id} failed.`)
   }
 
   /** The request's log as text chunks, following until it ends (or only what exists, follow=false). */
@@ -222,29 +230,10 @@ export class SkyClient {
     if (rest) yield rest
   }
 
-  async streamAndGet<T = unknown>(requestId: string, out: (s: string) => void = (s) => process.stdout.write(s), signal?: AbortSignal): Promise<T> {
+  /** Stream the request's log to `out` (default stdout), then return its result. */
+  async streamAndGet<T = unknown>(requestId: RequestId<T> | string, out: (s: string) => void = (s) => process.stdout.write(s), signal?: AbortSignal): Promise<T> {
     for await (const s of this.stream(requestId, { signal })) out(s)
     return this.get<T>(requestId)
-  }
-
-  async apiStatus(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean; limit?: number; cluster?: string } = {}): Promise<RequestPayload[]> {
-    const q = new URLSearchParams()
-    if (o.requestIds?.length) q.set('request_ids', o.requestIds.join(','))
-    if (o.all) q.set('all_status', 'true')
-    if (o.allUsers) q.set('all_users', 'true')
-    if (o.limit) q.set('limit', String(o.limit))
-    if (o.cluster) q.set('cluster_name', o.cluster)
-    const res = await this.fetch(`/api/status?${q}`)
-    return (await res.json()) as RequestPayload[]
-  }
-
-  async apiCancel(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean }): Promise<string[]> {
-    const res = await this.fetch('/api/cancel', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ request_ids: o.requestIds, all: o.all, all_users: o.allUsers }),
-    })
-    return ((await res.json()) as { cancelled: string[] }).cancelled
   }
 }
 

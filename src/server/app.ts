@@ -1,12 +1,16 @@
-// The Elysia application: version checks, error mapping, and one plugin per resource.
+// The Elysia application: version checks, error mapping, and one plugin per resource. Each
+// resource's routes come from its definitions in src/api (routes/from-definitions.ts).
 import { Elysia } from 'elysia'
 import { VersionMismatchError } from '../core/errors'
 import { API_VERSION, BUILD_ID, COMMIT, HEADER_API_VERSION, HEADER_BUILD, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
 import type { AppDeps } from './context'
 import { routeError } from './errors'
+import { catalogRoutes } from './routes/catalog'
 import { clusterRoutes } from './routes/clusters'
 import { dashboardRoutes } from './routes/dashboard'
-import { healthRoutes } from './routes/health'
+import { infraRoutes } from './routes/infra'
+import { jobRoutes } from './routes/jobs'
+import { openApiRoutes } from './routes/openapi'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
 import { userRoutes } from './routes/users'
@@ -43,12 +47,15 @@ export function createApp(d: AppDeps) {
       if (e.details?.retry_after !== undefined) set.headers['retry-after'] = String(e.details.retry_after)
       return JSON.stringify({ error: e.toWire() })
     })
-    .use(healthRoutes(d))
     .use(requestRoutes(d))
     .use(clusterRoutes(d))
+    .use(jobRoutes(d))
+    .use(catalogRoutes(d))
+    .use(infraRoutes(d))
     .use(pluginRoutes(d))
     .use(userRoutes(d))
     .use(dashboardRoutes(d))
+    .use(openApiRoutes())
 }
 
 export type App = ReturnType<typeof createApp>

@@ -17,7 +17,7 @@ export function routeError(code: string | number, error: unknown): SkyError {
     const ve = error as ElysiaValidationError
     const seen = new Set<string>()
     const issues: FieldIssue[] = []
-    let all: { path?: string; message?: string; summary?: string; value?: unknown }[] = []
+    let all: { path?: string; message?: string; summary?: string; value?: unknown; schema?: { error?: unknown } }[] = []
     try {
       all = ve.all as never
     } catch {}
@@ -25,7 +25,9 @@ export function routeError(code: string | number, error: unknown): SkyError {
       const path = jsonPointerToPath(e.path)
       if (seen.has(path)) continue
       seen.add(path)
-      issues.push({ path, message: e.summary || e.message || 'invalid value', value: e.value })
+      // A schema's own `error` text (e.g. the rule for cluster names) says more than TypeBox's.
+      const own = typeof e.schema?.error === 'string' ? e.schema.error : undefined
+      issues.push({ path, message: own || e.summary || e.message || 'invalid value', value: e.value })
     }
     if (!issues.length) issues.push({ path: 'body', message: 'request body is not valid JSON of the expected shape' })
     return new ValidationError(issues)

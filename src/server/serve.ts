@@ -14,8 +14,7 @@ import { deployAuth } from './auth/deploy'
 import { startStatusRefresh } from './daemons'
 import type { AppDeps } from './context'
 import { localIdentify } from './identity'
-import { opIndex } from './ops/registry'
-import type { OpMeta, PluginModule } from './ops/types'
+import { loadPlugins, opIndex } from './ops/plugins'
 import { DbQueue } from './requests/db-queue'
 import { Executor } from './requests/executor'
 import { logStoreFor } from './requests/log-store-for'
@@ -35,8 +34,10 @@ export interface ServerOptions {
   writePidFile?: boolean
   /** Several replicas on PostgreSQL: this replica's id (default SKYPILOT_API_SERVER_REPLICA_ID, else host:port). */
   replicaId?: string
-  /** Several replicas: a RUNNING request unrenewed this long is taken over (default 30 s). */
+  /** Several replicas: a RUNNING request unrenewed this long is taken over (default `api_server.lease_seconds`, 30 s). */
   leaseMs?: number
+  /** Build everything but open no socket (tests call `app.handle`); default true. */
+  listen?: boolean
 }
 
 export interface RunningServer {
@@ -44,16 +45,9 @@ export interface RunningServer {
   port: number
   store: Store
   requests: RequestService
+  /** The Elysia app: `app.handle(new Request('http://localhost/...'))` needs no socket. */
+  app: ReturnType<typeof createApp>
   stop(graceMs?: number): Promise<void>
-}
-
-async function loadPlugins(list: string[]): Promise<OpMeta[]> {
-  const metas: OpMeta[] = []
-  for (const p of list) {
-    const mod = (await import(p)) as PluginModule
-    for (const op of mod.ops ?? []) metas.push({ name: op.name, lane: op.lane, idempotent: op.idempotent, cluster: op.cluster })
-  }
-  return metas
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
@@ -64,9 +58,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const db = o.db ?? defaultDbLocation()
   const store = await openStore(db)
   const plugins = [...(o.plugins ?? []), ...((configGet<string[]>('api_server.plugins') ?? []) as string[])]
-  const pluginMetas = await loadPlugins(plugins)
+  const pluginOps = await loadPlugins(plugins)
   const logs = logStoreFor(store, paths.requestLogs())
-  const ops = opIndex(pluginMetas)
+  const ops = opIndex(pluginOps)
   const svc = new RequestService(store, ops, logs)
   let dbQueue: DbQueue | undefined
   const executor = new Executor({
@@ -89,7 +83,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     requests: svc,
     info: { deploy: o.deploy, host: o.host, port: o.port, startedAt },
     identify: localIdentify(localUser()),
-    pluginOps: pluginMetas.map((m) => m.name),
+    pluginOps: pluginOps.map((p) => p.meta.name),
     users,
   }
   const auth = o.deploy ? deployAuth(store) : undefined
@@ -104,11 +98,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }
   }
   const app = createApp(deps)
-  app.listen({ hostname: o.host, port: o.port, idleTimeout: 0 })
-  const port = app.server!.port!
+  const listen = o.listen !== false
+  if (listen) app.listen({ hostname: o.host, port: o.port, idleTimeout: 0 })
+  const port = app.server?.port ?? o.port
   deps.info.port = port
   auth?.attachServer(app.server)
-  if (store.db.kind === 'postgres') {
+  if (store.db.kind === 'postgres' && listen) {
     const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${port}`
     executor.replicaId = replicaId
     dbQueue = new DbQueue({
@@ -117,7 +112,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       ops,
       logs,
       replicaId,
-      leaseMs: o.leaseMs ?? Number(process.env.SKY_REPLICA_LEASE_MS || Number(configGet('api_server.lease_seconds', 30)) * 1000),
+      leaseMs: o.leaseMs ?? Number(configGet('api_server.lease_seconds', 30)) * 1000,
       defaultRole: svc.defaultRole,
       onFinal: (id, status) => svc.notifyFinal(id, status),
       watched: () => svc.waitedIds(),
@@ -131,7 +126,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   gcTimer.unref?.()
   void svc.gc(retention).catch(() => {})
 
-  const stopRefresh = startStatusRefresh(store, svc)
+  const stopRefresh = listen ? startStatusRefresh(store, svc) : () => {}
 
   const pidFile = paths.serverPidFile()
   if (o.writePidFile) {
@@ -145,6 +140,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     port,
     store,
     requests: svc,
+    app,
     async stop(graceMs = 0) {
       if (stopped) return
       stopped = true

@@ -5,8 +5,8 @@ import { withClientConfig } from '../core/config-scope'
 import { toSkyError, CancelledError } from '../core/errors'
 import type { DbLocation } from '../core/state/db'
 import { openStore, type Store } from '../core/state/store'
-import { loadHandler } from '../server/ops/handlers'
-import type { OpHandler, OpUser, PluginModule } from '../server/ops/types'
+import { handlerLoader, loadPlugins } from '../server/ops/plugins'
+import type { OpContext, OpUser } from '../server/ops/types'
 import type { LogStore } from '../server/requests/log-store'
 import { logStoreFor } from '../server/requests/log-store-for'
 
@@ -20,7 +20,7 @@ type InMsg =
 
 let store: Store
 let logs: LogStore
-const pluginHandlers = new Map<string, OpHandler>()
+let loadHandler: ReturnType<typeof handlerLoader> = handlerLoader()
 const running = new Map<string, AbortController>()
 const pendingCalls = new Map<number, (ids: string[]) => void>()
 let nextCall = 0
@@ -31,10 +31,7 @@ async function init(m: Extract<InMsg, { type: 'init' }>): Promise<void> {
   setConfigRole('server')
   store = await openStore(m.db, { migrate: false, poolSize: 4 })
   logs = logStoreFor(store, m.logDir)
-  for (const p of m.plugins) {
-    const mod = (await import(p)) as PluginModule
-    for (const op of mod.ops ?? []) pluginHandlers.set(op.name, op.handler)
-  }
+  if (m.plugins.length) loadHandler = handlerLoader(await loadPlugins(m.plugins))
 }
 
 async function run(m: Extract<InMsg, { type: 'run' }>): Promise<void> {
@@ -43,8 +40,8 @@ async function run(m: Extract<InMsg, { type: 'run' }>): Promise<void> {
   const write = (text: string) => logs.append(m.id, text)
   try {
     await ready
-    const handler = pluginHandlers.get(m.name) ?? (await loadHandler(m.name))
-    const ctx = {
+    const handler = await loadHandler(m.name)
+    const ctx: OpContext = {
       requestId: m.id,
       user: m.user,
       signal: ac.signal,

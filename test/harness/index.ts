@@ -114,13 +114,46 @@ export async function tempHome(o: { plugins?: boolean; config?: string } = {}): 
   return h
 }
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, stepMs = 25): Promise<T> {
+export interface WaitOptions {
+  /** Give up after this long (default 10 s). */
+  timeoutMs?: number
+  stepMs?: number
+  /** What is awaited, for the failure message ("the job to be RUNNING"). */
+  what?: string
+}
+
+/**
+ * Poll `fn` until it returns a truthy value (returned), or fail after the deadline saying what was
+ * awaited and the last value seen. Use instead of a fixed sleep before an assertion.
+ */
+export async function waitFor<T>(fn: () => Promise<T | undefined | false | null> | T | undefined | false | null, o: WaitOptions | number = {}, stepMs = 25): Promise<T> {
+  const opts = typeof o === 'number' ? { timeoutMs: o, stepMs } : o
+  const timeoutMs = opts.timeoutMs ?? 10_000
   const deadline = Date.now() + timeoutMs
+  let last: unknown
   for (;;) {
-    const v = await fn()
-    if (v) return v as T
-    if (Date.now() > deadline) throw new Error('waitFor timed out')
-    await Bun.sleep(stepMs)
+    last = await fn()
+    if (last) return last as T
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${opts.what ?? fn.toString().slice(0, 120)} (last value: ${JSON.stringify(last)})`)
+    await Bun.sleep(opts.stepMs ?? stepMs)
+  }
+}
+
+/**
+ * Set environment variables for the rest of a test file and get back a function restoring them
+ * exactly (unset ones are deleted again). Call the restorer in afterAll/afterEach.
+ */
+export function setEnv(vars: Record<string, string | undefined>): () => void {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]))
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete process.env[k]
+    else process.env[k] = v
+  }
+  return () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors'
-import { autostop } from '../../sdk/ops'
+import { autostop } from '../../api/ops/clusters'
 import { parseWaitFor } from './launch'
 import { clusterCommand, parseIdle } from './lifecycle'
 import { DESCRIPTIONS } from './descriptions'
@@ -21,6 +21,6 @@ export default clusterCommand({
     parseWaitFor(a['wait-for'])
   },
   stream: false,
-  submit: (c, n, a) =>
-    autostop(c, n, a.cancel ? -1 : (parseIdle(a['idle-minutes']) ?? 5), { down: !!a.down, waitFor: parseWaitFor(a['wait-for']) }),
+  submit: (n, a) =>
+    autostop({ cluster_name: n, idle_minutes: a.cancel ? -1 : (parseIdle(a['idle-minutes']) ?? 5), down: !!a.down, wait_for: parseWaitFor(a['wait-for']) }),
 })

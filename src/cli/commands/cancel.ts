@@ -2,9 +2,9 @@
 // ids or -a it cancels your latest unfinished job, as SkyPilot does; CLUSTER may be a glob.
 import { defineCommand } from 'citty'
 import { UsageError } from '../../core/errors'
-import { cancel } from '../../sdk/ops'
+import { cancel } from '../../api/ops/jobs'
 import { allUsersArg, asyncArg, positionals, yesArg } from '../args'
-import { finish, sky } from '../client'
+import { finish } from '../client'
 import { resolveClusters } from '../cluster-targets'
 import { alreadyReported, info, out } from '../output'
 import { DESCRIPTIONS } from './descriptions'
@@ -27,14 +27,13 @@ export default defineCommand({
     })
     if (ids.length && (args.all || args['all-users'])) throw new UsageError('Give job ids or -a/-u, not both.')
     const clusters = await resolveClusters([args.cluster], { allUsers: !!args['all-users'] })
-    const c = sky()
-    const opts = { jobIds: ids.length ? ids : undefined, all: !!args.all, allUsers: !!args['all-users'] }
-    const reqs = await Promise.all(clusters.map((name) => cancel(c, name, opts)))
+    const opts = { job_ids: ids.length ? ids : undefined, all: !!args.all, all_users: !!args['all-users'] }
+    const reqs = await Promise.all(clusters.map((name) => cancel({ cluster_name: name, ...opts })))
     let failed: unknown
     for (const [i, id] of reqs.entries()) {
       const name = clusters[i]!
       try {
-        const done = await finish<number[]>(id, { async: !!args.async, name: 'sky.cancel' })
+        const done = await finish(id, { async: !!args.async, name: 'sky.cancel' })
         if (done === undefined) continue
         const on = clusters.length > 1 ? ` on ${name}` : ''
         if (done.length) out(`Cancelled job${done.length === 1 ? '' : 's'}${on}: ${done.join(', ')}`)

@@ -1,10 +1,9 @@
 // sky check [INFRA...]: which infra is usable and why not; remembered for the optimizer.
 import { defineCommand } from 'citty'
-import type { InfraCheck } from '../../core/infra/check'
+import { check } from '../../api/ops/infra'
 import { renderCheck } from '../../core/infra/render-check'
-import { check } from '../../sdk/ops'
 import { outputArg, outputFormat, positionals, verboseArg } from '../args'
-import { finish, sky } from '../client'
+import { finish } from '../client'
 import { out, printJson } from '../output'
 import { DESCRIPTIONS } from './descriptions'
 
@@ -18,7 +17,7 @@ export default defineCommand({
   async run({ args }) {
     const fmt = outputFormat(args.output)
     const names = positionals(args)
-    const checks = (await finish<InfraCheck[]>(await check(sky(), names.length ? names : undefined))) ?? []
+    const checks = (await finish(await check({ infra: names.length ? names : undefined }))) ?? []
     if (fmt === 'json') printJson(checks)
     else out(renderCheck(checks, { color: process.stdout.isTTY === true && !process.env.NO_COLOR, verbose: !!args.verbose }))
   },

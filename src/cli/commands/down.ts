@@ -1,4 +1,4 @@
-import { down } from '../../sdk/ops'
+import { down } from '../../api/ops/clusters'
 import { clusterCommand, gracefulArgs, validateGraceful } from './lifecycle'
 import { DESCRIPTIONS } from './descriptions'
 
@@ -8,5 +8,5 @@ export default clusterCommand({
   verb: 'Terminating',
   args: { purge: { type: 'boolean', alias: 'p', description: 'Remove the record even if teardown fails.' }, ...gracefulArgs },
   validate: validateGraceful,
-  submit: (c, n, a) => down(c, n, { purge: !!a.purge }),
+  submit: (n, a) => down({ cluster_name: n, purge: !!a.purge }),
 })

@@ -2,9 +2,9 @@
 // no setup, no file mounts). As in SkyPilot, the cluster may also be given with -c/--cluster.
 import { defineCommand } from 'citty'
 import { UsageError } from '../../core/errors'
-import { exec as execOp } from '../../sdk/ops'
+import { exec as execOp } from '../../api/ops/jobs'
 import { asyncArg, positionals } from '../args'
-import { finish, sky } from '../client'
+import { finish } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
 import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch'
@@ -33,7 +33,7 @@ export default defineCommand({
     await checkGitWorkdirs(dag)
     await warnLargeUploads(dag)
     warnTaskConfig(dag)
-    const id = await execOp(sky(), taskYaml(dag), cluster, { detachRun: !!args['detach-run'] })
+    const id = await execOp({ task: taskYaml(dag), cluster_name: cluster, detach_run: !!args['detach-run'] })
     throwUnlessSucceeded(cluster, await finish(id, { stream: true, async: !!args.async, name: 'sky.exec' }))
   },
 })

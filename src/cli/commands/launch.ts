@@ -3,9 +3,12 @@ import { defineCommand } from 'citty'
 import { randomBytes } from 'node:crypto'
 import { UsageError } from '../../core/errors'
 import { osUserName } from '../../core/user'
-import { launch as launchOp, optimize as optimizeOp } from '../../sdk/ops'
+import { optimize as optimizeOp } from '../../api/ops/catalog'
+import { launch as launchOp } from '../../api/ops/clusters'
+import type { Static } from '@sinclair/typebox'
+import type { WaitFor as WaitForSchema } from '../../api/schemas'
 import { asyncArg, positionals, yesArg } from '../args'
-import { finish, sky } from '../client'
+import { finish } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
 import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch'
@@ -19,14 +22,15 @@ export function generatedClusterName(): string {
   return `sky-${randomBytes(2).toString('hex')}-${user}`
 }
 
+type WaitFor = Static<typeof WaitForSchema>
 export const WAIT_FOR = ['jobs_and_ssh', 'jobs', 'none']
 
 /** `--wait-for`: what counts as activity for autostop. */
-export function parseWaitFor(v: unknown): string | undefined {
+export function parseWaitFor(v: unknown): WaitFor | undefined {
   if (v === undefined) return undefined
   const s = String(v).toLowerCase()
   if (!WAIT_FOR.includes(s)) throw new UsageError(`--wait-for: '${v}' must be one of ${WAIT_FOR.join(', ')}.`)
-  return s
+  return s as WaitFor
 }
 
 export default defineCommand({
@@ -59,12 +63,9 @@ export default defineCommand({
       if (!Number.isInteger(idle) || idle < 0) throw new UsageError(`--idle-minutes-to-autostop: '${args['idle-minutes-to-autostop']}' must be a whole number of minutes (>= 0).`)
     }
     const waitFor = parseWaitFor(args['wait-for'])
-    const c = sky()
     let planShown = false
     if (args.dryrun || !args.yes) {
-      const plan = await finish<{ cluster_status: string | null; cluster_owner?: string; plan_text: string | null }>(
-        await optimizeOp(c, yaml, name, { dryrun: !!args.dryrun }),
-      )
+      const plan = await finish(await optimizeOp({ task: yaml, cluster_name: name, dryrun: !!args.dryrun }))
       if (plan?.plan_text) {
         out(plan.plan_text + '\n')
         planShown = true
@@ -80,16 +81,17 @@ export default defineCommand({
           : undefined
       if (question && !(await confirm(question))) throw new UsageError('Aborted.')
     }
-    const id = await launchOp(c, yaml, {
-      clusterName: name,
-      retryUntilUp: !!args['retry-until-up'],
-      idleMinutesToAutostop: idle,
+    const id = await launchOp({
+      task: yaml,
+      cluster_name: name,
+      retry_until_up: !!args['retry-until-up'],
+      idle_minutes_to_autostop: idle,
       down: !!args.down,
-      autostopDown: !!args.down && idle !== undefined,
-      noSetup: args.setup === false,
-      detachRun: !!args['detach-run'],
-      waitFor,
-      quietOptimizer: planShown,
+      autostop_down: !!args.down && idle !== undefined,
+      no_setup: args.setup === false,
+      detach_run: !!args['detach-run'],
+      wait_for: waitFor,
+      quiet_optimizer: planShown,
       command: `sky ${['launch', ...rawArgs].join(' ')}`.slice(0, 500),
     })
     throwUnlessSucceeded(name, await finish(id, { stream: true, async: !!args.async, name: 'sky.launch' }))

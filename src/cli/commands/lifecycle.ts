@@ -2,9 +2,8 @@
 // one request per cluster, optional --async.
 import { defineCommand, type ArgsDef } from 'citty'
 import { UsageError } from '../../core/errors'
-import type { SkyClient } from '../../sdk/client'
 import { asyncArg, allUsersArg, positionals, yesArg } from '../args'
-import { finish, sky } from '../client'
+import { finish } from '../client'
 import { resolveClusters } from '../cluster-targets'
 import { alreadyReported, info } from '../output'
 import { confirm } from '../prompt'
@@ -14,7 +13,7 @@ interface Spec {
   description: string
   verb: string
   args: ArgsDef
-  submit: (c: SkyClient, cluster: string, args: Record<string, unknown>) => Promise<string>
+  submit: (cluster: string, args: Record<string, unknown>) => Promise<string>
   validate?: (args: Record<string, unknown>) => void
   stream?: boolean
   /** With no names and no -a: act on the user's only cluster, when there is exactly one (sky start). */
@@ -43,8 +42,7 @@ export function clusterCommand(s: Spec) {
         const q = `${s.verb} ${names.length} cluster${names.length === 1 ? '' : 's'}: ${names.join(', ')}. Proceed?`
         if (!(await confirm(q))) throw new UsageError('Aborted.')
       }
-      const c = sky()
-      const ids = await Promise.all(names.map((n) => s.submit(c, n, args)))
+      const ids = await Promise.all(names.map((n) => s.submit(n, args)))
       let failed: unknown
       for (const id of ids) {
         try {

@@ -7,19 +7,14 @@ import { mkdirSync, renameSync, writeFileSync, appendFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { JobFailedError, NotFoundError, UsageError } from '../../core/errors'
-import { jobStatus, tailLogs } from '../../sdk/ops'
+import { jobStatus, logs } from '../../api/ops/jobs'
+import { apiStatus } from '../../api/ops/requests'
+import type { LogsResult } from '../../api/wire'
 import { positionals } from '../args'
 import { finish, sky } from '../client'
 import { exitForJobStatus, jobOutcomeMessage } from '../job-exit'
 import { info, out } from '../output'
 import { DESCRIPTIONS } from './descriptions'
-
-interface LogsResult {
-  exit_code: number
-  job_id: number | null
-  job_status: string | null
-  job_exit_code: number | null
-}
 
 function parseIds(words: string[]): number[] {
   return words.map((s) => {
@@ -54,7 +49,7 @@ function failIfNotSucceeded(cluster: string, r: LogsResult | undefined): void {
 }
 
 async function printStatus(cluster: string, ids: number[]): Promise<void> {
-  const st = (await finish<Record<string, string | null>>(await jobStatus(sky(), cluster, ids))) ?? {}
+  const st = (await finish(await jobStatus({ cluster_name: cluster, job_ids: ids }))) ?? {}
   const entries = Object.entries(st)
   if (!entries.length) throw new JobFailedError(jobOutcomeMessage(cluster, { job_status: null }), exitForJobStatus(null))
   let code = 0
@@ -68,9 +63,8 @@ async function printStatus(cluster: string, ids: number[]): Promise<void> {
 
 /** --sync-down: each job's whole log into ~/sky_logs/<cluster>/job-<id>/run.log. */
 async function syncDown(cluster: string, ids: number[]): Promise<void> {
-  const c = sky()
   if (!ids.length) {
-    const latest = Object.keys((await finish<Record<string, string | null>>(await jobStatus(c, cluster, []))) ?? {})
+    const latest = Object.keys((await finish(await jobStatus({ cluster_name: cluster, job_ids: [] }))) ?? {})
     if (!latest.length) throw new JobFailedError(jobOutcomeMessage(cluster, { job_status: null }), exitForJobStatus(null))
     ids = latest.map(Number)
   }
@@ -81,7 +75,7 @@ async function syncDown(cluster: string, ids: number[]): Promise<void> {
     mkdirSync(dir, { recursive: true })
     const tmp = join(dir, `.run.log.${process.pid}`)
     writeFileSync(tmp, '')
-    const r = await finish<LogsResult>(await tailLogs(c, cluster, { jobId, follow: false, tail: 0 }), { stream: true, write: (s) => appendFileSync(tmp, s) })
+    const r = await finish(await logs({ cluster_name: cluster, job_id: jobId, follow: false, tail: 0 }), { stream: true, write: (s) => appendFileSync(tmp, s) })
     if (r?.exit_code === 102) {
       info(jobOutcomeMessage(cluster, { job_id: jobId, job_status: null }))
       missing ??= r
@@ -98,13 +92,12 @@ async function syncDown(cluster: string, ids: number[]): Promise<void> {
  * `sky start`, else the launch that created it (the oldest launch since the last `sky down`).
  */
 async function provisionLog(cluster: string, follow: boolean, tail: number | undefined): Promise<void> {
-  const c = sky()
-  const rows = (await c.apiStatus({ cluster, all: true, limit: 1000 })).sort((a, b) => Number(b.created_at) - Number(a.created_at))
+  const rows = (await apiStatus({ cluster_name: cluster, all_status: true, limit: 1000 })).sort((a, b) => b.created_at - a.created_at)
   const down = rows.findIndex((r) => r.name === 'sky.down')
   const live = down < 0 ? rows : rows.slice(0, down)
   const pick = live.find((r) => r.name === 'sky.start') ?? live.filter((r) => r.name === 'sky.launch').pop()
   if (!pick) throw new NotFoundError(`No launch or start of cluster '${cluster}' is on record.`, { hint: 'Requests are kept for api_server.requests_retention_hours (default 24).' })
-  for await (const s of c.stream(pick.request_id, { follow, tail })) process.stdout.write(s)
+  for await (const s of sky().stream(pick.request_id, { follow, tail })) process.stdout.write(s)
 }
 
 export default defineCommand({
@@ -133,9 +126,9 @@ export default defineCommand({
     if (args['sync-down']) return syncDown(args.cluster, ids)
     if (ids.length > 1) throw new UsageError(`Cannot stream the logs of several jobs (${ids.join(', ')}) at once; add --sync-down to download them.`)
     const stdout = (s: string) => void process.stdout.write(s)
-    const id = await tailLogs(sky(), args.cluster, { jobId: ids[0], follow, tail: tail ?? (follow ? 1000 : 0) })
+    const id = await logs({ cluster_name: args.cluster, job_id: ids[0], follow, tail: tail ?? (follow ? 1000 : 0) })
     // Following a log is only worth its request while someone reads it: Ctrl+C ends both.
-    const r = await finish<LogsResult>(id, { stream: true, cancelOnInterrupt: true, write: worker === undefined ? stdout : workerFilter(worker, stdout) })
+    const r = await finish(id, { stream: true, cancelOnInterrupt: true, write: worker === undefined ? stdout : workerFilter(worker, stdout) })
     failIfNotSucceeded(args.cluster, r)
   },
 })

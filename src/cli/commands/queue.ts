@@ -1,13 +1,13 @@
 // sky queue [CLUSTERS...]: the job queue of each cluster.
 import { defineCommand } from 'citty'
-import type { JobInfo } from '../../core/agent/types'
-import type { ClusterRecord } from '../../core/state/clusters'
+import { status } from '../../api/ops/clusters'
+import { queue } from '../../api/ops/jobs'
+import type { ClusterJob } from '../../api/wire'
 import { color } from '../../lib/colors'
 import { renderTable } from '../../lib/table'
 import { relativeTime, shortDuration } from '../../lib/time'
-import { queue, status } from '../../sdk/ops'
 import { allUsersArg, outputArg, outputFormat, positionals } from '../args'
-import { finish, sky } from '../client'
+import { finish } from '../client'
 import { info, out, printJson } from '../output'
 import { DESCRIPTIONS } from './descriptions'
 
@@ -22,21 +22,23 @@ const jobColor: Record<string, (s: string) => string> = {
   CANCELLED: color.yellow,
 }
 
-export function renderQueue(jobs: JobInfo[]): string {
+const ms = (s: number | null) => (s === null ? null : s * 1000)
+
+export function renderQueue(jobs: ClusterJob[]): string {
   return renderTable(
     ['ID', 'NAME', 'USER', 'SUBMITTED', 'STARTED', 'DURATION', 'RESOURCES', 'STATUS', 'LOG'],
     [...jobs]
-      .sort((a, b) => b.id - a.id)
+      .sort((a, b) => b.job_id - a.job_id)
       .map((j) => [
-        j.id,
-        j.name ?? '-',
-        j.user,
-        relativeTime(j.submittedAt),
-        relativeTime(j.startedAt),
-        j.startedAt ? shortDuration((j.endedAt ?? Date.now()) - j.startedAt) : '-',
+        j.job_id,
+        j.job_name ?? '-',
+        j.username,
+        relativeTime(ms(j.submitted_at)),
+        relativeTime(ms(j.start_at)),
+        j.start_at ? shortDuration(((j.end_at ?? Date.now() / 1000) - j.start_at) * 1000) : '-',
         j.resources,
         (jobColor[j.status] ?? ((s: string) => s))(j.status),
-        j.logPath,
+        j.log_path,
       ]),
   )
 }
@@ -50,20 +52,19 @@ export default defineCommand({
     ...outputArg,
   },
   async run({ args }) {
-    const c = sky()
     let names = positionals(args)
     if (!names.length) {
-      const all = (await finish<ClusterRecord[]>(await status(c, {}))) ?? []
+      const all = (await finish(await status())) ?? []
       names = all.filter((x) => x.status === 'UP').map((x) => x.name)
     }
     const fmt = outputFormat(args.output)
     if (fmt === 'table') info('Fetching and parsing job queue...')
-    const results: Record<string, JobInfo[]> = {}
-    const ids = await Promise.all(names.map((n) => queue(c, n, { allUsers: !!args['all-users'], skipFinished: !!args['skip-finished'] })))
+    const results: Record<string, ClusterJob[]> = {}
+    const ids = await Promise.all(names.map((n) => queue({ cluster_name: n, all_users: !!args['all-users'], skip_finished: !!args['skip-finished'] })))
     let firstError: unknown
     for (const [i, id] of ids.entries()) {
       try {
-        results[names[i]!] = (await finish<JobInfo[]>(id)) ?? []
+        results[names[i]!] = (await finish(id)) ?? []
       } catch (e) {
         firstError ??= e
         info(`Error: ${(e as Error).message}`)

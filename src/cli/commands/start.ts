@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/errors'
-import { start } from '../../sdk/ops'
+import { start } from '../../api/ops/clusters'
 import { parseWaitFor } from './launch'
 import { clusterCommand, parseIdle } from './lifecycle'
 import { DESCRIPTIONS } from './descriptions'
@@ -21,12 +21,13 @@ export default clusterCommand({
     parseIdle(a['idle-minutes-to-autostop'], '--idle-minutes-to-autostop')
     parseWaitFor(a['wait-for'])
   },
-  submit: (c, n, a) =>
-    start(c, n, {
-      idleMinutesToAutostop: parseIdle(a['idle-minutes-to-autostop']),
+  submit: (n, a) =>
+    start({
+      cluster_name: n,
+      idle_minutes_to_autostop: parseIdle(a['idle-minutes-to-autostop']),
       down: !!a.down,
-      waitFor: parseWaitFor(a['wait-for']),
-      retryUntilUp: !!a['retry-until-up'],
+      wait_for: parseWaitFor(a['wait-for']),
+      retry_until_up: !!a['retry-until-up'],
       force: !!a.force,
     }),
 })

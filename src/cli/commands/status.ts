@@ -2,10 +2,10 @@
 // IP (--ip) or exposed ports (--endpoints, --endpoint PORT).
 import { defineCommand } from 'citty'
 import { NotFoundError, UsageError } from '../../core/errors'
-import type { ClusterRecord } from '../../core/state/clusters'
-import { status as statusOp } from '../../sdk/ops'
+import { status as statusOp } from '../../api/ops/clusters'
+import type { Cluster } from '../../api/wire'
 import { allUsersArg, outputArg, outputFormat, positionals, verboseArg } from '../args'
-import { finish, sky } from '../client'
+import { finish } from '../client'
 import { out, printJson } from '../output'
 import { renderClusterTable } from '../render/clusters'
 import { DESCRIPTIONS } from './descriptions'
@@ -29,9 +29,9 @@ function one(names: string[], property: string, flag: string): string {
   )
 }
 
-function showEndpoints(c: ClusterRecord, port: number | undefined): void {
-  const host = (c.handle as { headIp?: string } | null)?.headIp
-  const ports = expandPorts((c.resources.ports as string[] | undefined) ?? [])
+function showEndpoints(c: Cluster, port: number | undefined): void {
+  const host = c.head_ip
+  const ports = expandPorts(c.ports)
   if (!host || c.status !== 'UP') throw new NotFoundError(`Cluster '${c.name}' is ${c.status}; its endpoints exist only while it is UP.`, { hint: `sky start ${c.name}` })
   if (!ports.length) {
     throw new NotFoundError(`Cluster '${c.name}' exposes no ports.`, { hint: 'Open ports at launch with resources.ports in the task YAML, or --ports 8080.' })
@@ -73,17 +73,17 @@ export default defineCommand({
       }
       one(names, property === 'ip' ? 'IP address' : 'endpoint(s)', property === 'ip' ? '--ip' : property === 'endpoints' ? '--endpoints' : '--endpoint <port>')
     }
-    const id = await statusOp(sky(), { clusterNames: names.length ? names : undefined, allUsers: !!args['all-users'], refresh: !!args.refresh })
-    const clusters = (await finish<ClusterRecord[]>(id)) ?? []
+    const id = await statusOp({ cluster_names: names.length ? names : undefined, all_users: !!args['all-users'], refresh: !!args.refresh })
+    const clusters = (await finish(id)) ?? []
     if (property) {
       const c = clusters.find((x) => x.name === names[0])
       if (!c) throw new NotFoundError(`Cluster '${names[0]}' not found.`, { hint: 'See your clusters with: sky status' })
-      if (property === 'ip') out((c.handle as { headIp?: string } | null)?.headIp ?? '-')
+      if (property === 'ip') out(c.head_ip ?? '-')
       else showEndpoints(c, port)
       return
     }
     if (fmt === 'json') {
-      printJson(clusters.map(({ handle: _h, ...rest }) => rest))
+      printJson(clusters)
       return
     }
     for (const n of names) {

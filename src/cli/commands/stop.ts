@@ -1,4 +1,4 @@
-import { stop } from '../../sdk/ops'
+import { stop } from '../../api/ops/clusters'
 import { clusterCommand, gracefulArgs, validateGraceful } from './lifecycle'
 import { DESCRIPTIONS } from './descriptions'
 
@@ -8,5 +8,5 @@ export default clusterCommand({
   verb: 'Stopping',
   args: { ...gracefulArgs },
   validate: validateGraceful,
-  submit: (c, n) => stop(c, n),
+  submit: (n) => stop({ cluster_name: n }),
 })

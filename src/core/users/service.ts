@@ -1,6 +1,8 @@
 // Managing users and service-account tokens, with the access rules: admins manage everyone; a
 // user may list, create and revoke only their own tokens. Listeners hear about every change to a
 // user's credentials or role, so authentication caches drop what they knew at once.
+import { seconds, type Token, type User } from '../../api/wire'
+import { isAdmin } from '../access'
 import { ConflictError, NotFoundError, PermissionDeniedError } from '../errors'
 import { isUniqueViolation } from '../state/db'
 import type { Store } from '../state/store'
@@ -14,28 +16,11 @@ export interface UserActor {
   role?: string
 }
 
-/** A user as the API shows it (never the password hash). */
-export interface UserView {
-  id: string
-  name: string
-  role: Role
-  has_password: boolean
-  created_at: number
-}
+/** A user and a token as the API shows them (src/api/wire.ts: times in seconds, never a hash). */
+export type UserView = User
+export type TokenView = Token
 
-export interface TokenView {
-  token_id: string
-  token_name: string
-  user_id: string
-  user_name: string
-  created_at: number
-  last_used_at: number | null
-  expires_at: number | null
-  revoked_at: number | null
-  status: 'active' | 'expired' | 'revoked'
-}
-
-export const viewUser = (u: UserRecord): UserView => ({ id: u.id, name: u.name, role: u.role, has_password: !!u.passwordHash, created_at: u.createdAt })
+export const viewUser = (u: UserRecord): UserView => ({ id: u.id, name: u.name, role: u.role, has_password: !!u.passwordHash, created_at: seconds(u.createdAt) })
 
 export function viewToken(t: TokenRecord & { userName: string }, now = Date.now()): TokenView {
   return {
@@ -43,15 +28,14 @@ export function viewToken(t: TokenRecord & { userName: string }, now = Date.now(
     token_name: t.tokenName,
     user_id: t.userId,
     user_name: t.userName,
-    created_at: t.createdAt,
-    last_used_at: t.lastUsedAt,
-    expires_at: t.expiresAt,
-    revoked_at: t.revokedAt,
+    created_at: seconds(t.createdAt),
+    last_used_at: seconds(t.lastUsedAt),
+    expires_at: seconds(t.expiresAt),
+    revoked_at: seconds(t.revokedAt),
     status: t.revokedAt !== null ? 'revoked' : t.expiresAt !== null && t.expiresAt <= now ? 'expired' : 'active',
   }
 }
 
-const isAdmin = (a: UserActor) => a.role === 'admin'
 
 function requireAdmin(a: UserActor, what: string): void {
   if (!isAdmin(a)) throw new PermissionDeniedError(`Only admins may ${what}; you are '${a.name}' (role ${a.role ?? 'user'}).`)

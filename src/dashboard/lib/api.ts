@@ -1,6 +1,10 @@
 // The dashboard's client for the same REST API the CLI uses: submit an operation (its request id
 // comes back in x-skypilot-request-id), wait for its result with /api/get, stream logs with
-// /api/stream. A 401 anywhere calls the unauthorized handler (the login form).
+// /api/stream. A 401 anywhere calls the unauthorized handler (the login form). Calls are typed by
+// the API's definitions and wire types (src/api), imported as types only: nothing of them is
+// bundled, yet a wrong route, body or result field fails type-checking.
+import type { AnyEndpoint, AnyOp, BodyOf, ResultOf } from '../../api/define'
+import type { Health, RequestPayload } from '../../api/wire'
 import { authHeader } from './auth'
 
 export class ApiError extends Error {
@@ -20,20 +24,7 @@ interface WireError {
   hint?: string
 }
 
-export interface RequestRow<T = unknown> {
-  request_id: string
-  name: string
-  status: 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED'
-  user_id: string
-  user_name: string
-  cluster_name: string | null
-  created_at: number
-  started_at: number | null
-  finished_at: number | null
-  status_msg: string | null
-  return_value?: T
-  error?: WireError | null
-}
+export type RequestRow<T = unknown> = RequestPayload<T>
 
 let onUnauthorized: (e: ApiError) => void = () => {}
 
@@ -99,7 +90,7 @@ export async function result<T>(id: string, signal?: AbortSignal): Promise<T> {
     if (res.status === 202) continue
     if (r.status === 'SUCCEEDED') return r.return_value as T
     if (r.status === 'CANCELLED') throw new ApiError(`Request ${id.slice(0, 8)} (${r.name}) was cancelled.`, 200, 'CANCELLED')
-    const e = r.error ?? {}
+    const e: WireError = r.error ?? {}
     throw new ApiError(e.message ?? `Request ${id.slice(0, 8)} (${r.name}) failed.`, 200, e.code, e.hint)
   }
 }
@@ -131,9 +122,31 @@ export class EtagJson<T> {
   }
 }
 
-/** Submit an operation and wait for its result. */
-export async function call<T>(path: string, body: unknown = {}, signal?: AbortSignal): Promise<T> {
-  return result<T>(await submit(path, body, signal), signal)
+/**
+ * Submit an operation and wait for its result, typed by its definition:
+ * `call<typeof queue>('/queue', { cluster_name })` with `import type { queue } from 'src/api/ops/jobs'`.
+ */
+export async function call<O extends AnyOp>(route: O['route'], body: BodyOf<O>, signal?: AbortSignal): Promise<ResultOf<O>> {
+  return result<ResultOf<O>>(await submit(route, body, signal), signal)
+}
+
+/** Submit an operation (typed by its definition); returns its request id. */
+export function submitOp<O extends AnyOp>(route: O['route'], body: BodyOf<O>, signal?: AbortSignal): Promise<string> {
+  return submit(route, body, signal)
+}
+
+/** GET a direct endpoint with its query, typed by its definition. */
+export async function getEndpoint<E extends AnyEndpoint>(route: E['route'], query: Partial<Record<keyof BodyOf<E>, string | number | boolean>> = {}, signal?: AbortSignal): Promise<ResultOf<E>> {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) q.set(k, String(v))
+  const qs = q.toString()
+  return getJson<ResultOf<E>>(qs ? `${route}?${qs}` : route, signal)
+}
+
+/** POST a direct endpoint's body, typed by its definition. */
+export async function postEndpoint<E extends AnyEndpoint>(route: E['route'], body: BodyOf<E>, signal?: AbortSignal): Promise<ResultOf<E>> {
+  const res = await post(route, body, signal)
+  return (await res.json()) as ResultOf<E>
 }
 
 /** A log as text chunks until the server closes it (request finished) or signal aborts. */
@@ -163,15 +176,6 @@ export function cancelRequests(ids: string[]): Promise<{ cancelled: string[] }> 
   return request('/api/cancel', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_ids: ids }), keepalive: true }).then(
     (r) => r.json() as Promise<{ cancelled: string[] }>,
   )
-}
-
-export interface Health {
-  status: string
-  version: string
-  commit: string
-  api_version: number
-  user?: { name: string; id: string }
-  deploy?: boolean
 }
 
 export async function health(): Promise<Health> {

@@ -18,16 +18,18 @@ function exact(ms: number): string {
   return `${LOCAL.format(d)} (${d.toISOString()})`
 }
 
-/** A <time> showing "5 mins ago"; kept fresh by tickTimes. */
-export function timeAgo(ms: number | null | undefined): string {
-  if (!ms) return '<span class="muted">-</span>'
+/** A <time> showing "5 mins ago" for a wire time (seconds since the epoch); kept fresh by tickTimes. */
+export function timeAgo(seconds: number | null | undefined): string {
+  if (!seconds) return '<span class="muted">-</span>'
+  const ms = Math.round(seconds * 1000)
   return `<time datetime="${new Date(ms).toISOString()}" title="${esc(exact(ms))}" data-ts="${ms}">${esc(relativeTime(ms))}</time>`
 }
 
-/** A future time, "in 3 days" (past ones read as timeAgo does). */
-export function timeUntil(ms: number): string {
+/** A future wire time, "in 3 days" (past ones read as timeAgo does). */
+export function timeUntil(seconds: number): string {
   const now = Date.now()
-  if (ms <= now) return timeAgo(ms)
+  const ms = Math.round(seconds * 1000)
+  if (ms <= now) return timeAgo(seconds)
   const text = `in ${relativeTime(now - (ms - now), now).replace(/ ago$/, '')}`
   return `<time datetime="${new Date(ms).toISOString()}" title="${esc(exact(ms))}">${esc(text)}</time>`
 }
@@ -41,36 +43,13 @@ export function tickTimes(root: ParentNode = document): void {
   })
 }
 
+/** Between two wire times (seconds); to now while running. */
 export function duration(start: number | null | undefined, end: number | null | undefined): string {
   if (!start) return '-'
-  return shortDuration((end ?? Date.now()) - start)
+  return shortDuration(((end ?? Date.now() / 1000) - start) * 1000)
 }
 
-export interface ClusterInfra {
-  cloud: string
-  region?: string | null
-  zone?: string | null
-}
-
-const CLOUD_NAMES: Record<string, string> = { aws: 'AWS', gcp: 'GCP', kubernetes: 'Kubernetes', ssh: 'SSH', local: 'Local' }
-
-export function infraLabel(i: ClusterInfra | null | undefined): string {
-  if (!i) return '-'
-  const cloud = CLOUD_NAMES[i.cloud] ?? i.cloud
-  const where = i.zone ?? i.region
-  return where && i.cloud !== 'local' ? `${cloud} (${where})` : cloud
-}
-
-export function autostopLabel(minutes: number, down: boolean): string {
-  if (minutes < 0) return '-'
-  const s = minutes % 60 === 0 && minutes > 0 ? `${minutes / 60}h` : `${minutes}m`
-  return down ? `${s} (down)` : s
-}
-
-export function resourcesLabel(numNodes: number, resources: Record<string, unknown> | null | undefined): string {
-  const label = (resources as { label?: string } | null)?.label
-  return `${numNodes}x(${label ?? '-'})`
-}
+export { autostopLabel } from '../../api/display'
 
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`

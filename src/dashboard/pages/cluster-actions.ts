@@ -1,27 +1,15 @@
 // Cluster and job actions (stop, start, down, cancel), each confirmed and sent through the same
 // REST operations the CLI uses.
 import { runAction } from '../lib/actions'
+import type { down, start, stop } from '../../api/ops/clusters'
+import type { cancel } from '../../api/ops/jobs'
+import type { Cluster } from '../../api/wire'
 import { call } from '../lib/api'
 import { esc } from '../lib/dom'
-import { autostopLabel, badge, infraLabel, resourcesLabel, timeAgo } from '../lib/format'
+import { autostopLabel, badge, timeAgo } from '../lib/format'
 import { href } from '../lib/router'
 
-/** A cluster as POST /status returns it. */
-export interface Cluster {
-  name: string
-  userId: string
-  userName: string
-  status: 'INIT' | 'UP' | 'STOPPED'
-  infra: { cloud: string; region?: string; zone?: string }
-  resources: Record<string, unknown>
-  numNodes: number
-  autostopMinutes: number
-  autostopDown: boolean
-  launchedAt: number
-  lastUse: number | null
-  lastCommand: string | null
-  workspace?: string
-}
+export type { Cluster }
 
 export type ClusterAct = 'stop' | 'start' | 'down'
 
@@ -62,7 +50,7 @@ export function clusterAction(act: ClusterAct, name: string, after: (ok: boolean
     danger: t.danger,
     busy: f(t.busy),
     done: f(t.done),
-    run: () => call(`/${act}`, { cluster_name: name }),
+    run: () => call<typeof stop | typeof start | typeof down>(`/${act}`, { cluster_name: name }),
     after,
   })
 }
@@ -75,7 +63,7 @@ export function cancelJob(cluster: string, jobId: number, after: (ok: boolean) =
     danger: true,
     busy: `Cancelling job ${jobId}…`,
     done: (r: number[] | null) => (r?.includes(jobId) ? `Job ${jobId} cancelled.` : `Job ${jobId} was not running; nothing to cancel.`),
-    run: () => call<number[]>('/cancel', { cluster_name: cluster, job_ids: [jobId] }),
+    run: () => call<typeof cancel>('/cancel', { cluster_name: cluster, job_ids: [jobId] }),
     after,
   })
 }
@@ -96,12 +84,12 @@ export function clusterButtons(c: Pick<Cluster, 'name' | 'status'>, size = 'btn-
 export function clusterCells(c: Cluster): string {
   return [
     `<td class="name lead"><a href="${href(`/clusters/${encodeURIComponent(c.name)}`)}" data-link>${esc(c.name)}</a></td>`,
-    `<td>${esc(c.userName)}</td>`,
-    `<td>${esc(infraLabel(c.infra))}</td>`,
-    `<td class="res opt mono" title="${esc(resourcesLabel(c.numNodes, c.resources))}">${esc(resourcesLabel(c.numNodes, c.resources))}</td>`,
+    `<td>${esc(c.user_name)}</td>`,
+    `<td>${esc(c.infra)}</td>`,
+    `<td class="res opt mono" title="${esc(c.resources_str)}">${esc(c.resources_str)}</td>`,
     `<td class="st">${badge(c.status)}</td>`,
-    `<td class="opt">${esc(autostopLabel(c.autostopMinutes, c.autostopDown))}</td>`,
-    `<td>${timeAgo(c.launchedAt)}</td>`,
+    `<td class="opt">${esc(autostopLabel(c))}</td>`,
+    `<td>${timeAgo(c.launched_at)}</td>`,
     `<td><div class="actions">${clusterButtons(c)}</div></td>`,
   ].join('')
 }

@@ -1,9 +1,11 @@
 // One cluster: its facts and actions, its job queue (cancel a job), and the selected job's log,
 // streaming while the job runs.
 import { errorText } from '../lib/actions'
-import { call, cancelRequests, EtagJson, streamText, submit } from '../lib/api'
+import type { logs, queue } from '../../api/ops/jobs'
+import type { ClusterJob } from '../../api/wire'
+import { call, cancelRequests, EtagJson, streamText, submitOp } from '../lib/api'
 import { esc, qs, setHtml } from '../lib/dom'
-import { autostopLabel, badge, duration, infraLabel, plural, resourcesLabel, timeAgo } from '../lib/format'
+import { autostopLabel, badge, duration, plural, timeAgo } from '../lib/format'
 import { LogView } from '../lib/log-view'
 import { Poller } from '../lib/poll'
 import { patchRows } from '../lib/rows'
@@ -11,20 +13,7 @@ import { href, navigate, type Page } from '../lib/router'
 import { cancelJob, clusterAction, clusterButtons, type Cluster, type ClusterAct } from './cluster-actions'
 
 /** A job as POST /queue returns it. */
-export interface Job {
-  id: number
-  name: string | null
-  user: string
-  userHash: string
-  submittedAt: number
-  startedAt: number | null
-  endedAt: number | null
-  resources: string
-  status: string
-  exitCode: number | null
-  numNodes: number
-  failure: string | null
-}
+export type Job = ClusterJob
 
 const ACTIVE = new Set(['INIT', 'PENDING', 'SETTING_UP', 'RUNNING'])
 
@@ -38,30 +27,30 @@ function facts(c: Cluster): string {
   const f = (k: string, v: string) => `<div><dt>${k}</dt><dd>${v}</dd></div>`
   return [
     f('Status', badge(c.status)),
-    f('User', esc(c.userName)),
-    f('Infra', esc(infraLabel(c.infra))),
-    f('Resources', `<span class="mono">${esc(resourcesLabel(c.numNodes, c.resources))}</span>`),
-    f('Nodes', String(c.numNodes)),
-    f('Autostop', esc(autostopLabel(c.autostopMinutes, c.autostopDown))),
-    f('Launched', timeAgo(c.launchedAt)),
-    f('Last used', timeAgo(c.lastUse)),
-    `<div class="cmd"><dt>Command</dt><dd>${c.lastCommand ? `<code>${esc(c.lastCommand)}</code>` : '-'}</dd></div>`,
+    f('User', esc(c.user_name)),
+    f('Infra', esc(c.infra)),
+    f('Resources', `<span class="mono">${esc(c.resources_str)}</span>`),
+    f('Nodes', String(c.nodes)),
+    f('Autostop', esc(autostopLabel(c))),
+    f('Launched', timeAgo(c.launched_at)),
+    f('Last used', timeAgo(c.last_activity_time)),
+    `<div class="cmd"><dt>Command</dt><dd>${c.last_use ? `<code>${esc(c.last_use)}</code>` : '-'}</dd></div>`,
   ].join('')
 }
 
 function jobCells(cluster: string, j: Job): string {
-  const link = href(`/clusters/${encodeURIComponent(cluster)}/${j.id}`)
+  const link = href(`/clusters/${encodeURIComponent(cluster)}/${j.job_id}`)
   return [
-    `<td class="num lead job-id">${j.id}</td>`,
-    `<td>${esc(j.name ?? '-')}</td>`,
-    `<td>${esc(j.user)}</td>`,
-    `<td>${timeAgo(j.submittedAt)}</td>`,
-    `<td class="opt">${timeAgo(j.startedAt)}</td>`,
-    `<td class="opt">${esc(duration(j.startedAt, j.endedAt))}</td>`,
+    `<td class="num lead job-id">${j.job_id}</td>`,
+    `<td>${esc(j.job_name ?? '-')}</td>`,
+    `<td>${esc(j.username)}</td>`,
+    `<td>${timeAgo(j.submitted_at)}</td>`,
+    `<td class="opt">${timeAgo(j.start_at)}</td>`,
+    `<td class="opt">${esc(duration(j.start_at, j.end_at))}</td>`,
     `<td class="opt mono res">${esc(j.resources)}</td>`,
-    `<td class="st">${badge(j.status)}${j.exitCode ? ` <span class="muted">exit ${j.exitCode}</span>` : ''}${j.failure ? ` <span class="why" title="${esc(j.failure)}" aria-label="${esc(j.failure)}">i</span>` : ''}</td>`,
-    `<td><div class="actions"><a class="btn btn-sm" href="${link}" data-link aria-label="Log of job ${j.id}">Log</a>${
-      ACTIVE.has(j.status) ? `<button type="button" class="btn btn-sm btn-danger" data-cancel="${j.id}" aria-label="Cancel job ${j.id}">Cancel</button>` : ''
+    `<td class="st">${badge(j.status)}${j.exit_code ? ` <span class="muted">exit ${j.exit_code}</span>` : ''}${j.failure ? ` <span class="why" title="${esc(j.failure)}" aria-label="${esc(j.failure)}">i</span>` : ''}</td>`,
+    `<td><div class="actions"><a class="btn btn-sm" href="${link}" data-link aria-label="Log of job ${j.job_id}">Log</a>${
+      ACTIVE.has(j.status) ? `<button type="button" class="btn btn-sm btn-danger" data-cancel="${j.job_id}" aria-label="Cancel job ${j.job_id}">Cancel</button>` : ''
     }</div></td>`,
   ].join('')
 }
@@ -101,7 +90,7 @@ export const clusterPage: Page = (main, params) => {
     let finished = false
     void log.follow(
       async function* (signal) {
-        requestId = await submit('/logs', { cluster_name: name, job_id: jobId, follow: true }, signal)
+        requestId = await submitOp<typeof logs>('/logs', { cluster_name: name, job_id: jobId, follow: true }, signal)
         yield* streamText(`/api/stream?request_id=${encodeURIComponent(requestId)}`, signal)
         finished = true
       },
@@ -147,12 +136,12 @@ export const clusterPage: Page = (main, params) => {
     const active = jobs.filter((j) => ACTIVE.has(j.status)).length
     activeJobs = active
     setHtml(qs(main, '[data-jobs-summary]'), jobs.length ? `${plural(jobs.length, 'job')}${active ? `, ${active} active` : ''}` : '')
-    const selected = chosen ?? (jobs.length ? Math.max(...jobs.map((j) => j.id)) : undefined)
+    const selected = chosen ?? (jobs.length ? Math.max(...jobs.map((j) => j.job_id)) : undefined)
     patchRows(
       tbody,
-      jobs.map((j) => ({ key: String(j.id), html: jobCells(name, j), cls: j.id === selected ? 'selected' : '' })),
+      jobs.map((j) => ({ key: String(j.job_id), html: jobCells(name, j), cls: j.job_id === selected ? 'selected' : '' })),
     )
-    if (selected !== undefined && selected !== shownJob && jobs.some((j) => j.id === selected)) openLog(selected)
+    if (selected !== undefined && selected !== shownJob && jobs.some((j) => j.job_id === selected)) openLog(selected)
   }
 
   const source = new EtagJson<Cluster[]>()
@@ -162,7 +151,7 @@ export const clusterPage: Page = (main, params) => {
       const s: Snapshot = { cluster: cluster ?? null, jobs: null, jobsError: null }
       if (cluster?.status === 'UP') {
         try {
-          s.jobs = (await call<Job[]>('/queue', { cluster_name: name, all_users: true }, signal)).sort((a, b) => b.id - a.id)
+          s.jobs = (await call<typeof queue>('/queue', { cluster_name: name, all_users: true }, signal)).sort((a, b) => b.job_id - a.job_id)
         } catch (e) {
           if ((e as Error).name === 'AbortError') throw e
           s.jobsError = errorText(e).title

@@ -75,7 +75,7 @@ export const clustersPage: Page = (main, _params, query) => {
 
   const source = new EtagJson<Cluster[]>()
   const poller = new Poller<Cluster[]>(
-    (signal) => source.get(`/api/dashboard/clusters${st.all ? '?all_users=1' : ''}`, signal),
+    (signal) => source.get(`/api/dashboard/clusters${st.all ? '?all_users=true' : ''}`, signal),
     (d) => {
       data = d
       errorBox.innerHTML = ''

@@ -2,37 +2,18 @@
 // and each Kubernetes context, the clusters on it, its nodes and their GPUs (free of total); and
 // the accelerators the enabled infra offer.
 import { errorText } from '../lib/actions'
-import { call, getJson } from '../lib/api'
+import type { listAccelerators } from '../../api/ops/catalog'
+import type { dashboardClusters } from '../../api/ops/dashboard'
+import type { check } from '../../api/ops/infra'
+import type { GpuList, InfraCheck, NodeCapacity } from '../../api/wire'
+import { call, getEndpoint } from '../lib/api'
 import { esc, qs, setHtml } from '../lib/dom'
 import { badge, plural } from '../lib/format'
 import { Poller } from '../lib/poll'
 import { href, type Page } from '../lib/router'
 import type { Cluster } from './cluster-actions'
 
-interface InfraCheck {
-  infra: string
-  enabled: boolean
-  reason: string
-  regions?: string[]
-  /** Local entry only: this machine's size. */
-  capacity?: Capacity
-}
-
-interface LiveGpuRow {
-  infra: 'local' | 'ssh' | 'kubernetes'
-  region: string
-  gpu: string
-  requestable: number[]
-  free: number
-  total: number
-  nodes: { name: string; free: number; total: number }[]
-}
-
-interface GpuList {
-  common: { name: string; quantities: number[]; infra: string[] }[]
-  other: { name: string; quantities: number[]; infra: string[] }[]
-  live: LiveGpuRow[]
-}
+type LiveGpuRow = GpuList['live'][number]
 
 interface Snapshot {
   checks: InfraCheck[]
@@ -42,12 +23,6 @@ interface Snapshot {
 }
 
 const NAMES: Record<string, string> = { local: 'Local (this machine)', ssh: 'SSH node pools', kubernetes: 'Kubernetes', aws: 'AWS', gcp: 'GCP' }
-
-interface Capacity {
-  cpus?: number
-  memoryGb?: number
-  gpus?: { name: string; count: number }
-}
 
 function meter(used: number, total: number): string {
   const pct = total > 0 ? Math.min(100, Math.round((used / total) * 100)) : 0
@@ -60,18 +35,19 @@ function clusterList(clusters: Cluster[]): string {
   const up = clusters.filter((c) => c.status === 'UP').length
   const links = clusters
     .slice(0, 12)
-    .map((c) => `<a class="chip" href="${href(`/clusters/${encodeURIComponent(c.name)}`)}" data-link title="${esc(c.status)} · ${esc(c.userName)}">${esc(c.name)} <span class="dot st-${esc(c.status.toLowerCase())}"></span></a>`)
+    .map((c) => `<a class="chip" href="${href(`/clusters/${encodeURIComponent(c.name)}`)}" data-link title="${esc(c.status)} · ${esc(c.user_name)}">${esc(c.name)} <span class="dot st-${esc(c.status.toLowerCase())}"></span></a>`)
     .join('')
   const more = clusters.length > 12 ? `<span class="chip muted">+${clusters.length - 12} more</span>` : ''
   return `<p>${plural(clusters.length, 'cluster')}, ${up} UP</p><div class="chips">${links}${more}</div>`
 }
 
 /** This machine's size: from `sky check`, else as its clusters were given it (the whole machine). */
-function localSize(checked: Capacity | undefined, clusters: Cluster[], gpus: LiveGpuRow[]): string {
-  const cap = checked?.cpus ? checked : clusters.map((c) => (c.resources as { capacity?: Capacity }).capacity).find((x) => x?.cpus)
+function localSize(checked: NodeCapacity | undefined, clusters: Cluster[], gpus: LiveGpuRow[]): string {
+  const fromCluster = clusters.find((c) => c.cpus)
+  const cap = checked?.cpus ? { cpus: checked.cpus, memory: checked.memory_gb } : fromCluster ? { cpus: fromCluster.cpus, memory: fromCluster.memory } : undefined
   const parts: string[] = []
   if (cap?.cpus) parts.push(`${+cap.cpus.toFixed(1)} CPUs`)
-  if (cap?.memoryGb) parts.push(`${Math.round(cap.memoryGb)} GB memory`)
+  if (cap?.memory) parts.push(`${Math.round(cap.memory)} GB memory`)
   for (const g of gpus) parts.push(`${g.total}× ${esc(g.gpu)}`)
   return parts.length ? `<p>${parts.join(' · ')}</p>` : ''
 }
@@ -94,7 +70,7 @@ function card(title: string, inner: string): string {
 function render(s: Snapshot): string {
   const check = (name: string) => s.checks.find((c) => c.infra === name)
   const live = s.gpus?.live ?? []
-  const on = (cloud: string, region?: string) => s.clusters.filter((c) => c.infra.cloud === cloud && (region === undefined || c.infra.region === region))
+  const on = (cloud: string, region?: string) => s.clusters.filter((c) => c.cloud === cloud && (region === undefined || c.region === region))
   const out: string[] = []
 
   const enabled = s.checks.filter((c) => c.enabled).length
@@ -126,7 +102,7 @@ function render(s: Snapshot): string {
     out.push('</div>')
   }
 
-  const cloudClusters = s.clusters.filter((c) => c.infra.cloud === 'aws' || c.infra.cloud === 'gcp')
+  const cloudClusters = s.clusters.filter((c) => c.cloud === 'aws' || c.cloud === 'gcp')
   if (cloudClusters.length) out.push(`<h2>Clouds</h2><div class="cards">${card('AWS and GCP', clusterList(cloudClusters))}</div>`)
 
   out.push('<h2>Accelerators</h2>')
@@ -152,11 +128,11 @@ export const infraPage: Page = (main) => {
   const body = qs(main, '[data-body]')
   const poller = new Poller<Snapshot>(
     async (signal) => {
-      const [checks, clusters] = await Promise.all([call<InfraCheck[]>('/check', {}, signal), getJson<Cluster[]>('/api/dashboard/clusters?all_users=1', signal)])
+      const [checks, clusters] = await Promise.all([call<typeof check>('/check', {}, signal), getEndpoint<typeof dashboardClusters>('/api/dashboard/clusters', { all_users: true }, signal)])
       let gpus: GpuList | null = null
       let gpuError: string | null = null
       try {
-        gpus = await call<{ list: GpuList }>('/list_accelerators', {}, signal).then((r) => r.list)
+        gpus = await call<typeof listAccelerators>('/list_accelerators', {}, signal).then((r) => r.list)
       } catch (e) {
         if ((e as Error).name === 'AbortError') throw e
         gpuError = errorText(e).title

@@ -115,7 +115,7 @@ export const requestsPage: Page = (main, params, query) => {
 
   const source = new EtagJson<RequestRow[]>()
   const poller = new Poller<RequestRow[]>(
-    (signal) => source.get(`/api/dashboard/requests?limit=${LIMIT}${st.all ? '&all_users=1' : ''}`, signal),
+    (signal) => source.get(`/api/dashboard/requests?limit=${LIMIT}${st.all ? '&all_users=true' : ''}`, signal),
     (d) => {
       data = d
       errorBox.innerHTML = ''

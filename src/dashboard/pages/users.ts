@@ -3,7 +3,9 @@
 // REST API answers directly (no request id) and checks rights itself; a local server has no users
 // and says so (404), which this page shows as a note.
 import { errorText, runAction } from '../lib/actions'
-import { ApiError, getJson, request } from '../lib/api'
+import type { createToken, createUser, deleteUser, listTokens, listUsers, revokeToken, setUserPassword, setUserRole, whoAmI } from '../../api/ops/users'
+import type { Me, NewToken, Token, User } from '../../api/wire'
+import { ApiError, getEndpoint, postEndpoint } from '../lib/api'
 import { formDialog, showOnce } from '../lib/dialog'
 import { esc, qs, setHtml } from '../lib/dom'
 import { badge, timeAgo, timeUntil } from '../lib/format'
@@ -11,28 +13,10 @@ import { Poller } from '../lib/poll'
 import { patchRows } from '../lib/rows'
 import type { Page } from '../lib/router'
 import { toast } from '../lib/toast'
-import type { TokenView, UserView } from '../../core/users/service'
-
-interface Me {
-  id: string
-  name: string
-  role: string
-}
-
-// The wire shapes of /users and /users/service-account-tokens (type-only: nothing of the server
-// is bundled into the page).
-type User = UserView
-type Token = TokenView
-
 interface Snapshot {
   me: Me
   users: User[] | null
   tokens: Token[]
-}
-
-async function postJson<T>(path: string, body: unknown): Promise<T> {
-  const res = await request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  return (await res.json()) as T
 }
 
 function userCells(u: User, me: Me): string {
@@ -92,10 +76,10 @@ export const usersPage: Page = (main) => {
 
   const poller = new Poller<Snapshot>(
     async (signal) => {
-      const who = await getJson<Me>('/users/me', signal)
+      const who = await getEndpoint<typeof whoAmI>('/users/me', {}, signal)
       // Only admins may list users; the tokens list is everyone's own (admins: all).
-      const users = who.role === 'admin' ? await getJson<User[]>('/users', signal) : null
-      const tokens = await getJson<Token[]>('/users/service-account-tokens', signal)
+      const users = who.role === 'admin' ? await getEndpoint<typeof listUsers>('/users', {}, signal) : null
+      const tokens = await getEndpoint<typeof listTokens>('/users/service-account-tokens', {}, signal)
       return { me: who, users, tokens }
     },
     (d) => {
@@ -146,7 +130,7 @@ export const usersPage: Page = (main) => {
       )
       if (!f) return
       const name = String(f.get('name')).trim()
-      return attempt(() => postJson('/users/create', { name, password: String(f.get('password')), role: String(f.get('role')) }), `User ${name} created.`)
+      return attempt(() => postEndpoint<typeof createUser>('/users/create', { name, password: String(f.get('password')), role: String(f.get('role')) as User['role'] }), `User ${name} created.`)
     }
     const role = t.closest<HTMLElement>('[data-role]')
     if (role) {
@@ -159,14 +143,14 @@ export const usersPage: Page = (main) => {
       )
       if (!f) return
       const r = String(f.get('role'))
-      return attempt(() => postJson('/users/role', { name, role: r }), `${name} is now ${r}.`)
+      return attempt(() => postEndpoint<typeof setUserRole>('/users/role', { name, role: r as User['role'] }), `${name} is now ${r}.`)
     }
     const pw = t.closest<HTMLElement>('[data-password]')
     if (pw) {
       const name = pw.dataset.password!
       const f = await formDialog(`New password for ${name}`, '<label class="field">Password<input name="password" type="password" required autocomplete="new-password"></label>', 'Set password')
       if (!f) return
-      return attempt(() => postJson('/users/password', { name, password: String(f.get('password')) }), `Password of ${name} changed.`)
+      return attempt(() => postEndpoint<typeof setUserPassword>('/users/password', { name, password: String(f.get('password')) }), `Password of ${name} changed.`)
     }
     const del = t.closest<HTMLElement>('[data-delete]')
     if (del) {
@@ -178,7 +162,7 @@ export const usersPage: Page = (main) => {
         danger: true,
         busy: `Deleting ${name}…`,
         done: `User ${name} deleted.`,
-        run: () => postJson('/users/delete', { name }),
+        run: () => postEndpoint<typeof deleteUser>('/users/delete', { name }),
         after: refresh,
       })
     }
@@ -194,7 +178,7 @@ export const usersPage: Page = (main) => {
       if (!f) return
       const days = String(f.get('days') ?? '').trim()
       try {
-        const r = await postJson<Token & { token: string }>('/users/service-account-tokens', {
+        const r: NewToken = await postEndpoint<typeof createToken>('/users/service-account-tokens', {
           ...(admin && f.get('name') ? { name: String(f.get('name')).trim() } : {}),
           ...(f.get('token_name') ? { token_name: String(f.get('token_name')) } : {}),
           ...(days ? { expires_in_days: Number(days) } : {}),
@@ -216,7 +200,7 @@ export const usersPage: Page = (main) => {
         danger: true,
         busy: 'Revoking token…',
         done: 'Token revoked.',
-        run: () => postJson('/users/service-account-tokens/revoke', { token_id: id }),
+        run: () => postEndpoint<typeof revokeToken>('/users/service-account-tokens/revoke', { token_id: id }),
         after: refresh,
       })
     }

@@ -1,8 +1,10 @@
-// What a request operation is: its name, lane, whether a crashed server may re-run it, and the
-// handler that runs in a worker thread. Metadata lives apart from handlers so the server thread
-// never loads provisioner code.
+// What handlers get from the server: the request context of an operation (run in a worker thread)
+// and of a direct endpoint (run on the server thread), and the executor's view of an operation.
+// Operations themselves are defined in src/api (defineOp / defineEndpoint).
 import type { Store } from '../../core/state/store'
 import type { Lane } from '../../core/state/requests'
+import type { AppDeps } from '../context'
+import type { Requester } from '../requests/service'
 
 export interface OpUser {
   id: string
@@ -23,6 +25,17 @@ export interface OpContext {
   cancelClusterRequests(cluster: string, exceptNames: string[]): Promise<string[]>
 }
 
+export interface EndpointContext {
+  deps: AppDeps
+  request: Request
+  /** Who is calling; `anonymous` only on public endpoints called without credentials. */
+  who: Requester
+  anonymous: boolean
+  /** Response status and headers (Elysia's `set`). */
+  set: { status?: number | string; headers: Record<string, string | number> }
+}
+
+/** What the request service and executor need of an operation (every defineOp result is one). */
 export interface OpMeta {
   /** Request name as shown in `sky api status`, e.g. `sky.status`. */
   name: string
@@ -30,14 +43,7 @@ export interface OpMeta {
   /** Safe to run again from the start if the server died while it ran. */
   idempotent: boolean
   /** The cluster a request acts on, for `sky api status -c` and down/stop cancellation. */
-  cluster?: (body: Record<string, unknown>) => string | undefined
+  cluster?: (body: any) => string | undefined
   /** Cancel the request when a client following its log (`/api/stream`) disconnects. */
   cancelOnDisconnect?: boolean
-}
-
-export type OpHandler = (ctx: OpContext, body: any) => Promise<unknown>
-
-/** A module that adds operations (server plugins; tests use one to inject handlers). */
-export interface PluginModule {
-  ops: (OpMeta & { handler: OpHandler })[]
 }

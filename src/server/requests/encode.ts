@@ -1,20 +1,9 @@
-// The JSON shape of a request on the wire (`/api/get`, `/api/status`).
+// A stored request as the wire shows it (`/api/get`, `/api/status`): SkyPilot's RequestPayload,
+// times in seconds.
+import { seconds, type RequestPayload } from '../../api/wire'
 import type { RequestRecord } from '../../core/state/requests'
 
-export interface RequestPayload {
-  request_id: string
-  name: string
-  status: string
-  user_id: string
-  user_name: string
-  cluster_name: string | null
-  created_at: number
-  started_at: number | null
-  finished_at: number | null
-  status_msg: string | null
-  return_value?: unknown
-  error?: unknown
-}
+export type { RequestPayload }
 
 export function encodeRequest(r: RequestRecord, withResult = true): RequestPayload {
   const out: RequestPayload = {
@@ -24,9 +13,10 @@ export function encodeRequest(r: RequestRecord, withResult = true): RequestPaylo
     user_id: r.userId,
     user_name: r.userName,
     cluster_name: r.clusterName,
-    created_at: r.createdAt,
-    started_at: r.startedAt,
-    finished_at: r.finishedAt,
+    schedule_type: r.lane,
+    created_at: seconds(r.createdAt),
+    started_at: seconds(r.startedAt),
+    finished_at: seconds(r.finishedAt),
     status_msg: r.statusMsg,
   }
   if (withResult) {

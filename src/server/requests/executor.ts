@@ -57,6 +57,9 @@ export class Executor {
   /** Several replicas: this replica's id; results are written only while it holds the request. */
   replicaId: string | undefined
 
+  /** Worker threads resolve paths from this SKY_HOME: the server's, when it started. */
+  private readonly home = process.env.SKY_HOME ?? ''
+
   constructor(private o: ExecutorOptions) {
     this.reaper = setInterval(() => this.reapIdle(), 30_000)
     this.reaper.unref?.()
@@ -165,7 +168,7 @@ export class Executor {
       ev.preventDefault?.()
       this.killSlot(lane, slot, `worker crashed: ${(ev as ErrorEvent).message ?? 'unknown error'}`)
     }
-    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir, env: { SKY_HOME: process.env.SKY_HOME ?? '' } })
+    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir, env: { SKY_HOME: this.home } })
     this.slots[lane].push(slot)
     return slot
   }

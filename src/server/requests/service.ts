@@ -1,6 +1,6 @@
 // The request service on the server thread: submit, wait, look up by id prefix, cancel, list,
 // recover after a restart, and garbage-collect old requests.
-import { AmbiguousError, NotFoundError, PermissionDeniedError } from '../../core/errors'
+import { AmbiguousError, NotFoundError } from '../../core/errors'
 import { FINAL_STATUSES, type RequestRecord, type RequestStatus } from '../../core/state/requests'
 import type { Store } from '../../core/state/store'
 import type { OpMeta, OpUser } from '../ops/types'
@@ -109,11 +109,6 @@ export class RequestService {
       })
     }
     return ids.includes(p) ? p : ids[0]!
-  }
-
-  checkAccess(r: RequestRecord, who: Requester): void {
-    if (who.isAdmin || r.userId === who.id) return
-    throw new PermissionDeniedError(`Request ${r.requestId.slice(0, 8)} belongs to user '${r.userName}'.`)
   }
 
   /** Cancel requests; returns the ids actually cancelled (already-final ones are skipped). */

@@ -2,16 +2,15 @@
 // under it is the single-page app's index.html), and / redirects there. The files need no auth:
 // the page loads, then authenticates its own API calls exactly as the CLI does.
 //
-// Two read-only lists under /api/dashboard/ let open tabs poll cheaply: the same clusters and
-// requests that `POST /status` and `GET /api/status` return, with the same visibility rules, but
-// read straight from the store (no request row per poll) and answered with an ETag, so a tab
-// whose list did not change gets an empty 304. Every action still goes through the REST
+// Two read-only lists under /api/dashboard/ (src/api/ops/dashboard.ts) let open tabs poll
+// cheaply, with the access rules of src/core/access.ts. Every action goes through the REST
 // operations (/stop, /cancel, /api/cancel ...), where the server checks the user's rights.
-import { Elysia, t } from 'elysia'
-import type { ClusterRecord } from '../../core/state/clusters'
+import { Elysia } from 'elysia'
+import * as dashboard from '../../api/ops/dashboard'
 import type { AppDeps } from '../context'
 import { dashboardAssets, type DashboardAsset } from '../dashboard-assets'
-import { encodeRequest } from '../requests/encode'
+import { matches } from '../endpoints/dashboard'
+import { routesFor } from './from-definitions'
 
 const PREFIX = '/dashboard/'
 
@@ -26,12 +25,6 @@ const CSP = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ')
-
-function matches(ifNoneMatch: string | null, etag: string): boolean {
-  if (!ifNoneMatch) return false
-  const bare = etag.replace(/^W\//, '')
-  return ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === bare || t.trim() === '*')
-}
 
 export function assetResponse(req: Request, a: DashboardAsset): Response {
   const headers: Record<string, string> = {
@@ -69,50 +62,10 @@ async function serveDashboard({ request }: { request: Request }): Promise<Respon
   return assetResponse(request, assets.get('index.html')!)
 }
 
-/** JSON with a weak ETag of its bytes; 304 when the client already has it. */
-export function jsonWithEtag(req: Request, value: unknown): Response {
-  const body = JSON.stringify(value)
-  const etag = `W/"${Bun.hash(body).toString(36)}-${body.length.toString(36)}"`
-  const headers = { etag, 'cache-control': 'no-cache', 'content-type': 'application/json' }
-  if (matches(req.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers })
-  return new Response(body, { headers })
-}
-
-const flag = (v: string | undefined) => v === 'true' || v === '1'
-
-/** A cluster as the dashboard lists it: everything `sky status -o json` shows (no handle). */
-function listed(c: ClusterRecord): Omit<ClusterRecord, 'handle'> {
-  const { handle: _handle, ...rest } = c
-  return rest
-}
-
 export function dashboardRoutes(d: AppDeps) {
   return new Elysia()
     .get('/', () => new Response(null, { status: 302, headers: { location: PREFIX } }))
     .get('/dashboard', serveDashboard)
     .get('/dashboard/*', serveDashboard)
-    .get(
-      '/api/dashboard/clusters',
-      async ({ request, query }) => {
-        const who = await d.identify(request)
-        // As `sky status [-u]`: your clusters, or everyone's; any user may look at all of them.
-        let rows = await d.store.clusters.list(flag(query.all_users) || query.name ? {} : { userId: who.id })
-        if (query.name) rows = rows.filter((c) => c.name === query.name)
-        return jsonWithEtag(request, rows.map(listed))
-      },
-      { query: t.Object({ all_users: t.Optional(t.String()), name: t.Optional(t.String()) }) },
-    )
-    .get(
-      '/api/dashboard/requests',
-      async ({ request, query }) => {
-        const who = await d.identify(request)
-        // As `sky api status -a [-u]`: every status, newest first.
-        const rows = await d.store.requests.list({
-          userId: flag(query.all_users) ? undefined : who.id,
-          limit: Math.min(Math.max(Math.floor(Number(query.limit ?? 500)) || 500, 1), 5000),
-        })
-        return jsonWithEtag(request, rows.map((r) => encodeRequest(r, false)))
-      },
-      { query: t.Object({ all_users: t.Optional(t.String()), limit: t.Optional(t.String()) }) },
-    )
+    .use(routesFor(d, dashboard))
 }

@@ -2,7 +2,7 @@
 import { defineCommand } from 'citty'
 import { UsageError } from '../../../core/errors'
 import { allUsersArg, positionals, yesArg } from '../../args'
-import { sky } from '../../client'
+import { apiCancel } from '../../../api/ops/requests'
 import { confirm } from '../../prompt'
 import { out } from '../../output'
 
@@ -21,7 +21,7 @@ export default defineCommand({
       const ok = await confirm("This cancels every user's active requests. Type 'cancel all requests' to confirm", 'cancel all requests')
       if (!ok) throw new UsageError('Aborted.')
     }
-    const cancelled = await sky().apiCancel({ requestIds: ids.length ? ids : undefined, all: !!args.all, allUsers: !!args['all-users'] })
+    const { cancelled } = await apiCancel({ request_ids: ids.length ? ids : undefined, all: !!args.all, all_users: !!args['all-users'] })
     if (!cancelled.length) out('No requests were cancelled (they may have finished already).')
     else out(`Cancelled ${cancelled.length} request${cancelled.length === 1 ? '' : 's'}: ${cancelled.join(', ')}`)
   },

@@ -5,7 +5,7 @@ import { relativeTime } from '../../../lib/time'
 import { color } from '../../../lib/colors'
 import { renderTable } from '../../../lib/table'
 import { allUsersArg, outputArg, outputFormat, positionals, verboseArg } from '../../args'
-import { sky } from '../../client'
+import { apiStatus } from '../../../api/ops/requests'
 import { out, printJson } from '../../output'
 
 const statusColor: Record<string, (s: string) => string> = {
@@ -37,11 +37,11 @@ export default defineCommand({
         if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit: '${args.limit}' must be a positive integer, "none" or "all".`)
       }
     }
-    const rows = await sky().apiStatus({
-      requestIds: ids,
-      all: !!args['all-status'],
-      allUsers: !!args['all-users'],
-      cluster: args.cluster,
+    const rows = await apiStatus({
+      request_ids: ids.length ? ids.join(',') : undefined,
+      all_status: !!args['all-status'],
+      all_users: !!args['all-users'],
+      cluster_name: args.cluster,
       limit: limit === undefined ? undefined : limit + 1,
     })
     const shown = limit === undefined ? rows : rows.slice(0, limit)
@@ -58,7 +58,7 @@ export default defineCommand({
           r.user_name,
           r.name,
           ...(args.verbose ? [r.cluster_name ?? '-'] : []),
-          relativeTime(r.created_at),
+          relativeTime(r.created_at * 1000),
           (statusColor[r.status] ?? ((s: string) => s))(r.status),
         ]),
       ),

@@ -1,8 +1,8 @@
 // sky gpus list [ACC[:N]]: accelerators offered by the enabled infra, with counts or details.
 import { defineCommand } from 'citty'
-import { listAccelerators } from '../../../sdk/ops'
+import { listAccelerators } from '../../../api/ops/catalog'
 import { outputArg, outputFormat } from '../../args'
-import { finish, sky } from '../../client'
+import { finish } from '../../client'
 import { out, printJson } from '../../output'
 
 export default defineCommand({
@@ -16,9 +16,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const fmt = outputFormat(args.output)
-    const r = await finish<{ list: unknown; text: string }>(
-      await listAccelerators(sky(), { name: args.accelerator, infra: args.infra, allRegions: !!args['all-regions'], all: !!args.all }),
-    )
+    const r = await finish(await listAccelerators({ name: args.accelerator, infra: args.infra, all_regions: !!args['all-regions'], all: !!args.all }))
     if (fmt === 'json') printJson(r?.list)
     else out(r?.text ?? '')
   },

@@ -1,9 +1,9 @@
 // sky ssh up / down: prepare (or clean) the machines of SSH node pools.
 import { defineCommand } from 'citty'
-import type { HostReport } from '../../../core/provision/ssh/pool-setup'
-import { sshDown, sshUp } from '../../../sdk/ops'
+import { sshDown, sshUp } from '../../../api/ops/infra'
+import type { HostReport } from '../../../api/wire'
 import { asyncArg } from '../../args'
-import { finish, sky } from '../../client'
+import { finish } from '../../client'
 import { SkyError } from '../../../core/errors'
 import { DESCRIPTIONS } from '../descriptions'
 
@@ -28,14 +28,14 @@ export default defineCommand({
       meta: { name: 'up', description: 'Check every host of the pools and install the sky runtime.' },
       args,
       async run({ args: a }) {
-        failIfAny(await finish<HostReport[]>(await sshUp(sky(), a.infra), { stream: true, async: !!a.async, name: 'sky.ssh_up' }))
+        failIfAny(await finish(await sshUp({ infra: a.infra }), { stream: true, async: !!a.async, name: 'sky.ssh_up' }))
       },
     }),
     down: defineCommand({
       meta: { name: 'down', description: 'Remove the sky runtime from the hosts of the pools.' },
       args,
       async run({ args: a }) {
-        failIfAny(await finish<HostReport[]>(await sshDown(sky(), a.infra), { stream: true, async: !!a.async, name: 'sky.ssh_down' }))
+        failIfAny(await finish(await sshDown({ infra: a.infra }), { stream: true, async: !!a.async, name: 'sky.ssh_down' }))
       },
     }),
   },

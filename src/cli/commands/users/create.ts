@@ -1,7 +1,6 @@
 // sky users create NAME --password P [--role admin|user]
 import { defineCommand } from 'citty'
-import { createUser } from '../../../sdk/users'
-import { sky } from '../../client'
+import { createUser } from '../../../api/ops/users'
 import { out } from '../../output'
 import { readSecret } from './secret'
 
@@ -14,7 +13,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const password = await readSecret(args.password, `Password for ${args.name}: `, { optional: true })
-    const u = await createUser(sky(), args.name, { password, role: args.role })
+    const u = await createUser({ name: args.name, password, role: args.role as 'admin' | 'user' | undefined })
     out(`✓ Created user ${u.name} (${u.id}), role ${u.role}${u.has_password ? '' : ', no password (log in with a token)'}.`)
   },
 })

@@ -1,9 +1,8 @@
 // sky users delete NAME: remove a user and every token acting for them.
 import { defineCommand } from 'citty'
 import { UsageError } from '../../../core/errors'
-import { deleteUser } from '../../../sdk/users'
+import { deleteUser } from '../../../api/ops/users'
 import { yesArg } from '../../args'
-import { sky } from '../../client'
 import { confirm } from '../../prompt'
 import { out } from '../../output'
 
@@ -12,7 +11,7 @@ export default defineCommand({
   args: { name: { type: 'positional', required: true, description: 'User name.' }, ...yesArg },
   async run({ args }) {
     if (!args.yes && !(await confirm(`Delete user '${args.name}' and their tokens?`))) throw new UsageError('Aborted.')
-    await deleteUser(sky(), args.name)
+    await deleteUser({ name: args.name })
     out(`✓ Deleted user ${args.name}.`)
   },
 })

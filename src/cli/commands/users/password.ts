@@ -1,7 +1,6 @@
 // sky users password NAME [--password P]: set a password (admins: anyone's; users: their own).
 import { defineCommand } from 'citty'
-import { setUserPassword } from '../../../sdk/users'
-import { sky } from '../../client'
+import { setUserPassword } from '../../../api/ops/users'
 import { out } from '../../output'
 import { readSecret } from './secret'
 
@@ -13,7 +12,7 @@ export default defineCommand({
   },
   async run({ args }) {
     const pw = (await readSecret(args.password, `New password for ${args.name}: `))!
-    await setUserPassword(sky(), args.name, pw)
+    await setUserPassword({ name: args.name, password: pw })
     out(`✓ Password of ${args.name} changed.`)
   },
 })

@@ -1,7 +1,6 @@
 // sky users role NAME ROLE
 import { defineCommand } from 'citty'
-import { setUserRole } from '../../../sdk/users'
-import { sky } from '../../client'
+import { setUserRole } from '../../../api/ops/users'
 import { out } from '../../output'
 
 export default defineCommand({
@@ -11,7 +10,7 @@ export default defineCommand({
     role: { type: 'positional', required: true, description: 'admin or user.' },
   },
   async run({ args }) {
-    const u = await setUserRole(sky(), args.name, args.role)
+    const u = await setUserRole({ name: args.name, role: args.role as 'admin' | 'user' })
     out(`✓ ${u.name} is now ${u.role}.`)
   },
 })

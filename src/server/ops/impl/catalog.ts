@@ -9,21 +9,23 @@ import { parseDag } from '../../../core/task/dag-parse'
 import type { Task } from '../../../core/task/types'
 import { toSkyError } from '../../../core/errors'
 import { INFRA_NAMES, infraDisplayName, isLiveInfra } from '../../../core/infra/types'
+import type { GpusResult, InfraCheck, OptimizeResult } from '../../../api/wire'
+import { toWireCheck, toWireGpuList } from '../../present'
 import type { OpContext } from '../types'
 
-export async function optimize(c: OpContext, b: { task: string; cluster_name?: string; dryrun?: boolean }) {
+export async function optimize(c: OpContext, b: { task: string; cluster_name?: string; dryrun?: boolean }): Promise<OptimizeResult> {
   if (!b.dryrun) {
     const task = singleTask(b.task, 'sky launch')
     const existing = b.cluster_name ? await c.store.clusters.get(b.cluster_name) : undefined
     if (existing) return { cluster_status: existing.status, cluster_owner: existing.userName, plan_text: null }
     const plan = await planFor(c.store, task)
-    return { cluster_status: null, plan_text: renderPlan(plan), chosen: plan.chosen }
+    return { cluster_status: null, cluster_owner: null, plan_text: renderPlan(plan) }
   }
   const dag = parseDag(b.task)
   const existing = b.cluster_name ? await c.store.clusters.get(b.cluster_name) : undefined
   const texts: string[] = []
   for (const task of dag.tasks) texts.push(await dryRunPlan(c, task, dag.tasks.length > 1 ? task.name : undefined))
-  return { cluster_status: existing?.status ?? null, plan_text: texts.join('\n\n') }
+  return { cluster_status: existing?.status ?? null, cluster_owner: existing?.userName ?? null, plan_text: texts.join('\n\n') }
 }
 
 /**
@@ -50,7 +52,7 @@ async function dryRunPlan(c: OpContext, task: Task, taskName: string | undefined
   }
 }
 
-export async function check(c: OpContext, b: { infra?: string[] }) {
+export async function check(c: OpContext, b: { infra?: string[] }): Promise<InfraCheck[]> {
   const fresh = await checkInfra({ only: b.infra?.length ? b.infra : undefined, config: loadConfig() })
   await saveChecks(c.store, fresh)
   // The size of a shared machine (this one, for local) rides along with its entry: the
@@ -58,13 +60,13 @@ export async function check(c: OpContext, b: { infra?: string[] }) {
   const shared = (await optimizerContext(c.store)).liveNodes.filter((n) => n.shared)
   return fresh.map((x) => {
     const node = shared.find((n) => n.infra === x.infra)
-    return node ? { ...x, capacity: { cpus: node.cpus, memoryGb: node.memoryGb, gpus: node.gpus ?? null } } : x
+    return toWireCheck(node ? { ...x, capacity: { cpus: node.cpus, memoryGb: node.memoryGb, gpus: node.gpus ?? null } } : x)
   })
 }
 
-export async function gpus(c: OpContext, b: { name?: string; infra?: string; all_regions?: boolean; all?: boolean }) {
+export async function gpus(c: OpContext, b: { name?: string; infra?: string; all_regions?: boolean; all?: boolean }): Promise<GpusResult> {
   const ctx = await optimizerContext(c.store)
   const { listGpus, renderGpuList } = await import('../../../core/catalog/gpus')
   const list = listGpus({ filter: b.name, infra: b.infra, enabled: ctx.enabled.infra, allRegions: b.all_regions, all: b.all, liveNodes: ctx.liveNodes })
-  return { list, text: renderGpuList(list) }
+  return { list: toWireGpuList(list), text: renderGpuList(list) }
 }

@@ -1,24 +1,20 @@
-// Cluster job-queue operations: queue, cancel, logs, job_status.
-import { cancelJobs, jobStatus as status, queue as listJobs, tailLogs } from '../../../core/clusters/jobs'
+// Jobs on a cluster: exec, queue, cancel, logs, job_status.
+import type { ClusterJob, JobStatus, JobSubmitted, LogsResult } from '../../../api/wire'
+import { cancelJobs, exec as execJob, jobStatus as status, queue as listJobs, tailLogs, type ExecBody } from '../../../core/clusters/jobs'
+import { toWireJob } from '../../present'
 import type { OpContext } from '../types'
+import { opsContext } from './clusters'
 
-export const queue = (c: OpContext, b: { cluster_name: string; all_users?: boolean; skip_finished?: boolean }) =>
-  listJobs(c.store, b.cluster_name, c.user, { allUsers: b.all_users, skipFinished: b.skip_finished })
+export const exec = (c: OpContext, body: ExecBody): Promise<JobSubmitted> => execJob(opsContext(c), body)
 
-export const cancel = (c: OpContext, b: { cluster_name: string; job_ids?: number[]; all?: boolean; all_users?: boolean }) =>
+export const queue = async (c: OpContext, b: { cluster_name: string; all_users?: boolean; skip_finished?: boolean }): Promise<ClusterJob[]> =>
+  (await listJobs(c.store, b.cluster_name, c.user, { allUsers: b.all_users, skipFinished: b.skip_finished })).map(toWireJob)
+
+export const cancel = (c: OpContext, b: { cluster_name: string; job_ids?: number[]; all?: boolean; all_users?: boolean }): Promise<number[]> =>
   cancelJobs(c.store, b.cluster_name, c.user, { jobIds: b.job_ids, all: b.all, allUsers: b.all_users })
 
-export const jobStatus = (c: OpContext, b: { cluster_name: string; job_ids?: number[] }) => status(c.store, b.cluster_name, c.user, b.job_ids ?? [])
-
-/** What `sky logs` needs to exit like SkyPilot: the agent's JobExitCode plus the job it was about. */
-export interface LogsResult {
-  /** 0 SUCCEEDED, 100 FAILED, 101 NOT_FINISHED, 102 NOT_FOUND, 103 CANCELLED. */
-  exit_code: number
-  job_id: number | null
-  job_status: string | null
-  /** The job's own exit code, when it ended. */
-  job_exit_code: number | null
-}
+export const jobStatus = (c: OpContext, b: { cluster_name: string; job_ids?: number[] }): Promise<Record<string, JobStatus | null>> =>
+  status(c.store, b.cluster_name, c.user, b.job_ids ?? [])
 
 const NOT_FOUND = 102
 

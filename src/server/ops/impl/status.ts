@@ -1,9 +1,9 @@
 // `sky status`: the clusters this user (or, with all_users, everyone) has, optionally by name/glob;
-// with refresh, asks each UP cluster's agent first.
-import { handleOf } from '../../../core/clusters/record'
-import { withoutConnect } from '../../../core/provision/handle'
-import { descriptor } from '../../../core/provision/registry'
+// with refresh, asks each UP cluster's agent first. Clients get the wire form (no handle).
+import type { Cluster } from '../../../api/wire'
+import { clusterListFilter } from '../../../core/access'
 import type { ClusterRecord } from '../../../core/state/clusters'
+import { toWireCluster } from '../../present'
 import type { OpContext } from '../types'
 
 export interface StatusBody {
@@ -17,23 +17,12 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`)
 }
 
-/**
- * A cluster as clients get it: each node without `connect` (how the API server reaches it, an SSH
- * password included), which stays on the server as it stays out of the node's cluster.json.
- */
-function forClient(c: ClusterRecord): ClusterRecord {
-  if (!c.handle) return c
-  const d = descriptor(c.launched?.infra ?? c.infra.cloud)
-  const h = handleOf(c)
-  return { ...c, handle: d ? d.clientHandle(h) : withoutConnect(h) }
-}
-
-export async function status(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[]> {
-  return (await records(ctx, body)).map(forClient)
+export async function status(ctx: OpContext, body: StatusBody): Promise<Cluster[]> {
+  return (await records(ctx, body)).map(toWireCluster)
 }
 
 async function records(ctx: OpContext, body: StatusBody): Promise<ClusterRecord[]> {
-  let all = await ctx.store.clusters.list(body.all_users ? {} : { userId: ctx.user.id })
+  let all = await ctx.store.clusters.list(clusterListFilter(ctx.user, { allUsers: body.all_users }))
   if (body.cluster_names?.length) {
     const pats = body.cluster_names.map(globToRegExp)
     all = all.filter((c) => pats.some((p) => p.test(c.name)))

@@ -1,9 +1,8 @@
 // sky users token create [NAME] [--expires-in DAYS] [--token-name LABEL]: prints the token once.
 import { defineCommand } from 'citty'
 import { UsageError } from '../../../../core/errors'
-import { createToken } from '../../../../sdk/users'
+import { createToken } from '../../../../api/ops/users'
 import { outputArg, outputFormat } from '../../../args'
-import { sky } from '../../../client'
 import { info, out, printJson } from '../../../output'
 
 export default defineCommand({
@@ -20,9 +19,9 @@ export default defineCommand({
       days = Number(args['expires-in'])
       if (!Number.isFinite(days) || days <= 0) throw new UsageError(`--expires-in: '${args['expires-in']}' is not a positive number of days.`)
     }
-    const t = await createToken(sky(), { name: args.name || undefined, tokenName: args['token-name'], expiresInDays: days })
+    const t = await createToken({ name: args.name || undefined, token_name: args['token-name'], expires_in_days: days })
     if (outputFormat(args.output) === 'json') return printJson(t)
-    info(`✓ Created token ${t.token_id} (${t.token_name}) for ${t.user_name}${t.expires_at ? `, expires ${new Date(t.expires_at).toISOString()}` : ''}.`)
+    info(`✓ Created token ${t.token_id} (${t.token_name}) for ${t.user_name}${t.expires_at ? `, expires ${new Date(t.expires_at * 1000).toISOString()}` : ''}.`)
     info('Copy it now; it is not shown again. Use it with: sky api login -e <endpoint> --token <token>')
     out(t.token)
   },
