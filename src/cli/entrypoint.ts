@@ -8,6 +8,7 @@ import { applyOverrides, checkRequiredValues, dagFromTask, parseDagWithOverrides
 import { serializeDag } from '../core/task/serialize'
 import type { Dag, Task } from '../core/task/types'
 import { checkLocalSources } from './prelaunch'
+import { info } from './output'
 import { overridesFromArgs } from './task-args'
 
 function absolute(p: string, base: string): string {
@@ -44,7 +45,7 @@ export function loadEntrypoint(entry: string[], args: Record<string, unknown>, r
       checkRequiredValues(dag)
     } catch (e) {
       if (!(e instanceof ValidationError)) throw e
-      for (const i of e.issues) process.stderr.write(`Warning: ${i.path} ${i.message}\n`)
+      for (const i of e.issues) info(`Warning: ${i.path} ${i.message}`)
     }
   } else checkRequiredValues(dag)
   const base = process.cwd()

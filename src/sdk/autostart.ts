@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
 import { ServerUnreachableError } from '../core/errors'
+import { logger } from '../core/log'
 import { paths } from '../core/paths'
 import { acquireLock } from '../lib/lock'
 import { pidAlive } from '../lib/proc'
@@ -30,7 +31,7 @@ export async function startLocalServer(ep: Endpoint, healthy: () => Promise<bool
     let exited: number | null = null
     child.on('exit', (code) => (exited = code ?? 1))
     child.unref()
-    if (!opts.quiet) process.stderr.write('Starting a local API server...\n')
+    if (!opts.quiet) logger('sdk').info('Starting a local API server...')
     const deadline = Date.now() + 30_000
     while (Date.now() < deadline) {
       if (await healthy()) return

@@ -3,6 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { configGet, configWarnings, setConfigRole } from '../core/config'
+import { logger } from '../core/log'
 import { paths } from '../core/paths'
 import { openStore, defaultDbLocation, type Store } from '../core/state/store'
 import type { DbLocation } from '../core/state/db'
@@ -51,10 +52,11 @@ export interface RunningServer {
 }
 
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const log = logger('server')
   const startedAt = Date.now()
   // The server reads its own config file only; clients send their project config with requests.
   setConfigRole('server')
-  for (const w of configWarnings()) process.stderr.write(`Warning: ${w}\n`)
+  for (const w of configWarnings()) log.warn(w)
   const db = o.db ?? defaultDbLocation()
   const store = await openStore(db)
   const plugins = [...(o.plugins ?? []), ...((configGet<string[]>('api_server.plugins') ?? []) as string[])]
@@ -92,9 +94,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     deps.identify = auth.identify
     deps.guard = auth.guard
     const initial = process.env.SKYPILOT_INITIAL_ADMIN || configGet<string>('api_server.initial_admin')
-    if (await users.ensureInitialAdmin(initial)) process.stderr.write(`Created the first admin user from SKYPILOT_INITIAL_ADMIN.\n`)
+    if (await users.ensureInitialAdmin(initial)) log.info('Created the first admin user from SKYPILOT_INITIAL_ADMIN.')
     else if ((await store.users.count()) === 0) {
-      process.stderr.write('Warning: no users exist, so every request will be refused. Set SKYPILOT_INITIAL_ADMIN=name:password and restart.\n')
+      log.warn('No users exist, so every request will be refused. Set SKYPILOT_INITIAL_ADMIN=name:password and restart.')
     }
   }
   const app = createApp(deps)
@@ -122,9 +124,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   await svc.recover()
 
   const retention = o.retentionMs ?? Number(configGet('api_server.requests_retention_hours', 24)) * 3600_000
-  const gcTimer = setInterval(() => void svc.gc(retention).catch(() => {}), Math.min(Math.max(retention, 60_000), 3600_000))
+  const gc = () => void svc.gc(retention).catch((e) => log.warn('Collecting old requests failed:', e))
+  const gcTimer = setInterval(gc, Math.min(Math.max(retention, 60_000), 3600_000))
   gcTimer.unref?.()
-  void svc.gc(retention).catch(() => {})
+  gc()
 
   const stopRefresh = listen ? startStatusRefresh(store, svc) : () => {}
 

@@ -40,8 +40,13 @@ describe('launch and jobs', () => {
     const j = JSON.parse((await h.sky(['status', 'd*', '-o', 'json'])).stdout)
     expect(j.map((c: { name: string }) => c.name)).toEqual(['dev'])
     expect(j[0].handle).toBeUndefined()
+    // SkyPilot's JSON names and units: snake_case, seconds since the epoch.
+    expect(j[0]).toMatchObject({ status: 'UP', nodes: 1, cloud: 'local', autostop: -1, to_down: false })
+    expect(j[0].head_ip).toMatch(/^127\.\d+\.\d+\.\d+$/)
+    expect(j[0].launched_at).toBeGreaterThan(1e9)
+    expect(j[0].launched_at).toBeLessThan(1e11)
     // Each local node has its own loopback address.
-    expect((await h.sky(['status', '--ip', 'dev'])).stdout.trim()).toMatch(/^127\.\d+\.\d+\.\d+$/)
+    expect((await h.sky(['status', '--ip', 'dev'])).stdout.trim()).toBe(j[0].head_ip)
     expect((await h.sky(['status', 'nope'])).stdout).toContain("Cluster 'nope' not found.")
   })
 
@@ -55,6 +60,12 @@ describe('launch and jobs', () => {
     expect(st.code).toBe(100)
     const logs = await h.sky(['logs', 'dev', '2', '--no-follow'])
     expect(logs.stdout).toContain('out')
+    // sky queue -o json: SkyPilot's ClusterJobRecord names, times in seconds.
+    const q = JSON.parse((await h.sky(['queue', 'dev', '-o', 'json'])).stdout) as Record<string, Record<string, unknown>[]>
+    const job2 = q.dev!.find((j) => j.job_id === 2)!
+    expect(job2).toMatchObject({ job_id: 2, status: 'FAILED', exit_code: 7, username: 'tester' })
+    expect(job2.submitted_at as number).toBeLessThan(1e11)
+    expect(job2.end_at as number).toBeGreaterThanOrEqual(job2.submitted_at as number)
   })
 
   test('setup then run, envs and secrets, workdir sync honouring .skyignore', async () => {

@@ -280,8 +280,8 @@ describe('deployed API server', () => {
     expect((await get('/dashboard/clusters')).status).toBe(200)
     expect(await (await get('/api/dashboard/clusters', 'bob:bobpw')).json()).toEqual([])
     const all = await get('/api/dashboard/clusters?all_users=1', 'bob:bobpw')
-    const list = (await all.json()) as { name: string; userName: string; handle?: unknown }[]
-    expect(list.map((c) => [c.name, c.userName])).toEqual([['alice-c', 'alice']])
+    const list = (await all.json()) as { name: string; user_name: string; handle?: unknown }[]
+    expect(list.map((c) => [c.name, c.user_name])).toEqual([['alice-c', 'alice']])
     expect(list[0]!.handle).toBeUndefined()
     const etag = all.headers.get('etag')!
     expect(etag).toMatch(/^W\/"/)

@@ -22,6 +22,7 @@ import { closeRunners } from './remote'
 import { groupExists } from './proc'
 import type { ClusterSpec, JobStatus, RankAlloc } from './types'
 import { localAwk } from './wrapper'
+import { configureLog, logger } from '../log'
 
 interface LiveJob {
   id: number
@@ -81,7 +82,7 @@ export class AgentDaemon {
   constructor(root: string, opts: DaemonOptions = {}) {
     this.L = layout(root)
     const who = opts.host ? `agent ${process.pid} ${root}` : `agent ${process.pid}`
-    this.log = opts.log ?? ((m) => console.error(`${new Date().toISOString()} [${who}] ${m}`))
+    this.log = opts.log ?? ((m) => logger(who).info(m))
     this.tickMs = opts.tickMs ?? Math.min(2000, Math.max(50, Math.round(minuteMs() / 4)))
     this.host = opts.host ?? null
   }
@@ -414,9 +415,11 @@ export class AgentDaemon {
  * at once if another daemon owns the root.
  */
 export async function runDaemon(root: string, opts: DaemonOptions = {}): Promise<number> {
+  // The daemon's stderr is its log file: timestamped, tagged lines.
+  configureLog({ stderr: 'lines' })
   const d = new AgentDaemon(root, opts)
   if (!(await d.start())) {
-    console.error(`agent: another daemon is running for ${root}`)
+    logger('agent').warn(`another daemon is running for ${root}`)
     return 0
   }
   const stop = () => void d.stop()

@@ -3,6 +3,7 @@
 import { killTree } from './proc'
 import { killRemote, runnerFor } from './remote'
 import type { ClusterSpec, RankProc } from './types'
+import { logger } from '../log'
 
 /** Tag put in the environment of every process of job `id` under agent root `root`. */
 export function jobTag(root: string, id: number): string {
@@ -25,7 +26,7 @@ export async function killJobProcs(spec: ClusterSpec | null, root: string, id: n
     tasks.push(
       runnerFor(node)
         .then((r) => killRemote(r, pgids, tag, Math.ceil(graceMs / 1000)))
-        .catch((e) => console.error(`agent: could not kill job ${id} on node ${nodeRank}: ${(e as Error).message}`)),
+        .catch((e) => logger('agent').error(`could not kill job ${id} on node ${nodeRank}:`, e)),
     )
   }
   await Promise.all(tasks)

@@ -5,6 +5,9 @@
 // from another replica) just makes the INSERT retry.
 import { isUniqueViolation, type Db } from '../../core/state/db'
 import type { LogChunk, LogStore } from './log-store'
+import { logger } from '../../core/log'
+
+const log = logger('server:logs')
 
 interface Pending {
   text: string
@@ -32,7 +35,7 @@ export class DbLogStore implements LogStore {
         const text = p.text
         p.text = ''
         await this.insert(id, enc.encode(text)).catch((e) => {
-          process.stderr.write(`request log ${id}: could not store ${text.length} characters: ${(e as Error).message}\n`)
+          log.warn(`request log ${id}: could not store ${text.length} characters:`, e)
         })
       }
     } finally {

@@ -9,6 +9,9 @@ import type { Store } from '../../core/state/store'
 import type { OpMeta } from '../ops/types'
 import type { Executor } from './executor'
 import type { LogStore } from './log-store'
+import { logger } from '../../core/log'
+
+const log = logger('server:queue')
 
 const LANES: Lane[] = ['long', 'short']
 const CH_PENDING = 'sky_requests_pending'
@@ -56,7 +59,7 @@ export class DbQueue {
         this.subs.push(await db.listen(CH_FINAL, (p) => this.onFinalNote(p)))
         this.subs.push(await db.listen(CH_CANCEL, (p) => this.onCancelNote(p)))
       } catch (e) {
-        process.stderr.write(`LISTEN failed (${(e as Error).message}); relying on polling.\n`)
+        log.warn(`LISTEN failed (${(e as Error).message}); relying on polling.`)
       }
     }
     const poll = this.o.pollMs ?? 100
@@ -78,7 +81,7 @@ export class DbQueue {
   }
 
   private warn(e: unknown): void {
-    if (!this.stopped) process.stderr.write(`request queue: ${(e as Error).message ?? e}\n`)
+    if (!this.stopped) log.warn(e)
   }
 
   /** A request was submitted or freed here: claim now. */

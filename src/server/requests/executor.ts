@@ -7,6 +7,9 @@ import type { Lane, RequestRecord, RequestStatus } from '../../core/state/reques
 import type { Store } from '../../core/state/store'
 import type { OpUser } from '../ops/types'
 import type { LaneSizing } from './sizing'
+import { logger } from '../../core/log'
+
+const log = logger('server:executor')
 
 declare const SKY_WORKER_REQUEST: string | undefined
 
@@ -203,7 +206,7 @@ export class Executor {
       const changed = await this.o.store.requests.finish(id, status, error ? null : result, error, this.replicaId)
       if (!changed) final = (await this.o.store.requests.get(id))?.status ?? status
     } catch (e) {
-      process.stderr.write(`request ${id}: could not record its result: ${(e as Error).message}\n`)
+      log.error(`request ${id}: could not record its result:`, e)
     }
     this.o.onFinal(id, final)
     this.pump(lane)
