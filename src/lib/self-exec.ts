@@ -1,11 +1,10 @@
+// The argv that runs this same program again with other arguments (the API server auto-started
+// by the CLI or the SDK, the node agent's daemon). In the compiled binary process.execPath is `sky`
+// itself (Bun embeds the entry under its virtual `/$bunfs/`), so arguments follow it directly;
+// from source it is bun plus this package's src/main.ts, whoever the caller is (the CLI, a test,
+// or a program using the SDK).
+import { fileURLToPath } from 'node:url'
 import { IS_COMPILED } from '../version'
-
-// The argv that runs this same program again with other arguments (used to start the agent
-// daemon detached). A compiled binary embeds its entry under Bun's virtual `/$bunfs/` (or
-// `B:/~BUN/` on Windows) and process.execPath is `sky` itself, so argv passes straight through;
-// under `bun src/main.ts` execPath is bun and the script path must come along.
-// SKY_SELF_EXEC (a JSON array, e.g. `["/usr/bin/bun", "/repo/src/core/agent/cli-entry.ts"]`)
-// replaces that prefix: used by tests and by dev entry points other than src/main.ts.
 
 export function isCompiledBinary(): boolean {
   if (IS_COMPILED) return true
@@ -14,13 +13,6 @@ export function isCompiledBinary(): boolean {
 }
 
 export function selfCommand(args: string[]): string[] {
-  const override = process.env.SKY_SELF_EXEC
-  if (override) {
-    const prefix = JSON.parse(override) as unknown
-    if (Array.isArray(prefix) && prefix.length > 0 && prefix.every((p) => typeof p === 'string')) return [...prefix, ...args]
-    throw new Error('SKY_SELF_EXEC must be a JSON array of strings')
-  }
   if (isCompiledBinary()) return [process.execPath, ...args]
-  const script = typeof Bun !== 'undefined' ? Bun.main : process.argv[1]
-  return script ? [process.execPath, script, ...args] : [process.execPath, ...args]
+  return [process.execPath, fileURLToPath(new URL('../main.ts', import.meta.url)), ...args]
 }

@@ -113,8 +113,14 @@ describe('requests', () => {
     expect((await requestRow(h.endpoint, pending)).status).toBe('CANCELLED')
     // The pending one never ran; the running one stopped early.
     expect((await h.sky(['api', 'logs', pending, '--no-follow'])).stdout).not.toContain('step')
-    await Bun.sleep(300)
-    const log = (await h.sky(['api', 'logs', running, '--no-follow'])).stdout
+    // The handler saw the cancellation and stopped writing (its last line), before finishing.
+    const log = await waitFor(
+      async () => {
+        const text = (await h.sky(['api', 'logs', running, '--no-follow'])).stdout
+        return text.includes('stopped: cancelled at step') && text
+      },
+      { what: 'the running request to stop on cancel' },
+    )
     expect(log).toContain('Request cancelled.')
     expect(log).not.toContain('done')
     // The lane is free again.

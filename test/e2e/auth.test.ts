@@ -162,7 +162,10 @@ describe('service-account tokens', () => {
     const made = await as('admin:adminpw', ['users', 'token', 'create', 'bob', '--expires-in', '0.00002'])
     const token = made.stdout.trim()
     expect(token.startsWith('sky_')).toBe(true)
-    await Bun.sleep(2000)
+    // Wait for the token's own expiry time (1.7 s after creation) to pass.
+    const list = JSON.parse((await as('admin:adminpw', ['users', 'token', 'list', 'bob', '-o', 'json'])).stdout) as { expires_at: number | null }[]
+    const expiresAt = Math.max(...list.map((t) => t.expires_at ?? 0)) * 1000
+    await waitFor(() => Date.now() > expiresAt + 50, { what: 'the token to expire' })
     const r = await as(null, ['status'], { SKYPILOT_SERVICE_ACCOUNT_TOKEN: token })
     expect(r.code).toBe(5)
     expect(r.stderr).toContain('expired')

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { requestRow, tempHome, waitFor, type TempHome } from '../harness'
+import { pidAlive, requestRow, tempHome, waitFor, type TempHome } from '../harness'
 import { startSshHosts, type SshHosts } from '../harness/sshd'
 
 let hosts: SshHosts
@@ -73,12 +73,14 @@ describe('ssh node pools', () => {
   }, 90_000)
 
   test('cancel kills the job on every node', async () => {
-    const r = await h.sky(['exec', 'c2', '-d', '--num-nodes', '2', '--', 'sleep 777'], { timeoutMs: 60_000 })
+    // A per-run tag: only this run's processes are looked for.
+    const tag = `sleep 777.${process.pid}${Date.now() % 10000}`
+    const r = await h.sky(['exec', 'c2', '-d', '--num-nodes', '2', '--', tag], { timeoutMs: 60_000 })
     const id = /Job submitted, ID: (\d+)/.exec(out(r))![1]!
-    await waitFor(async () => (await h.sky(['queue', 'c2'])).stdout.includes('RUNNING'), 30_000, 200)
-    await Bun.sleep(500)
+    const running = () => Bun.spawnSync(['pgrep', '-f', '-x', tag]).stdout.toString().trim().split('\n').filter(Boolean)
+    await waitFor(() => running().length === 2, { timeoutMs: 30_000, stepMs: 200, what: 'the job to run on both nodes' })
     expect((await h.sky(['cancel', 'c2', id])).stdout).toContain(`Cancelled job: ${id}`)
-    await waitFor(() => Bun.spawnSync(['pgrep', '-f', 'sleep 777']).stdout.toString().trim() === '', 15_000, 200)
+    await waitFor(() => running().length === 0, { timeoutMs: 15_000, stepMs: 200, what: 'the job to be killed on both nodes' })
   }, 90_000)
 
   test('the agent is supervised: killed on the head, refresh starts it again and a running job finishes', async () => {
@@ -117,15 +119,14 @@ describe('ssh node pools', () => {
     const s = await h.sky(['stop', 'c2', '-y'])
     expect(s.code).toBe(2)
     expect(out(s)).toContain('sky down c2')
-    const env = { SKY_AGENT_MINUTE_MS: '300' }
-    const h2 = await tempHome()
+    const h2 = await tempHome({ config: 'testing:\n  agent_minute_ms: 300\n' })
     try {
       writeFileSync(join(h2.dir, 'ssh_node_pools.yaml'), `p3:\n  user: ${hosts.hosts[2]!.user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n    - ip: ${hosts.hosts[2]!.ip}\n      port: ${hosts.hosts[2]!.port}\n`)
-      const r = await h2.sky(['launch', '-y', '-c', 'auto', '--infra', 'ssh/p3', '-i', '1', '--down', '--', 'echo hi'], { env, timeoutMs: 180_000 })
+      const r = await h2.sky(['launch', '-y', '-c', 'auto', '--infra', 'ssh/p3', '-i', '1', '--down', '--', 'echo hi'], { timeoutMs: 180_000 })
       expect(r.code).toBe(0)
-      await waitFor(async () => !(await h2.sky(['status', '--refresh'], { env })).stdout.includes('auto'), 30_000, 500)
+      await waitFor(async () => !(await h2.sky(['status', '--refresh'])).stdout.includes('auto'), { timeoutMs: 30_000, stepMs: 500, what: "SSH cluster 'auto' to be autodowned" })
     } finally {
-      await h2.sky(['down', '-a', '-y'], { env })
+      await h2.sky(['down', '-a', '-y'])
       await h2.cleanup()
     }
   }, 240_000)

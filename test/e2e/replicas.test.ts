@@ -25,9 +25,9 @@ let A: Replica
 let B: Replica
 
 async function startReplica(id: string): Promise<Replica> {
-  const home = await tempHome({ plugins: true })
+  const home = await tempHome({ plugins: true, config: `api_server:\n  lease_seconds: ${LEASE_MS / 1000}\n` })
   const proc = home.spawn(['api', 'start', '--foreground', '--host', '127.0.0.1', '--port', String(home.port)], {
-    env: { SKYPILOT_DB_CONNECTION_URI: dbUrl, SKY_REPLICA_LEASE_MS: String(LEASE_MS), SKYPILOT_API_SERVER_REPLICA_ID: id },
+    env: { SKYPILOT_DB_CONNECTION_URI: dbUrl, SKYPILOT_API_SERVER_REPLICA_ID: id },
   })
   const r: Replica = { id, home, proc, url: home.endpoint, stderr: '' }
   // Keep the pipe drained (and the text, for failure messages).
@@ -133,13 +133,14 @@ describe('two replicas on one PostgreSQL', () => {
     const res = await fetch(`${B.url}/api/cancel`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_ids: [id] }) })
     expect((await res.json()).cancelled).toEqual([id])
     expect((await getFinal(A, id!)).status).toBe('CANCELLED')
-    // A's handler saw the abort: the log stops growing well before the 20 s run would end.
-    await Bun.sleep(500)
-    const log = await logOf(A, id!)
-    await Bun.sleep(700)
-    expect(await logOf(A, id!)).toBe(log)
+    // A's handler saw the abort and stopped writing well before the 20 s run would end.
+    const log = await waitFor(async () => {
+      const text = await logOf(A, id!)
+      return text.includes('stopped: cancelled at step') && text
+    }, { what: "A's handler to stop on the cancel" })
     expect(log).toContain('Request cancelled.')
     expect(log).not.toContain('done')
+    expect(log).not.toContain('step 40/40')
   }, 30_000)
 
   test('a batch submitted to both replicas runs every request exactly once', async () => {
@@ -155,7 +156,8 @@ describe('two replicas on one PostgreSQL', () => {
     }
     const rows = await Promise.all(ids.map(rowOf))
     expect(rows.every((r) => r.attempts === 1)).toBe(true)
-    expect(new Set(rows.map((r) => r.replica_id)).size).toBeGreaterThanOrEqual(1)
+    // Each ran on one of the two replicas, which recorded itself.
+    for (const r of rows) expect(['replica-a', 'replica-b']).toContain(r.replica_id!)
     for (const [k, id] of ids.entries()) {
       if (subs[k]![1] !== 'test.sleep') continue
       const log = await logOf(A, id)
@@ -171,7 +173,6 @@ describe('two replicas on one PostgreSQL', () => {
     await waitFor(async () => (await logOf(B, idem!)).includes('step 1/6') && (await logOf(B, plain!)).includes('step 1/30'))
     // B follows the idempotent request's log across the takeover.
     const following = logOf(B, idem!, true)
-    const killedAt = Date.now()
     A.proc.kill('SIGKILL')
     await A.proc.exited
 
@@ -179,10 +180,7 @@ describe('two replicas on one PostgreSQL', () => {
     expect(failed.status).toBe('FAILED')
     expect(failed.error?.message).toContain('replica-a')
     expect(failed.error?.message).toContain('not safe to repeat')
-    // Taken over once the lease ran out, not before and not much later.
-    const tookOver = Date.now() - killedAt
-    expect(tookOver).toBeGreaterThan(LEASE_MS / 2)
-    expect(tookOver).toBeLessThan(LEASE_MS * 6)
+    // Taken over once the lease ran out (how long that takes: scripts/bench/team.ts).
     expect(await logOf(B, plain!)).toContain('(replica-a) stopped; marked FAILED')
 
     const rerun = await getFinal(B, idem!)

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { parse, stringify } from 'yaml'
+import { TEST_HOME_MARKER } from '../../src/core/testing'
 import { pidAlive } from '../../src/lib/proc'
 export { pidAlive }
 
@@ -43,6 +45,8 @@ export interface RunOut {
 
 export async function tempHome(o: { plugins?: boolean; config?: string } = {}): Promise<TempHome> {
   const dir = mkdtempSync(join(tmpdir(), 'sky-e2e-'))
+  // Marks a test home: only here may config carry `testing:` settings (src/core/testing.ts).
+  writeFileSync(join(dir, TEST_HOME_MARKER), '')
   const port = await freePort()
   const endpoint = `http://127.0.0.1:${port}`
   const env: Record<string, string> = {
@@ -108,10 +112,25 @@ export async function tempHome(o: { plugins?: boolean; config?: string } = {}): 
     },
   }
   if (o.plugins || o.config) {
-    mkdirSync(dir, { recursive: true })
-    h.config(`${o.config ?? ''}\n${o.plugins ? `api_server:\n  plugins: [${TEST_PLUGIN}]\n` : ''}`)
+    const cfg = (o.config ? parse(o.config) : {}) as { api_server?: Record<string, unknown> }
+    if (o.plugins) cfg.api_server = { ...cfg.api_server, plugins: [TEST_PLUGIN] }
+    h.config(stringify(cfg))
   }
   return h
+}
+
+/**
+ * The account's home directory from /etc/passwd: where sshd puts a login session, whatever $HOME
+ * this process has (os.userInfo().homedir follows $HOME under Bun).
+ */
+export function accountHome(): string {
+  const uid = process.getuid?.()
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.split(':')[2] === String(uid))
+  const home = line?.split(':')[5]
+  if (!home) throw new Error(`no /etc/passwd entry for uid ${uid}`)
+  return home
 }
 
 export interface WaitOptions {

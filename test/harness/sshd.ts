@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createConnection, createServer } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
+import { accountHome } from './index'
 
 export type SshHarnessMode = 'netns' | 'loopback'
 
@@ -286,7 +287,8 @@ export async function startSshHosts(count: number, opts: SshHostsOptions = {}): 
     }
 
     const user = isRoot ? 'root' : userInfo().username
-    const realHome = userInfo().homedir
+    // The home sshd gives sessions (from /etc/passwd), not $HOME: the two differ in tests.
+    const realHome = accountHome()
     // Each sshd gets a private mount namespace (own home, and /etc/shadow for password auth) when possible.
     const privateMounts =
       isRoot && Bun.which('unshare') !== null && Bun.spawnSync(['unshare', '--mount', '--propagation', 'private', 'true']).exitCode === 0

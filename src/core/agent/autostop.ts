@@ -2,8 +2,8 @@
 // the provisioner's `onAutostop` hook. Runtime state lives in the DB kv table:
 // `last_activity_at` (ms; bumped by submit and by every busy daemon tick) and `autostop_fired_at`.
 //
-// SKY_AGENT_MINUTE_MS (default 60000) is the length of one autostop "minute". It is a test and
-// ops knob: tests set it to a few hundred ms so `--idle-minutes 1` fires within a second.
+// One autostop "minute" lasts 60 s unless the cluster description says otherwise, which only a
+// test server does (src/core/testing.ts), so `--idle-minutes 1` can fire within a second.
 import type { Database } from 'bun:sqlite'
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { uptime, userInfo } from 'node:os'
@@ -14,9 +14,9 @@ import type { AutostopConfig, ClusterSpec, LifecycleHook, WaitFor } from './type
 
 export const WAIT_FOR: readonly WaitFor[] = ['jobs_and_ssh', 'jobs', 'none']
 
-export function minuteMs(): number {
-  const v = Number(process.env.SKY_AGENT_MINUTE_MS)
-  return Number.isFinite(v) && v > 0 ? v : 60_000
+export function minuteMs(spec: Pick<ClusterSpec, 'autostopMinuteMs'> | null | undefined): number {
+  const v = spec?.autostopMinuteMs
+  return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 60_000
 }
 
 /** Boot time of this machine (ms), to notice a restart. */
@@ -71,13 +71,15 @@ export interface IdleInput {
   lastActivityAt: number | null
   busyJobs: boolean
   sshSessions: () => number
+  /** Length of one minute (minuteMs of the cluster's spec). */
+  minuteMs: number
 }
 
 /** 'busy' (timer resets), 'wait' (idle, not long enough yet) or 'fire'. */
-export function idleVerdict({ cfg, now, lastActivityAt, busyJobs, sshSessions }: IdleInput): 'busy' | 'wait' | 'fire' {
+export function idleVerdict({ cfg, now, lastActivityAt, busyJobs, sshSessions, minuteMs }: IdleInput): 'busy' | 'wait' | 'fire' {
   if (cfg.waitFor !== 'none' && (busyJobs || (cfg.waitFor === 'jobs_and_ssh' && sshSessions() > 0))) return 'busy'
   const since = cfg.waitFor === 'none' ? cfg.setAt : Math.max(cfg.setAt, lastActivityAt ?? 0)
-  return now - since >= cfg.idleMinutes * minuteMs() ? 'fire' : 'wait'
+  return now - since >= cfg.idleMinutes * minuteMs ? 'fire' : 'wait'
 }
 
 export interface AutostopStatus {

@@ -8,7 +8,7 @@ import { killJobProcs } from './job-kill'
 import { getJob, jobByKey, jobsWithStatus, scrubSecrets, transition } from './job-store'
 import type { Layout } from './layout'
 import { ACTIVE_STATUSES, isTerminal, type ClusterSpec, type JobStatus } from './types'
-import { closeRunners } from './remote'
+import { RunnerPool, type RunnerFactory } from './remote'
 
 export interface CancelRequest {
   ids?: number[]
@@ -29,7 +29,7 @@ function spec(L: Layout): ClusterSpec | null {
 }
 
 /** End jobs `ids` with `to`, then kill their processes; returns the ids that were ended. */
-async function endAndKill(db: Database, L: Layout, ids: number[], to: JobStatus, failure: string | null): Promise<number[]> {
+async function endAndKill(db: Database, L: Layout, ids: number[], to: JobStatus, failure: string | null, runnerFactory?: RunnerFactory): Promise<number[]> {
   const ended: number[] = []
   for (const id of ids) {
     if (transition(db, id, ACTIVE_STATUSES, to, { endedAt: Date.now(), failure })) {
@@ -38,12 +38,16 @@ async function endAndKill(db: Database, L: Layout, ids: number[], to: JobStatus,
     }
   }
   const cluster = spec(L)
-  await Promise.all(ended.map((id) => killJobProcs(cluster, L.root, id, getJob(db, id)?.procs ?? [])))
-  await closeRunners()
+  const runners = new RunnerPool(runnerFactory)
+  try {
+    await Promise.all(ended.map((id) => killJobProcs(runners, cluster, L.root, id, getJob(db, id)?.procs ?? [])))
+  } finally {
+    await runners.close()
+  }
   return ended
 }
 
-export async function cancelJobs(db: Database, L: Layout, req: CancelRequest): Promise<CancelResult> {
+export async function cancelJobs(db: Database, L: Layout, req: CancelRequest, runners?: RunnerFactory): Promise<CancelResult> {
   const skipped: CancelResult['skipped'] = []
   let targets: number[] = []
   if (req.all) {
@@ -60,16 +64,16 @@ export async function cancelJobs(db: Database, L: Layout, req: CancelRequest): P
       else targets.push(id)
     }
   }
-  const cancelled = await endAndKill(db, L, targets, 'CANCELLED', null)
+  const cancelled = await endAndKill(db, L, targets, 'CANCELLED', null, runners)
   for (const id of targets) if (!cancelled.includes(id)) skipped.push({ id, reason: `already ${getJob(db, id)?.status ?? 'gone'}` })
   notifyDaemon(db, L)
   return { cancelled: cancelled.sort((a, b) => a - b), skipped }
 }
 
 /** Before stop/down: stop the daemon, fail every unfinished job (FAILED_DRIVER, as SkyPilot does), kill them. */
-export async function stopAll(db: Database, L: Layout): Promise<{ daemonStopped: boolean; failedJobs: number[] }> {
+export async function stopAll(db: Database, L: Layout, runners?: RunnerFactory): Promise<{ daemonStopped: boolean; failedJobs: number[] }> {
   const daemonStopped = await stopDaemon(db, L)
   const ids = jobsWithStatus(db, ACTIVE_STATUSES).map((j) => j.id)
-  const failedJobs = await endAndKill(db, L, ids, 'FAILED_DRIVER', 'The cluster was stopped.')
+  const failedJobs = await endAndKill(db, L, ids, 'FAILED_DRIVER', 'The cluster was stopped.', runners)
   return { daemonStopped, failedJobs: failedJobs.sort((a, b) => a - b) }
 }

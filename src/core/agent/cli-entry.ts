@@ -1,6 +1,6 @@
 // Dev/test entry: `bun src/core/agent/cli-entry.ts [_agent] <subcommand> ...` runs the agent
-// without the rest of the CLI. Set SKY_SELF_EXEC='["<bun>", "<this file>"]' so the daemon it
-// starts comes back through here too.
+// without the rest of the CLI (the daemon it starts runs through src/main.ts, which loads only
+// the agent for `_agent`).
 import { runAgent } from './cli'
 
 const argv = process.argv.slice(2)

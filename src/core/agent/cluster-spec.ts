@@ -108,6 +108,7 @@ export function parseClusterSpec(raw: unknown): ClusterSpec {
     tag: optString(raw.tag, 'tag', issues),
     agentHost: optString(raw.agentHost, 'agentHost', issues),
   }
+  if (raw.autostopMinuteMs !== undefined) spec.autostopMinuteMs = num(raw.autostopMinuteMs, 'autostopMinuteMs', issues, 1)
   if (issues.length) throw new ValidationError(issues)
   return spec
 }

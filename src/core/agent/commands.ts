@@ -7,6 +7,7 @@ import { VERSION } from '../../version'
 import { idsFlag, intFlag, type Parsed } from './args'
 import { autostopStatus, resetAutostopTimer, setAutostop, touchActivity, WAIT_FOR } from './autostop'
 import { cancelJobs, stopAll } from './cancel'
+import type { RunnerFactory } from './remote'
 import { neverFitsReason, resourcesString } from './capacity'
 import { parseClusterSpec, readClusterSpec, writeClusterSpec } from './cluster-spec'
 import { daemonState, ensureDaemon, notifyDaemon } from './daemon-control'
@@ -20,6 +21,8 @@ import type { ClusterSpec, JobInfo, JobStatus, LifecycleHook, WaitFor } from './
 
 export interface AgentIO extends LogsIO {
   readStdin(): Promise<string>
+  /** How to reach ssh workers (default SSH; tests run them locally). */
+  runners?: RunnerFactory
 }
 
 export interface CommandContext {
@@ -138,14 +141,14 @@ export function cmdStatus({ L, args }: CommandContext): Record<string, JobStatus
   }
 }
 
-export async function cmdCancel({ L, args }: CommandContext) {
+export async function cmdCancel({ L, args, io }: CommandContext) {
   const ids = idsFlag(args.values)
   const all = args.bools.has('all')
   const key = args.values.key
   if (!ids && !all && !key) throw new UsageError('cancel needs --ids, --all or --key.')
   const db = openExisting(L)
   try {
-    return await cancelJobs(db, L, { ids: ids ?? undefined, all, key, userHash: args.values['user-hash'] })
+    return await cancelJobs(db, L, { ids: ids ?? undefined, all, key, userHash: args.values['user-hash'] }, io.runners)
   } finally {
     db.close()
   }
@@ -204,11 +207,11 @@ export function cmdHealth({ L }: CommandContext) {
   }
 }
 
-export async function cmdStopAll({ L }: CommandContext) {
+export async function cmdStopAll({ L, io }: CommandContext) {
   if (!existsSync(L.db)) return { daemonStopped: false, failedJobs: [] }
   const db = openDb(L.db)
   try {
-    return await stopAll(db, L)
+    return await stopAll(db, L, io.runners)
   } finally {
     db.close()
   }

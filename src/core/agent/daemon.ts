@@ -18,7 +18,7 @@ import { killJobProcs } from './job-kill'
 import { countActive, getDaemonRow, getJob, heartbeat, jobsWithStatus, kvGet, runningIds, scrubSecrets, setDaemonRow, setProcs, transition, type JobRow } from './job-store'
 import { layout, type Layout } from './layout'
 import { launchPhase, pollAdoptedLocal, toProc, watchRemoteRank, type LaunchContext, type LiveRank } from './rank-launch'
-import { closeRunners } from './remote'
+import { RunnerPool, type RunnerFactory } from './remote'
 import { groupExists } from './proc'
 import type { ClusterSpec, JobStatus, RankAlloc } from './types'
 import { localAwk } from './wrapper'
@@ -45,12 +45,14 @@ export interface DaemonOptions {
    * DB (`daemon_stop`) instead of by SIGTERM.
    */
   host?: string
+  /** How to reach ssh workers (default SSH from cluster.json). */
+  runners?: RunnerFactory
 }
 
 function agentFreeEnv(): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [k, v] of Object.entries(process.env)) {
-    if (v === undefined || k.startsWith('SKY_AGENT_') || k === 'SKY_SELF_EXEC') continue
+    if (v === undefined || k.startsWith('SKY_AGENT_')) continue
     env[k] = v
   }
   return env
@@ -73,8 +75,9 @@ export class AgentDaemon {
   private readonly baseEnv = agentFreeEnv()
   private readonly awk = localAwk()
   private readonly log: (msg: string) => void
-  readonly tickMs: number
+  private readonly tickOpt: number | undefined
   private readonly host: string | null
+  private readonly runners: RunnerPool
   private resolveStopped!: () => void
   readonly stoppedPromise = new Promise<void>((r) => (this.resolveStopped = r))
   private readonly onSignal = () => this.wake()
@@ -83,8 +86,14 @@ export class AgentDaemon {
     this.L = layout(root)
     const who = opts.host ? `agent ${process.pid} ${root}` : `agent ${process.pid}`
     this.log = opts.log ?? ((m) => logger(who).info(m))
-    this.tickMs = opts.tickMs ?? Math.min(2000, Math.max(50, Math.round(minuteMs() / 4)))
+    this.tickOpt = opts.tickMs
     this.host = opts.host ?? null
+    this.runners = new RunnerPool(opts.runners)
+  }
+
+  /** Tick period: a quarter of the cluster's autostop minute (from its spec), clamped to 50..2000 ms. */
+  get tickMs(): number {
+    return this.tickOpt ?? Math.min(2000, Math.max(50, Math.round(minuteMs(this.spec) / 4)))
   }
 
   get isStopped(): boolean {
@@ -139,8 +148,7 @@ export class AgentDaemon {
       }
       this.db.close()
     } catch {}
-    // Remote-worker connections are per process; a hosted instance never has any.
-    if (!this.host) await closeRunners()
+    await this.runners.close()
     this.log('stopped')
     this.resolveStopped()
   }
@@ -201,7 +209,7 @@ export class AgentDaemon {
   }
 
   private ctx(job: LiveJob): LaunchContext {
-    return { L: this.L, spec: this.spec!, baseEnv: this.baseEnv, awk: this.awk, changed: () => this.wake(), signal: job.abort.signal }
+    return { L: this.L, spec: this.spec!, baseEnv: this.baseEnv, awk: this.awk, changed: () => this.wake(), signal: job.abort.signal, runners: this.runners }
   }
 
   /** Take over the ranks of jobs that were running when the previous daemon went away. */
@@ -215,7 +223,7 @@ export class AgentDaemon {
       const phase = job.phase ?? (job.status === 'SETTING_UP' ? 'setup' : 'run')
       if (!this.spec || procs.length < job.numNodes) {
         this.end(job.id, ['SETTING_UP', 'RUNNING'], 'FAILED_DRIVER', null, null, 'The agent stopped while starting the job.')
-        this.track(killJobProcs(this.spec, this.L.root, job.id, procs))
+        this.track(killJobProcs(this.runners, this.spec, this.L.root, job.id, procs))
         continue
       }
       const live: LiveJob = { id: job.id, phase, alloc: job.alloc ?? [], abort: new AbortController(), ranks: [] }
@@ -275,7 +283,7 @@ export class AgentDaemon {
     this.live.delete(job.id)
     this.persisted.delete(job.id)
     const alive = job.ranks.filter((r) => r.code === undefined && r.pgid > 0)
-    if (alive.length) this.track(killJobProcs(this.spec, this.L.root, job.id, alive.map(toProc)))
+    if (alive.length) this.track(killJobProcs(this.runners, this.spec, this.L.root, job.id, alive.map(toProc)))
   }
 
   private end(id: number, from: readonly JobStatus[], to: JobStatus, code: number | null, codes: (number | null)[] | null, failure: string | null): boolean {
@@ -300,8 +308,8 @@ export class AgentDaemon {
     this.persisted.delete(job.id)
     const running = job.ranks.filter((r) => r.pgid > 0 && r.code === undefined)
     const leftovers = job.ranks.filter((r) => r.pgid > 0 && r.code !== undefined && !r.remote && groupExists(r.pgid))
-    if (running.length) this.track(killJobProcs(this.spec, this.L.root, job.id, [...running, ...leftovers].map(toProc), 1000))
-    else if (leftovers.length) this.track(killJobProcs(this.spec, this.L.root, job.id, leftovers.map(toProc), 1000, false))
+    if (running.length) this.track(killJobProcs(this.runners, this.spec, this.L.root, job.id, [...running, ...leftovers].map(toProc), 1000))
+    else if (leftovers.length) this.track(killJobProcs(this.runners, this.spec, this.L.root, job.id, leftovers.map(toProc), 1000, false))
   }
 
   private advance(job: LiveJob): void {
@@ -392,7 +400,7 @@ export class AgentDaemon {
     const busyJobs = this.live.size > 0 || countActive(this.db) > 0
     const head = this.spec.nodes[0]
     const remoteHead = head !== undefined && head.kind === 'ssh'
-    const verdict = idleVerdict({ cfg, now, lastActivityAt: lastActivity(this.db), busyJobs, sshSessions: () => (remoteHead ? activeSshSessions() : 0) })
+    const verdict = idleVerdict({ cfg, now, lastActivityAt: lastActivity(this.db), busyJobs, sshSessions: () => (remoteHead ? activeSshSessions() : 0), minuteMs: minuteMs(this.spec) })
     if (verdict === 'busy') {
       if (now - this.lastTouch >= 1000) {
         touchActivity(this.db, now)

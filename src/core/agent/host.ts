@@ -9,11 +9,11 @@
 // over). SIGTERM stops watching (jobs keep running) and exits.
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
+import { configureLog, logger } from '../log'
 import { AgentDaemon } from './daemon'
 import { hostFiles, isHostCommand } from './daemon-control'
 import { layout } from './layout'
 import { pidAlive, processCommand } from './proc'
-import { minuteMs } from './autostop'
 
 const IDLE_EXIT_MS = 30_000
 
@@ -55,7 +55,8 @@ export class AgentHost {
   private resolveDone!: () => void
   readonly done = new Promise<void>((r) => (this.resolveDone = r))
   private readonly files: ReturnType<typeof hostFiles>
-  private readonly tickMs = Math.min(2000, Math.max(50, Math.round(minuteMs() / 4)))
+  /** The shortest tick its instances want (a quarter of their cluster's autostop minute). */
+  private tickMs = 2000
   private scanQueued = false
   /** SIGUSR1: many in a burst make one scan. */
   private readonly onWake = () => {
@@ -72,7 +73,16 @@ export class AgentHost {
   }
 
   private log(msg: string): void {
-    console.error(`${new Date().toISOString()} [agent host ${process.pid}] ${msg}`)
+    logger(`agent host ${process.pid}`).info(msg)
+  }
+
+  /** Tick as often as the most demanding served cluster needs (its autostop minute / 4). */
+  private retune(): void {
+    const want = Math.min(2000, ...[...this.served.values()].map((s) => s.daemon.tickMs))
+    if (want === this.tickMs || !this.timer) return
+    this.tickMs = want
+    clearInterval(this.timer)
+    this.timer = setInterval(() => this.tick(), this.tickMs)
   }
 
   /** False when another live host owns the directory. */
@@ -129,9 +139,10 @@ export class AgentHost {
   private async serve(root: string): Promise<void> {
     this.starting.add(root)
     try {
-      const d = new AgentDaemon(root, { host: this.dir, tickMs: this.tickMs })
+      const d = new AgentDaemon(root, { host: this.dir })
       if (!(await d.start())) return
       this.served.set(root, { daemon: d, wakeMtime: mtime(layout(root).wakeFile) })
+      this.retune()
       void d.stoppedPromise.then(() => {
         if (this.served.get(root)?.daemon === d) this.served.delete(root)
         if (this.served.size === 0) this.emptySince = Date.now()
@@ -178,9 +189,11 @@ function mtime(path: string): number {
 
 /** `host --dir D`: serve until SIGTERM/SIGINT or idle; 0 at once if another host owns D. */
 export async function runHost(dir: string): Promise<number> {
+  // The host's stderr is its log file: timestamped, tagged lines.
+  configureLog({ stderr: 'lines' })
   const h = new AgentHost(dir)
   if (!h.start()) {
-    console.error(`agent host: another host serves ${dir}`)
+    logger('agent host').warn(`another host serves ${dir}`)
     return 0
   }
   const stop = () => void h.stop()

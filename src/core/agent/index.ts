@@ -1,7 +1,7 @@
 // The node agent ("skylet"): `sky _agent <subcommand>` on a cluster's head node.
 export { runAgent, defaultIO, type AgentIO } from './cli'
 export { selfCommand } from '../../lib/self-exec'
-export { setRunnerFactory, type RunnerFactory } from './remote'
+export { RunnerPool, type RunnerFactory } from './remote'
 export { AgentDaemon, runDaemon } from './daemon'
 export { exitCodeForStatus } from './logs'
 export type { ClusterSpec, NodeSpec, NodeCapacity, SubmitSpec, JobInfo, JobStatus, AutostopConfig, WaitFor } from './types'

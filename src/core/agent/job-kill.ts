@@ -1,7 +1,7 @@
 // Killing everything a job started, on every node: local ranks by process group plus the job
 // tag (catches processes that left the group), ssh worker ranks over their runner.
 import { killTree } from './proc'
-import { killRemote, runnerFor } from './remote'
+import { killRemote, type RunnerPool } from './remote'
 import type { ClusterSpec, RankProc } from './types'
 import { logger } from '../log'
 
@@ -14,7 +14,7 @@ export function jobTag(root: string, id: number): string {
  * Kill what job `id` still runs. `scanTag` (default) also hunts processes that left their group
  * by the job tag, which reads every process environment under /proc: skip it on the hot path.
  */
-export async function killJobProcs(spec: ClusterSpec | null, root: string, id: number, procs: RankProc[], graceMs = 3000, scanTag = true): Promise<void> {
+export async function killJobProcs(runners: RunnerPool, spec: ClusterSpec | null, root: string, id: number, procs: RankProc[], graceMs = 3000, scanTag = true): Promise<void> {
   const tag = jobTag(root, id)
   const local = procs.filter((p) => !p.remote).map((p) => p.pgid)
   const remote = new Map<number, number[]>()
@@ -24,7 +24,8 @@ export async function killJobProcs(spec: ClusterSpec | null, root: string, id: n
     const node = spec?.nodes[nodeRank]
     if (!node) continue
     tasks.push(
-      runnerFor(node)
+      runners
+        .get(node)
         .then((r) => killRemote(r, pgids, tag, Math.ceil(graceMs / 1000)))
         .catch((e) => logger('agent').error(`could not kill job ${id} on node ${nodeRank}:`, e)),
     )

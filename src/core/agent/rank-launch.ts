@@ -5,7 +5,7 @@ import type { Subprocess } from 'bun'
 import { appendFileSync, readFileSync } from 'node:fs'
 import type { JobRow } from './job-store'
 import type { Layout } from './layout'
-import { followRemoteLog, remoteExitCode, remoteGroupAlive, remoteRankPaths, runnerFor, startRemoteRank } from './remote'
+import { followRemoteLog, remoteExitCode, remoteGroupAlive, remoteRankPaths, startRemoteRank, type RunnerPool } from './remote'
 import { logPrefix, rankCwd, rankEnv } from './task-env'
 import type { ClusterSpec, NodeSpec, RankProc } from './types'
 import { WRAPPER_SCRIPT, wrapperEnv } from './wrapper'
@@ -29,6 +29,8 @@ export interface LaunchContext {
   changed: () => void
   /** Aborted when the daemon stops watching the job (it ended, or the daemon stops). */
   signal: AbortSignal
+  /** Runners for ssh workers. */
+  runners: RunnerPool
 }
 
 export function isLocalNode(node: NodeSpec): boolean {
@@ -93,7 +95,7 @@ export function launchPhase(ctx: LaunchContext, job: JobRow, phase: 'setup' | 'r
       const paths = remoteRankPaths(node, job.id, phase, rank)
       void (async () => {
         try {
-          const runner = await runnerFor(node)
+          const runner = await ctx.runners.get(node)
           live.pgid = await startRemoteRank(runner, paths, { ...env, ...wrapperEnv(w) })
           ctx.changed()
           await watchRemoteRank(ctx, job.id, node, live)
@@ -112,7 +114,7 @@ export function launchPhase(ctx: LaunchContext, job: JobRow, phase: 'setup' | 'r
 
 /** Copy a remote rank's log into run.log until it ends, then fetch its exit code. */
 export async function watchRemoteRank(ctx: LaunchContext, jobId: number, node: NodeSpec, live: LiveRank): Promise<void> {
-  const runner = await runnerFor(node)
+  const runner = await ctx.runners.get(node)
   const paths = remoteRankPaths(node, jobId, live.phase, live.rank)
   const runLog = ctx.L.runLog(jobId)
   for (let failures = 0; !ctx.signal.aborted; ) {

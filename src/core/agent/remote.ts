@@ -5,18 +5,10 @@ import type { CommandRunner } from '../runner/types'
 import type { NodeSpec } from './types'
 import { remoteWrapperScript, shQuote } from './wrapper'
 
+/** How a runner for an ssh worker is made (default: SSH from cluster.json; tests pass local ones). */
 export type RunnerFactory = (node: NodeSpec) => Promise<CommandRunner>
 
-let factory: RunnerFactory | null = null
-const cache = new Map<string, Promise<CommandRunner>>()
-
-/** Replace how runners for ssh workers are made (tests; or the lead wiring another transport). */
-export function setRunnerFactory(f: RunnerFactory | null): void {
-  factory = f
-  cache.clear()
-}
-
-async function defaultFactory(node: NodeSpec): Promise<CommandRunner> {
+export async function sshRunnerFor(node: NodeSpec): Promise<CommandRunner> {
   if (!node.ssh) throw new Error(`node ${node.rank} has no ssh target in cluster.json`)
   const { SshRunner } = await import('../runner/ssh')
   const { host, port, user, keyPath, passwordPath } = node.ssh
@@ -27,21 +19,28 @@ async function defaultFactory(node: NodeSpec): Promise<CommandRunner> {
   return new SshRunner({ host, port, user, ...(keyPath ? { identityFile: keyPath } : {}) })
 }
 
-export function runnerFor(node: NodeSpec): Promise<CommandRunner> {
-  const key = node.ssh ? `${node.ssh.user}@${node.ssh.host}:${node.ssh.port}` : `rank${node.rank}`
-  let r = cache.get(key)
-  if (!r) {
-    r = (factory ?? defaultFactory)(node)
-    r.catch(() => cache.delete(key))
-    cache.set(key, r)
-  }
-  return r
-}
+/** Runners for ssh workers, one per host, reused until closed. Owned by a daemon or a command. */
+export class RunnerPool {
+  private cache = new Map<string, Promise<CommandRunner>>()
 
-export async function closeRunners(): Promise<void> {
-  const all = [...cache.values()]
-  cache.clear()
-  await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close().catch(() => {})))
+  constructor(private make: RunnerFactory = sshRunnerFor) {}
+
+  get(node: NodeSpec): Promise<CommandRunner> {
+    const key = node.ssh ? `${node.ssh.user}@${node.ssh.host}:${node.ssh.port}` : `rank${node.rank}`
+    let r = this.cache.get(key)
+    if (!r) {
+      r = this.make(node)
+      r.catch(() => this.cache.delete(key))
+      this.cache.set(key, r)
+    }
+    return r
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.cache.values()]
+    this.cache.clear()
+    await Promise.all(all.map(async (p) => (await p.catch(() => null))?.close().catch(() => {})))
+  }
 }
 
 export function remoteRuntimeDir(node: NodeSpec): string {

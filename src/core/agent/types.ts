@@ -99,6 +99,8 @@ export interface ClusterSpec {
    * cluster's agent, instead of one daemon per cluster.
    */
   agentHost?: string | null
+  /** Length of one autostop minute in ms (default 60000); set only by a test server (src/core/testing.ts). */
+  autostopMinuteMs?: number
 }
 
 export interface Demand {

@@ -3,6 +3,7 @@
 // Kept apart from launch and lifecycle so neither imports the other.
 import { provisionerFor } from '../provision/registry'
 import type { AgentTransport, ClusterHandle, ClusterRef } from '../provision/types'
+import { testSettings } from '../testing'
 
 export interface AgentHealth {
   ok: boolean
@@ -28,7 +29,10 @@ export async function withAgent<T>(handle: ClusterHandle, fn: (a: AgentTransport
 /** Write cluster.json on the head and make sure its agent runs (idempotent). */
 export async function installAgent(ref: ClusterRef & { handle: ClusterHandle }, signal?: AbortSignal): Promise<void> {
   const p = await provisionerFor(ref.handle.infra)
-  await withAgent(ref.handle, (a) => a.call('init', [], p.clusterSpec(ref), signal))
+  // A test server shortens the autostop minute (src/core/testing.ts); nothing else can.
+  const minute = testSettings().agent_minute_ms
+  const spec = { ...p.clusterSpec(ref), ...(minute ? { autostopMinuteMs: minute } : {}) }
+  await withAgent(ref.handle, (a) => a.call('init', [], spec, signal))
 }
 
 export async function agentHealth(handle: ClusterHandle, signal?: AbortSignal): Promise<AgentHealth> {

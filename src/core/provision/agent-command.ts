@@ -2,11 +2,11 @@
 // itself; under `bun run` it is bun plus src/main.ts (so tests of the source tree work too).
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { selfCommand } from '../../lib/self-exec'
 import { IS_COMPILED } from '../../version'
 
 export function localAgentCommand(): string[] {
-  if (IS_COMPILED) return [process.execPath]
-  return [process.execPath, fileURLToPath(new URL('../../main.ts', import.meta.url))]
+  return selfCommand([])
 }
 
 /** A compiled binary to copy onto remote nodes: this one, or dist/sky when running from source. */

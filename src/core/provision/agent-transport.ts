@@ -6,12 +6,6 @@ import type { CommandRunner } from '../runner/types'
 import { shellQuote } from './agent-command'
 import type { AgentTransport, ClusterHandle } from './types'
 
-/** Agent settings the API server passes on to nodes (an ops/test knob: the autostop minute). */
-function forwardedEnv(): Record<string, string> | undefined {
-  const m = process.env.SKY_AGENT_MINUTE_MS
-  return m ? { SKY_AGENT_MINUTE_MS: m } : undefined
-}
-
 function parseReply<T>(stdout: string, what: string, sub: string, code: number, stderr: string): T {
   const line = stdout.trim().split('\n').pop() ?? ''
   let parsed: unknown
@@ -32,7 +26,7 @@ function parseReply<T>(stdout: string, what: string, sub: string, code: number, 
  * call: the cluster tag, so the daemon an `init` starts (and everything it starts) carries it.
  */
 export function runnerTransport(runner: CommandRunner, handle: Pick<ClusterHandle, 'agentCmd' | 'runtimeDir'>, env: Record<string, string> = {}): AgentTransport {
-  const callEnv = { ...env, ...forwardedEnv() }
+  const callEnv = { ...env }
   const command = (sub: string, args: string[]) => [...handle.agentCmd, '_agent', sub, '--root', handle.runtimeDir, ...args].map(shellQuote).join(' ')
   return {
     async call<T>(sub: string, args: string[] = [], stdin?: unknown, signal?: AbortSignal): Promise<T> {

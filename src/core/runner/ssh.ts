@@ -138,6 +138,10 @@ function execChannel(command: string): (conn: SshConnection, cb: (err: Error | u
 /** `p`'s value, or null as soon as `signal` aborts (a channel opened after that is closed). */
 function untilAborted<T extends { value: { ch: ClientChannel } }>(p: Promise<T>, signal?: AbortSignal): Promise<T | null> {
   if (!signal) return p
+  if (signal.aborted) {
+    p.then((v) => v.value.ch.close(), () => {})
+    return Promise.resolve(null)
+  }
   return new Promise<T | null>((resolve, reject) => {
     const onAbort = () => {
       resolve(null)

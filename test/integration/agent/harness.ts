@@ -5,12 +5,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { runAgent, type AgentIO } from '../../../src/core/agent/cli'
+import type { RunnerFactory } from '../../../src/core/agent/remote'
 import type { ClusterSpec, JobInfo, NodeCapacity } from '../../../src/core/agent/types'
 
 export const BUN = process.execPath
 export const ENTRY = resolve(import.meta.dir, '../../../src/core/agent/cli-entry.ts')
-/** The daemon an agent command starts must come back through the dev entry. */
-process.env.SKY_SELF_EXEC = JSON.stringify([BUN, ENTRY])
 
 export interface RunOut {
   code: number
@@ -45,6 +44,10 @@ export interface ClusterOptions {
   name?: string
   /** Serve this cluster from the local agent host at this directory. */
   agentHost?: string
+  /** The cluster's autostop minute in ms (cluster.json `autostopMinuteMs`); default 60 s. */
+  minuteMs?: number
+  /** How in-process agent commands reach ssh workers (default SSH). */
+  runners?: RunnerFactory
 }
 
 export function job(run: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -74,8 +77,10 @@ export async function makeCluster(o: ClusterOptions = {}): Promise<TestCluster> 
     capacity: o.capacity ?? { cpus: 4, memoryGb: 8, gpus: null },
     onAutostop: o.onAutostop ?? null,
     ...(o.agentHost ? { agentHost: o.agentHost } : {}),
+    ...(o.minuteMs ? { autostopMinuteMs: o.minuteMs } : {}),
   }
-  const env: Record<string, string> = { ...(process.env as Record<string, string>), ...o.env }
+  // The agent's own environment: PATH from here, HOME in the throwaway dir (never the developer's).
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, USER: process.env.USER ?? 'tester', ...o.env }
 
   const c: TestCluster = {
     dir,
@@ -103,6 +108,7 @@ export async function makeCluster(o: ClusterOptions = {}): Promise<TestCluster> 
         stdout: (chunk) => void (stdout += typeof chunk === 'string' ? chunk : dec.decode(chunk, { stream: true })),
         stderr: (t) => void (stderr += t),
         readStdin: async () => (stdin === undefined ? '' : typeof stdin === 'string' ? stdin : JSON.stringify(stdin)),
+        runners: o.runners,
       }
       const code = await runAgent([...args, '--root', root], io)
       return { code, stdout, stderr, json: parse(stdout) }
@@ -186,10 +192,28 @@ export function killTagged(dir: string): void {
   }
 }
 
-export async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20): Promise<void> {
+export async function waitUntil(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000, stepMs = 20, what?: string): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await fn())) {
-    if (Date.now() > deadline) throw new Error('waitUntil timed out')
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what ?? fn.toString().slice(0, 120)}`)
     await Bun.sleep(stepMs)
   }
+}
+
+/**
+ * Wait until the cluster's daemon has run a full step at or after `at` (epoch ms): two heartbeats
+ * later than `at`, since each tick's step runs before the next tick. A barrier for "the daemon has
+ * looked at this by now" without a fixed sleep.
+ */
+export async function daemonStepAfter(c: TestCluster, at: number, timeoutMs = 15_000): Promise<void> {
+  const beat = async () => ((await c.inproc(['health'])).json?.daemon?.heartbeatAt as number | null) ?? 0
+  let first = 0
+  await waitUntil(async () => (first = await beat()) > at, timeoutMs, 20, `a daemon heartbeat after ${at}`)
+  await waitUntil(async () => (await beat()) > first, timeoutMs, 20, `a daemon heartbeat after ${first}`)
+}
+
+/** A job that submits another after `id` and waits for it: the daemon has handled `id`'s events by then. */
+export async function afterLaterJob(c: TestCluster, extra: Record<string, unknown> = {}): Promise<void> {
+  const later = await c.submit(job('true', extra))
+  await c.waitStatus(later, ['SUCCEEDED'])
 }

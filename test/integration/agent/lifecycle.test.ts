@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { BUN, ENTRY, job, makeCluster, pidsWithArgs, pidsWithEnv, waitUntil, type TestCluster } from './harness'
+import { layout } from '../../../src/core/agent/layout'
+import { afterLaterJob, BUN, daemonStepAfter, ENTRY, job, makeCluster, pidsWithArgs, pidsWithEnv, waitUntil, type TestCluster } from './harness'
 
 let c: TestCluster | undefined
 afterEach(async () => {
@@ -30,7 +31,8 @@ describe('agent lifecycle', () => {
     expect(pidsWithEnv(c.homes[0]!)).toEqual([])
     const j = await c.job(id)
     expect(j.status).toBe('CANCELLED')
-    await Bun.sleep(100)
+    // Once the daemon has run a later job it has seen the killed ranks end: still CANCELLED.
+    await afterLaterJob(c)
     expect((await c.job(id)).status).toBe('CANCELLED')
     const again = await c.agent(['cancel', '--ids', `${id},77`])
     expect(again.json.cancelled).toEqual([])
@@ -44,7 +46,8 @@ describe('agent lifecycle', () => {
     const pending = await c.submit(job('echo ran', { demand: { cpus: 1 } }))
     expect((await c.agent(['cancel', '--ids', String(pending)])).json.cancelled).toEqual([pending])
     await c.waitStatus(blocker, ['SUCCEEDED'])
-    await Bun.sleep(100)
+    // A job submitted after it needs the same CPU and runs: the cancelled one was skipped, not just late.
+    await afterLaterJob(c, { demand: { cpus: 1 } })
     expect((await c.job(pending)).status).toBe('CANCELLED')
     expect(c.log(pending)).toBe('')
   })
@@ -55,16 +58,19 @@ describe('agent lifecycle', () => {
     const h = c.homes[0]!
     const keeps = await c.submit(job(`echo start; while [ ! -f "${h}/release" ]; do sleep 0.05; done; echo end; exit 5`))
     const finishesWhileDown = await c.submit(job(`while [ ! -f "${h}/release-early" ]; do sleep 0.05; done; exit 0`))
-    const vanishes = await c.submit(job(`sleep 555.${Date.now() % 1000}`))
+    const vanishTag = `sleep 555.${process.pid}${Date.now() % 1000}`
+    const vanishes = await c.submit(job(vanishTag))
     for (const id of [keeps, finishesWhileDown, vanishes]) await c.waitStatus(id, ['RUNNING'])
 
     const pid = await daemonPid(c)
     process.kill(pid, 'SIGKILL')
     await waitUntil(() => pidsWithArgs(`daemon --root ${c!.root}`).length === 0)
     await Bun.write(`${h}/release-early`, '')
-    for (const p of pidsWithArgs('sleep 555.')) process.kill(p, 'SIGKILL')
-    await Bun.sleep(300)
-    // Nothing watches the jobs now: their statuses are unchanged.
+    for (const p of pidsWithArgs(vanishTag, true)) process.kill(p, 'SIGKILL')
+    // The job ends while no daemon runs (its wrapper writes the exit code file)...
+    const exitFile = layout(c.root).exitFile(finishesWhileDown, 'run', 0)
+    await waitUntil(() => existsSync(exitFile), 10_000, 20, `${exitFile} to be written`)
+    // ...and nothing watches the jobs now: their statuses are unchanged.
     expect((await c.job(finishesWhileDown)).status).toBe('RUNNING')
 
     // Any command that needs the daemon brings it back (here: init, as a restart would).
@@ -101,23 +107,25 @@ describe('agent lifecycle', () => {
     c = await makeCluster()
     await c.agent(['init'], c.spec)
     const id = await c.submit(job('for i in 1 2 3 4 5; do echo line$i; sleep 0.1; done'))
-    const started = Date.now()
     const f = await c.agent(['logs', '--job', String(id), '--follow'])
     expect(f.code).toBe(0)
     expect(f.stdout.match(/line\d/g)).toEqual(['line1', 'line2', 'line3', 'line4', 'line5'])
     const j = await c.job(id)
     expect(j.status).toBe('SUCCEEDED')
-    expect(Date.now() - started).toBeLessThan(3000)
 
     const failing = await c.submit(job('sleep 0.2; echo bye; exit 1'))
     const ff = await c.agent(['logs', '--follow'])
     expect(ff.code).toBe(100)
     expect(ff.stdout).toContain('bye')
 
-    const cancelled = await c.submit(job('sleep 30'))
+    const cancelled = await c.submit(job('echo following; sleep 30'))
     await c.waitStatus(cancelled, ['RUNNING'])
     const follower = Bun.spawn([BUN, ENTRY, 'logs', '--root', c.root, '--job', String(cancelled), '--follow'], { env: c.env, stdout: 'pipe', stderr: 'pipe' })
-    await Bun.sleep(150)
+    // The follower is attached once it has printed the job's first line; then cancel.
+    const reader = follower.stdout.getReader()
+    let seen = ''
+    await waitUntil(async () => (seen += new TextDecoder().decode((await reader.read()).value ?? new Uint8Array())).includes('following'), 10_000, 0, 'the follower to print the first line')
+    reader.releaseLock()
     await c.agent(['cancel', '--ids', String(cancelled)])
     expect(await follower.exited).toBe(103)
     expect((await c.agent(['logs', '--job', String(failing)])).code).toBe(100)
@@ -134,35 +142,40 @@ describe('agent lifecycle', () => {
   })
 
   test('autostop fires onAutostop after the idle minutes, not while a job runs', async () => {
-    c = await makeCluster({ env: { SKY_AGENT_MINUTE_MS: '300' } })
+    c = await makeCluster({ minuteMs: 300 })
     const marker = join(c.dir, 'autostopped')
     c.spec.onAutostop = `echo "down=$SKY_AUTOSTOP_DOWN cluster=$SKY_CLUSTER_NAME" > ${marker}`
     await c.agent(['init'], c.spec)
-    const id = await c.submit(job('sleep 1.2'))
+    const release = join(c.dir, 'release')
+    const id = await c.submit(job(`while [ ! -f ${release} ]; do sleep 0.02; done`))
     await c.waitStatus(id, ['RUNNING'])
     const set = await c.agent(['autostop', '--idle-minutes', '1', '--down', '--wait-for', 'jobs'])
     expect(set.json.autostop).toMatchObject({ idleMinutes: 1, down: true, waitFor: 'jobs' })
-    await Bun.sleep(700)
+    // The daemon has looked again after a whole idle minute (300 ms) while the job runs: no firing.
+    await daemonStepAfter(c, set.json.autostop.setAt + 300)
     expect(existsSync(marker)).toBe(false)
-    await c.waitStatus(id, ['SUCCEEDED'])
-    const ended = Date.now()
-    await waitUntil(() => existsSync(marker), 5000)
-    expect(Date.now() - ended).toBeGreaterThanOrEqual(150)
+    await Bun.write(release, '')
+    const done = await c.waitStatus(id, ['SUCCEEDED'])
+    await waitUntil(() => existsSync(marker), 10_000, 20, 'the autostop hook to run')
     expect(readFileSync(marker, 'utf8')).toBe('down=1 cluster=test-cluster\n')
     await waitUntil(async () => (await c!.agent(['health'])).json.autostop.hookExitCode === 0)
     const h = await c.agent(['health'])
-    expect(h.json.autostop.firedAt).toBeGreaterThan(0)
     expect(h.json.autostop).toMatchObject({ idleMinutes: 1, down: true })
+    // It fired a whole idle minute after the job ended (the last activity), not before.
+    expect(h.json.autostop.firedAt).toBeGreaterThanOrEqual(done.endedAt! + 300)
   })
 
   test('autostop -1 cancels it', async () => {
-    c = await makeCluster({ env: { SKY_AGENT_MINUTE_MS: '100' } })
+    c = await makeCluster({ minuteMs: 100 })
     const marker = join(c.dir, 'autostopped')
     c.spec.onAutostop = `touch ${marker}`
     await c.agent(['init'], c.spec)
-    await c.agent(['autostop', '--idle-minutes', '3', '--wait-for', 'none'])
-    await c.agent(['autostop', '--idle-minutes', '-1'])
-    await Bun.sleep(800)
+    const set = await c.agent(['autostop', '--idle-minutes', '3', '--wait-for', 'none'])
+    const off = await c.agent(['autostop', '--idle-minutes', '-1'])
+    expect(off.json.autostop.idleMinutes).toBe(-1)
+    // Past the moment it would have fired (3 x 100 ms), the daemon has looked again: nothing fired.
+    await daemonStepAfter(c, set.json.autostop.setAt + 300)
     expect(existsSync(marker)).toBe(false)
+    expect((await c.agent(['health'])).json.autostop.firedAt).toBeNull()
   })
 })

@@ -1,6 +1,6 @@
 // Gang-started multi-node jobs on a 2-node local cluster.
 import { afterEach, describe, expect, test } from 'bun:test'
-import { job, makeCluster, pidsWithArgs, type TestCluster } from './harness'
+import { daemonStepAfter, job, makeCluster, pidsWithArgs, waitUntil, type TestCluster } from './harness'
 
 const exactly = (cmd: string) => pidsWithArgs(cmd, true)
 
@@ -37,15 +37,12 @@ describe('agent multi-node', () => {
     const run = `if [ "$SKYPILOT_NODE_RANK" = 1 ]; then sleep 0.3; exit 9; else ${marker}; fi`
     const id = await c.submit(job(run, { numNodes: 2 }))
     await c.waitStatus(id, ['RUNNING'])
-    await Bun.sleep(100)
-    expect(exactly(marker).length).toBe(1)
+    await waitUntil(() => exactly(marker).length === 1, 10_000, 20, "rank 0's process to run")
     const done = await c.waitStatus(id, ['FAILED', 'SUCCEEDED'])
     expect(done.status).toBe('FAILED')
     expect(done.exitCode).toBe(9)
     expect(done.exitCodes?.[1]).toBe(9)
-    const deadline = Date.now() + 3000
-    while (exactly(marker).length && Date.now() < deadline) await Bun.sleep(20)
-    expect(exactly(marker)).toEqual([])
+    await waitUntil(() => exactly(marker).length === 0, 10_000, 20, "rank 0's process to be killed")
   })
 
   test('a job needing more nodes than free waits for them (gang start)', async () => {
@@ -54,7 +51,7 @@ describe('agent multi-node', () => {
     const single = await c.submit(job('while [ ! -f "$HOME/release" ]; do sleep 0.05; done', { demand: { cpus: 1 } }))
     await c.waitStatus(single, ['RUNNING'])
     const gang = await c.submit(job('echo rank $SKYPILOT_NODE_RANK', { numNodes: 2, demand: { cpus: 1 } }))
-    await Bun.sleep(200)
+    await daemonStepAfter(c, Date.now())
     expect((await c.job(gang)).status).toBe('PENDING')
     await Bun.write(`${c.homes[0]}/release`, '')
     expect((await c.waitStatus(gang, ['SUCCEEDED', 'FAILED'])).status).toBe('SUCCEEDED')

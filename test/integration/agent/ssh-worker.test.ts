@@ -2,7 +2,7 @@
 // reaches rank 1 through SshRunner. Skipped where sshd is not installed.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync } from 'node:fs'
-import { userInfo } from 'node:os'
+import { accountHome } from '../../harness'
 import { join } from 'node:path'
 import { startSshHosts, type SshHosts } from '../../harness/sshd'
 import { job, makeCluster, pidsWithArgs, waitUntil, type TestCluster } from './harness'
@@ -23,7 +23,7 @@ async function cluster(): Promise<TestCluster> {
   cl.spec.nodes[1] = {
     rank: 1,
     ip: h.ip,
-    home: userInfo().homedir,
+    home: accountHome(),
     kind: 'ssh',
     ssh: { host: h.ip, port: h.port, user: h.user, keyPath: h.keyPath },
     runtimeDir: join(cl.dir, 'worker1-runtime'),

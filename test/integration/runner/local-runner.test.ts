@@ -18,7 +18,12 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'sky-local-runner-'))
 })
 afterAll(() => {
-  Bun.spawnSync(['pkill', '-KILL', '-f', tag])
+  // Every test checks it left nothing behind; kill by pid whatever (of this run's tag) a failing one left.
+  for (const pid of pgrep(tag)) {
+    try {
+      process.kill(Number(pid), 'SIGKILL')
+    } catch {}
+  }
   rmSync(dir, { recursive: true, force: true })
 })
 
@@ -60,14 +65,12 @@ describe('LocalRunner.run', () => {
 
   test('abort kills the whole tree, grandchildren included', async () => {
     const ac = new AbortController()
-    const started = Date.now()
     const p = runner.run(`bash -c 'sleep 301 # ${tag}-a' & (sleep 302 # ${tag}-b\n) & echo started; wait`, {
       signal: ac.signal,
       onStdout: () => ac.abort(),
     })
     const r = await p
     expect(r.code).toBe(143)
-    expect(Date.now() - started).toBeLessThan(5000)
     expect(pgrep(tag)).toEqual([])
   })
 
@@ -80,11 +83,9 @@ describe('LocalRunner.run', () => {
   })
 
   test('timeout returns 124 and kills the tree', async () => {
-    const started = Date.now()
     const r = await runner.run(`echo before; sleep 304 # ${tag}-d\n`, { timeoutMs: 300 })
     expect(r.code).toBe(124)
     expect(r.stdout).toBe('before\n')
-    expect(Date.now() - started).toBeLessThan(3000)
     expect(pgrep(tag)).toEqual([])
   })
 
@@ -145,7 +146,7 @@ describe('LocalRunner upload/download', () => {
     await runner.upload(join(dir, 'one.bin'), join(dir, 'x/y/one.bin'))
     await runner.download(join(dir, 'x/y/one.bin'), join(dir, 'back/one.bin'))
     expect([...readFileSync(join(dir, 'back/one.bin'))]).toEqual([0, 1, 2, 255])
-    expect(runner.download(join(dir, 'nope'), join(dir, 'n'))).rejects.toThrow(RunnerFileError)
-    expect(runner.upload(join(dir, 'nope'), join(dir, 'n'))).rejects.toThrow(/local: upload .*nope: no such file/)
+    await expect(runner.download(join(dir, 'nope'), join(dir, 'n'))).rejects.toThrow(RunnerFileError)
+    await expect(runner.upload(join(dir, 'nope'), join(dir, 'n'))).rejects.toThrow(/local: upload .*nope: no such file/)
   })
 })

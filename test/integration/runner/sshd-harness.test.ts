@@ -3,6 +3,7 @@
 import { expect, test } from 'bun:test'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { waitFor } from '../../harness'
 import { cleanupLeftovers, type SshTestHost } from '../../harness/sshd.ts'
 
 const haveSshd = ['/usr/sbin/sshd', '/usr/bin/sshd'].some((p) => existsSync(p))
@@ -48,8 +49,7 @@ test.skipIf(!haveSshd)('leftovers of a killed run are cleaned up by name', async
 
   cleanupLeftovers()
   expect(existsSync(info.dir)).toBe(false)
-  for (let i = 0; i < 20 && alive(sshdPid); i++) await Bun.sleep(50)
-  expect(alive(sshdPid)).toBe(false)
+  await waitFor(() => !alive(sshdPid), { what: `sshd ${sshdPid} to exit` })
   if (ns) {
     expect(Bun.spawnSync(['ip', 'netns', 'list']).stdout.toString()).not.toContain(ns)
     expect(Bun.spawnSync(['ip', '-o', 'link', 'show']).stdout.toString()).not.toContain(ns.replaceAll('-', '').slice(0, 11))

@@ -24,7 +24,10 @@ class FakeExecutor {
   running = new Set<string>()
   aborted: string[] = []
   dequeued: string[] = []
+  /** How many times the queue found a lane full (it stops claiming then). */
+  sawFull = 0
   freeCapacity(lane: Lane) {
+    if (this.room[lane] <= 0) this.sawFull++
     return this.room[lane]
   }
   enqueue(lane: Lane, job: Job) {
@@ -92,7 +95,8 @@ describe('DbQueue on PostgreSQL', () => {
     r.exec.room.short = 2
     await r.queue.start()
     await waitFor(() => r.exec.jobs.length === 2)
-    await Bun.sleep(100)
+    // The queue then found the lane full and stopped claiming.
+    await waitFor(() => r.exec.sawFull > 0, { what: 'the queue to find the lane full' })
     expect(r.exec.jobs.map((j) => j.id)).toEqual([reqs[0]!.requestId, reqs[1]!.requestId])
     expect(r.exec.jobs[0]).toMatchObject({ name: 'op.safe', claimed: true, user: { id: 'u1', name: 'alice', role: 'user' } })
     // Room again: the rest are claimed without a poll.
@@ -120,7 +124,15 @@ describe('DbQueue on PostgreSQL', () => {
     b.queue.finished(q.requestId, 'SUCCEEDED')
     a.queue.cancelled('some-id')
     await waitFor(() => a.finals.length === 1 && b.exec.aborted.length === 1, 5000)
-    await Bun.sleep(200)
+    // Barrier: a note each replica sends now reaches the other after its own earlier note reached
+    // itself (PostgreSQL delivers notes to a session in commit order), so they had the chance to
+    // (wrongly) act on their own notes.
+    b.queue.finished('barrier-b', 'SUCCEEDED')
+    a.queue.cancelled('barrier-a')
+    await waitFor(() => a.finals.some(([id]) => id === 'barrier-b') && b.exec.aborted.includes('barrier-a'), { timeoutMs: 5000, what: 'the barrier notes' })
+    a.finals.pop()
+    b.exec.aborted.pop()
+    b.exec.dequeued = b.exec.dequeued.filter((id) => id !== 'barrier-a')
     expect(a.finals).toEqual([[q.requestId, 'SUCCEEDED']])
     expect(b.finals).toEqual([])
     expect(b.exec.aborted).toEqual(['some-id'])

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'bun:test'
 import { isUniqueViolation } from '../../../src/core/state/db'
 import type { ClusterRecord } from '../../../src/core/state/clusters'
 import type { TokenRecord, UserRecord } from '../../../src/core/state/users'
+import { waitFor } from '../../harness'
 import { BACKENDS, newRequest, storeFixture } from './backends'
 import { migrations } from '../../../src/core/state/migrations'
 
@@ -81,6 +82,7 @@ describe.each(BACKENDS)('%s store', (kind) => {
       const ins = (k: string) => `INSERT INTO kv (key, value, updated_at) VALUES ('${k}', '0', 0)`
       const failing = s.db.tx(async (t) => {
         await t.run(ins('x1'))
+        // Keep this transaction open a moment so the other one runs meanwhile (not gating an assertion).
         await Bun.sleep(20)
         throw new Error('rolled back')
       })
@@ -293,12 +295,16 @@ describe('postgres only', () => {
     const got: string[] = []
     const sub = await b.db.listen!('sky_test_channel', (p) => got.push(p))
     await a.db.notify!('sky_test_channel', 'short,long')
-    const deadline = Date.now() + 5000
-    while (!got.length && Date.now() < deadline) await Bun.sleep(10)
+    await waitFor(() => got.length > 0, { timeoutMs: 5000, what: 'the note on the listened channel' })
     expect(got).toEqual(['short,long'])
     await sub.unlisten()
+    // A note on another channel, sent after, is a barrier: notes reach a session in order.
+    const barrier: string[] = []
+    const sub2 = await b.db.listen!('sky_test_barrier', (p) => barrier.push(p))
     await a.db.notify!('sky_test_channel', 'after')
-    await Bun.sleep(200)
+    await a.db.notify!('sky_test_barrier', 'done')
+    await waitFor(() => barrier.length > 0, { timeoutMs: 5000, what: 'the barrier note' })
     expect(got).toEqual(['short,long'])
+    await sub2.unlisten()
   })
 })

@@ -2,24 +2,26 @@
 // (start detached on the worker, copy its log, exit code, kill, adoption after a restart).
 import { afterEach, describe, expect, test } from 'bun:test'
 import { AgentDaemon } from '../../../src/core/agent/daemon'
-import { setRunnerFactory } from '../../../src/core/agent/remote'
+import { remoteRankPaths, type RunnerFactory } from '../../../src/core/agent/remote'
 import { LocalRunner } from '../../../src/core/runner/local'
+import { waitFor } from '../../harness'
 import { job, makeCluster, pidsWithArgs, type TestCluster } from '../../integration/agent/harness'
+
+/** ssh workers played by local runners in their node's home (injected, as a real transport is). */
+const localRunners: RunnerFactory = async (node) => new LocalRunner({ home: node.home, label: `fake-ssh-${node.rank}` })
 
 let c: TestCluster | undefined
 let d: AgentDaemon | undefined
 afterEach(async () => {
   await d?.stop()
   d = undefined
-  setRunnerFactory(null)
   await c?.cleanup()
   c = undefined
 })
 
 async function sshCluster(): Promise<TestCluster> {
-  const cl = await makeCluster({ nodes: 2 })
+  const cl = await makeCluster({ nodes: 2, runners: localRunners })
   cl.spec.nodes[1] = { ...cl.spec.nodes[1]!, kind: 'ssh', ssh: { host: 'worker1.test', port: 22, user: 'me', keyPath: '' } }
-  setRunnerFactory(async (node) => new LocalRunner({ home: node.home, label: `fake-ssh-${node.rank}` }))
   const init = await cl.inproc(['init', '--no-daemon'], cl.spec)
   expect(init.json).toMatchObject({ ok: true, daemonPid: null })
   return cl
@@ -28,7 +30,7 @@ async function sshCluster(): Promise<TestCluster> {
 describe('daemon with ssh workers (in-process)', () => {
   test('remote rank runs in its home, its log lands in run.log, exit code counts', async () => {
     c = await sshCluster()
-    d = new AgentDaemon(c.root, { tickMs: 50 })
+    d = new AgentDaemon(c.root, { tickMs: 50, runners: localRunners })
     expect(await d.start()).toBe(true)
     const run = 'echo "rank=$SKYPILOT_NODE_RANK home=$HOME secret=$S"; [ "$SKYPILOT_NODE_RANK" = 1 ] && exit 4; true'
     const sub = await c.inproc(['submit'], job(run, { numNodes: 2, secrets: { S: 'very-secret' }, setup: 'echo setup-$SKYPILOT_SETUP_NODE_RANK' }))
@@ -45,13 +47,12 @@ describe('daemon with ssh workers (in-process)', () => {
 
   test('cancel kills the remote rank; a restarted daemon adopts a remote rank and copies the rest of its log', async () => {
     c = await sshCluster()
-    d = new AgentDaemon(c.root, { tickMs: 50 })
+    d = new AgentDaemon(c.root, { tickMs: 50, runners: localRunners })
     await d.start()
     const tag = `sleep 765.${Date.now() % 1000}`
     const cancelMe = (await c.inproc(['submit'], job(`[ "$SKYPILOT_NODE_RANK" = 1 ] && ${tag}; true`, { numNodes: 2 }))).json.jobId
     await c.waitStatus(cancelMe, ['RUNNING'])
-    const deadline = Date.now() + 5000
-    while (pidsWithArgs(tag, true).length === 0 && Date.now() < deadline) await Bun.sleep(20)
+    await waitFor(() => pidsWithArgs(tag, true).length > 0, { timeoutMs: 5000, what: 'the remote rank to start' })
     expect(pidsWithArgs(tag, true).length).toBe(1)
     expect((await c.inproc(['cancel', '--ids', String(cancelMe)])).json.cancelled).toEqual([cancelMe])
     expect(pidsWithArgs(tag, true)).toEqual([])
@@ -60,11 +61,13 @@ describe('daemon with ssh workers (in-process)', () => {
     const run = `echo before-$SKYPILOT_NODE_RANK; while [ ! -f "${w}/go" ]; do sleep 0.05; done; echo after-$SKYPILOT_NODE_RANK`
     const id = (await c.inproc(['submit'], job(run, { numNodes: 2 }))).json.jobId
     await c.waitStatus(id, ['RUNNING'])
-    while (!c.log(id).includes('before-1')) await Bun.sleep(20)
+    await waitFor(() => c!.log(id).includes('before-1'), { what: "the remote rank's first line in run.log" })
     await d.stop()
     await Bun.write(`${w}/go`, '')
-    await Bun.sleep(300)
-    d = new AgentDaemon(c.root, { tickMs: 50 })
+    // With no daemon watching, the remote rank finishes: its wrapper writes its exit file.
+    const exitFile = remoteRankPaths(c.spec.nodes[1]!, id, 'run', 1).exit
+    await waitFor(() => Bun.file(exitFile).exists(), { what: `the remote rank's exit file ${exitFile}` })
+    d = new AgentDaemon(c.root, { tickMs: 50, runners: localRunners })
     await d.start()
     const j = await c.waitStatus(id, ['SUCCEEDED', 'FAILED', 'FAILED_DRIVER'])
     expect(j.status).toBe('SUCCEEDED')

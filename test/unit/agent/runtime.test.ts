@@ -1,11 +1,12 @@
 // Pure pieces of running a job: env vars, prefixes, the bash wrapper, log tails, exit codes.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { JobRow } from '../../../src/core/agent/job-store'
 import { exitCodeForStatus, tailOffset } from '../../../src/core/agent/logs'
 import { selfCommand } from '../../../src/lib/self-exec'
+import { ROOT, waitFor } from '../../harness'
 import { clusterInfoJson, logPrefix, makeTaskId, rankEnv } from '../../../src/core/agent/task-env'
 import type { ClusterSpec } from '../../../src/core/agent/types'
 import { localAwk, remoteWrapperScript, WRAPPER_SCRIPT, wrapperEnv } from '../../../src/core/agent/wrapper'
@@ -138,10 +139,13 @@ describe('wrapper', () => {
 
   test('lines reach the log as they are printed', async () => {
     const log = join(dir, 'live.log')
-    const w = wrapperEnv({ command: 'echo first; sleep 1; echo second', logPath: log, exitPath: `${log}.exit`, prefix: '', secretNames: [], cwd: dir, tag: 't' })
-    const p = Bun.spawn(['bash', '-c', WRAPPER_SCRIPT, 'sky-job'], { env: { ...process.env, ...w }, detached: true, stdio: ['ignore', 'ignore', 'ignore'] })
-    await Bun.sleep(400)
-    expect(readFileSync(log, 'utf8')).toBe('first\n')
+    const go = join(dir, 'go')
+    const w = wrapperEnv({ command: `echo first; while [ ! -f ${go} ]; do sleep 0.02; done; echo second`, logPath: log, exitPath: `${log}.exit`, prefix: '', secretNames: [], cwd: dir, tag: 't' })
+    const p = Bun.spawn(['bash', '-c', WRAPPER_SCRIPT, 'sky-job'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, ...w }, detached: true, stdio: ['ignore', 'ignore', 'ignore'] })
+    // The first line is in the log while the command is still blocked before the second.
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8') === 'first\n', { what: 'the first line in the log' })
+    expect(p.exitCode).toBeNull()
+    writeFileSync(go, '')
     expect(await p.exited).toBe(0)
     expect(readFileSync(log, 'utf8')).toBe('first\nsecond\n')
   })
@@ -187,16 +191,7 @@ describe('logs helpers', () => {
 })
 
 describe('selfCommand', () => {
-  test('SKY_SELF_EXEC overrides; otherwise bun + the entry script', () => {
-    const saved = process.env.SKY_SELF_EXEC
-    try {
-      process.env.SKY_SELF_EXEC = JSON.stringify(['/x/bun', '/x/entry.ts'])
-      expect(selfCommand(['_agent', 'daemon'])).toEqual(['/x/bun', '/x/entry.ts', '_agent', 'daemon'])
-      delete process.env.SKY_SELF_EXEC
-      expect(selfCommand(['a'])).toEqual([process.execPath, Bun.main, 'a'])
-    } finally {
-      if (saved === undefined) delete process.env.SKY_SELF_EXEC
-      else process.env.SKY_SELF_EXEC = saved
-    }
+  test("from source: bun plus this package's src/main.ts, whatever the caller's entry script", () => {
+    expect(selfCommand(['_agent', 'daemon'])).toEqual([process.execPath, join(ROOT, 'src/main.ts'), '_agent', 'daemon'])
   })
 })

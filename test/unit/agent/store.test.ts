@@ -72,14 +72,14 @@ describe('autostop idle test', () => {
   const minute = 60_000
 
   test('busy jobs or SSH sessions reset the timer, per wait_for', () => {
-    expect(idleVerdict({ cfg: cfg(), now: 10 * minute, lastActivityAt: 0, busyJobs: true, sshSessions: () => 0 })).toBe('busy')
-    expect(idleVerdict({ cfg: cfg(), now: 10 * minute, lastActivityAt: 0, busyJobs: false, sshSessions: () => 1 })).toBe('busy')
-    expect(idleVerdict({ cfg: cfg({ waitFor: 'jobs' }), now: 10 * minute, lastActivityAt: 0, busyJobs: false, sshSessions: () => 1 })).toBe('fire')
-    expect(idleVerdict({ cfg: cfg({ waitFor: 'none' }), now: 10 * minute, lastActivityAt: 9 * minute, busyJobs: true, sshSessions: () => 1 })).toBe('fire')
+    expect(idleVerdict({ cfg: cfg(), now: 10 * minute, lastActivityAt: 0, busyJobs: true, sshSessions: () => 0, minuteMs: minute })).toBe('busy')
+    expect(idleVerdict({ cfg: cfg(), now: 10 * minute, lastActivityAt: 0, busyJobs: false, sshSessions: () => 1, minuteMs: minute })).toBe('busy')
+    expect(idleVerdict({ cfg: cfg({ waitFor: 'jobs' }), now: 10 * minute, lastActivityAt: 0, busyJobs: false, sshSessions: () => 1, minuteMs: minute })).toBe('fire')
+    expect(idleVerdict({ cfg: cfg({ waitFor: 'none' }), now: 10 * minute, lastActivityAt: 9 * minute, busyJobs: true, sshSessions: () => 1, minuteMs: minute })).toBe('fire')
   })
 
   test('fires only after idle minutes since the later of set time and last activity', () => {
-    const base = { busyJobs: false, sshSessions: () => 0 }
+    const base = { busyJobs: false, sshSessions: () => 0, minuteMs: minute }
     expect(idleVerdict({ ...base, cfg: cfg(), now: 3 * minute, lastActivityAt: 2 * minute })).toBe('wait')
     expect(idleVerdict({ ...base, cfg: cfg(), now: 4 * minute, lastActivityAt: 2 * minute })).toBe('fire')
     expect(idleVerdict({ ...base, cfg: cfg({ setAt: 3 * minute }), now: 4 * minute, lastActivityAt: 0 })).toBe('wait')

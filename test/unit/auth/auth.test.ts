@@ -10,6 +10,7 @@ import { Authenticator } from '../../../src/server/auth/authenticator'
 import { parseAuthorization } from '../../../src/server/auth/credentials-header'
 import { pathOf } from '../../../src/server/auth/deploy'
 import { FailureLimiter } from '../../../src/server/auth/rate-limit'
+import { waitFor } from '../../harness'
 
 const b64 = (s: string) => Buffer.from(s).toString('base64')
 const req = (auth?: string) => new Request('http://x/api/status', { headers: auth ? { authorization: auth } : {} })
@@ -71,13 +72,9 @@ describe('Authenticator', () => {
   test('password: verified once, then cached; a change ends the cache at once', async () => {
     const { users, root, auth } = await setup()
     await users.create(root, { name: 'ann', password: 'one' })
-    const t0 = performance.now()
     expect((await auth.authenticate(req(`Basic ${b64('ann:one')}`), 'p1')).name).toBe('ann')
-    const slow = performance.now() - t0
-    const t1 = performance.now()
-    for (let i = 0; i < 50; i++) await auth.authenticate(req(`Basic ${b64('ann:one')}`), 'p1')
-    const fast = (performance.now() - t1) / 50
-    expect(fast).toBeLessThan(slow)
+    // Cached logins are measured in scripts/bench/team.ts; here, that they keep working.
+    for (let i = 0; i < 5; i++) expect((await auth.authenticate(req(`Basic ${b64('ann:one')}`), 'p1')).name).toBe('ann')
     await users.setPassword(root, 'ann', 'two')
     await expect(auth.authenticate(req(`Basic ${b64('ann:one')}`), 'p1')).rejects.toThrow('Invalid user name or password')
     expect((await auth.authenticate(req(`Basic ${b64('ann:two')}`), 'p1')).name).toBe('ann')
@@ -98,7 +95,7 @@ describe('Authenticator', () => {
     await users.revokeToken(root, t.token_id)
     await expect(auth.authenticate(req(`Bearer ${t.token}`), 'p')).rejects.toThrow('revoked')
     const e = await users.createToken(root, { name: 'svc', expires_in_days: 0.00000001 })
-    await Bun.sleep(5)
+    await waitFor(() => Date.now() > e.expires_at! * 1000, { what: 'the token to expire' })
     await expect(auth.authenticate(req(`Bearer ${e.token}`), 'q')).rejects.toThrow('expired')
     await expect(auth.authenticate(req('Bearer sky_' + 'x'.repeat(43)), 'q')).rejects.toThrow('Invalid service-account token')
     // q has failed 2 token logins; the third failure hits the limit of 3.

@@ -23,6 +23,8 @@ function mulberry32(seed: number): () => number {
 }
 
 const FIXTURES = join(import.meta.dir, '../../fixtures/tasks')
+/** Mutations per property (a fixed count: the same work however busy the machine is). */
+const RUNS = 600
 const SEEDS: string[] = [
   ...readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.yaml'))
@@ -164,33 +166,29 @@ function check(text: string, ctx: string): 'ok' | 'invalid' {
 describe('fuzz', () => {
   test('mutated YAML text never crashes the parser', () => {
     const rand = mulberry32(0x5eed)
-    const deadline = Date.now() + 1500
     let runs = 0
     const seen = { ok: 0, invalid: 0 }
-    while (runs < 3000 && Date.now() < deadline) {
+    while (runs < RUNS) {
       let text = pick(rand, SEEDS)
       const steps = 1 + Math.floor(rand() * 4)
       for (let s = 0; s < steps; s++) text = mutateText(rand, text)
       seen[check(text, `text run ${runs}`)]++
       runs++
     }
-    expect(runs).toBeGreaterThan(500)
     expect(seen.invalid).toBeGreaterThan(0)
   })
 
   test('mutated YAML data never crashes the parser, and what parses round-trips', () => {
     const rand = mulberry32(42)
     const docs = SEEDS.flatMap((s) => s.split(/^---$/m)).map((d) => parse(d) as unknown)
-    const deadline = Date.now() + 1500
     let runs = 0
     const seen = { ok: 0, invalid: 0 }
-    while (runs < 3000 && Date.now() < deadline) {
+    while (runs < RUNS) {
       const mutated = mutateData(rand, pick(rand, docs))
       const text = stringify(mutated, { lineWidth: 0 })
       seen[check(text, `data run ${runs}`)]++
       runs++
     }
-    expect(runs).toBeGreaterThan(500)
     expect(seen.ok).toBeGreaterThan(0)
     expect(seen.invalid).toBeGreaterThan(0)
   })
