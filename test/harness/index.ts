@@ -158,23 +158,8 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false | null>
   }
 }
 
-/**
- * Set environment variables for the rest of a test file and get back a function restoring them
- * exactly (unset ones are deleted again). Call the restorer in afterAll/afterEach.
- */
-export function setEnv(vars: Record<string, string | undefined>): () => void {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]))
-  for (const [k, v] of Object.entries(vars)) {
-    if (v === undefined) delete process.env[k]
-    else process.env[k] = v
-  }
-  return () => {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  }
-}
+/** Set environment variables for a test file; returns the restorer (call it in afterAll/afterEach). */
+export { setEnv } from './cloud/env'
 
 /** Submit a plugin operation straight over HTTP; returns the request id. */
 export async function submitPlugin(endpoint: string, name: string, body: unknown): Promise<string> {

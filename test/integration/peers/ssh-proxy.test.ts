@@ -14,6 +14,7 @@ import { setEnv } from '../../harness/cloud/env.ts'
 import { testKeyPair } from '../../harness/cloud/keys.ts'
 import { createSshMapping, type SshMapping } from '../../harness/cloud/ssh-map.ts'
 import { createGceServer, type GceServer } from '../../harness/gce/server.ts'
+import { accountHome } from '../../harness'
 import { startSshHosts, type SshHosts } from '../../harness/sshd.ts'
 import { clients, vm, waitDone } from './gce-helpers.ts'
 
@@ -35,7 +36,7 @@ beforeAll(async () => {
   // Cloud images log in as ubuntu (AWS) or gcpuser (GCE): aliases of the harness user (needs root).
   hosts = await startSshHosts(5, isRoot ? { loginAliases: ['ubuntu', 'gcpuser'] } : {})
   user = isRoot ? 'ubuntu' : hosts.hosts[0]!.user
-  for (const h of hosts.hosts) if (h.home !== process.env.HOME) writeFileSync(join(h.home, '.which-host'), h.name)
+  for (const h of hosts.hosts) if (h.home !== accountHome()) writeFileSync(join(h.home, '.which-host'), h.name)
   map = createSshMapping({ hosts, ec2: { endpoint: aws.moto.endpoint, regions: ['us-east-1'] }, gce: { endpoint: gce.endpoint, token: gce.token } })
   work = mkdtempSync(join(tmpdir(), 'sky-sshproxy-'))
 }, 60_000)
@@ -114,7 +115,7 @@ test('rsync through the proxy command', async () => {
   expect(await p.exited).toBe(0)
   expect((await ssh(a.PublicIpAddress!, 'cat ~/rsync-dest/sub/data.txt')).out).toBe('payload through the proxy')
   const host = map.assignments()[`ec2:${a.InstanceId}`]!
-  if (host.home !== process.env.HOME) expect(readFileSync(join(host.home, 'rsync-dest/sub/data.txt'), 'utf8')).toBe('payload through the proxy\n')
+  if (host.home !== accountHome()) expect(readFileSync(join(host.home, 'rsync-dest/sub/data.txt'), 'utf8')).toBe('payload through the proxy\n')
 })
 
 test("ssh2 with the proxy command's stdio as its socket", async () => {
@@ -169,6 +170,6 @@ test("a terminated instance's host goes to the next instance, emptied", async ()
   expect(r.code).toBe(0)
   const host = map.assignments()[`ec2:${a.InstanceId}`]!
   expect(Object.values(before).map((h) => h.name)).toContain(host.name)
-  if (host.home !== process.env.HOME) expect(r.out).toBe('ok') // a fresh machine: nothing left in the home
+  if (host.home !== accountHome()) expect(r.out).toBe('ok') // a fresh machine: nothing left in the home
   expect(existsSync(host.authorizedKeysPath)).toBe(true)
 })
