@@ -4,8 +4,7 @@
 // the lease: the idempotent request is re-run and succeeds, the other fails naming the replica.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SQL } from 'bun'
-import { existsSync } from 'node:fs'
-import { ROOT, SKY_BIN, submitPlugin, tempHome, waitFor, type TempHome } from '../harness'
+import { ensureBinary, submitPlugin, tempHome, waitFor, type TempHome } from '../harness'
 import { startPostgres, type PgServer } from '../harness/postgres'
 
 const LEASE_MS = 1500
@@ -83,10 +82,7 @@ async function runOnA(subs: [string, Record<string, unknown>][]): Promise<string
 }
 
 beforeAll(async () => {
-  if (!existsSync(SKY_BIN)) {
-    const b = Bun.spawnSync([process.execPath, 'scripts/build.ts'], { cwd: ROOT, stdout: 'inherit', stderr: 'inherit' })
-    if (b.exitCode !== 0) throw new Error('building dist/sky failed')
-  }
+  await ensureBinary()
   pg = await startPostgres()
   dbUrl = await pg.database()
   A = await startReplica('replica-a')

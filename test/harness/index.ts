@@ -1,5 +1,5 @@
 // Test helpers: temporary homes, free ports, and running the compiled binary.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -10,6 +10,39 @@ export { pidAlive }
 
 export const ROOT = resolve(import.meta.dir, '../..')
 export const SKY_BIN = process.env.SKY_BIN ?? join(ROOT, 'dist/sky')
+
+let binaryChecked: Promise<void> | undefined
+
+function newestMtime(dir: string): number {
+  let newest = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'out' || e.name === 'node_modules') continue
+    const p = join(dir, e.name)
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+/**
+ * The e2e suites run the compiled binary: make sure dist/sky is this tree's. It is rebuilt (once
+ * per test process) unless it was built from the current commit and nothing under src/ changed
+ * since. SKY_BIN names a binary to test as it is.
+ */
+export function ensureBinary(): Promise<void> {
+  binaryChecked ??= (async () => {
+    if (process.env.SKY_BIN) return
+    const head = Bun.spawnSync(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD']).stdout.toString().trim()
+    if (existsSync(SKY_BIN)) {
+      const version = Bun.spawnSync([SKY_BIN, '--version'], { env: { PATH: process.env.PATH ?? '' } }).stdout.toString()
+      const built = statSync(SKY_BIN).mtimeMs
+      const inputs = Math.max(newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'package.json')).mtimeMs, statSync(join(ROOT, 'scripts/build.ts')).mtimeMs)
+      if (head && version.includes(`(commit ${head})`) && inputs <= built) return
+    }
+    const b = Bun.spawnSync([process.execPath, join(ROOT, 'scripts/build.ts')], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+    if (b.exitCode !== 0) throw new Error(`building ${SKY_BIN} failed:\n${b.stderr.toString()}`)
+  })()
+  return binaryChecked
+}
 export const TEST_PLUGIN = join(ROOT, 'test/fixtures/plugins/test-ops.ts')
 
 export async function freePort(host = '127.0.0.1'): Promise<number> {
@@ -44,6 +77,7 @@ export interface RunOut {
 }
 
 export async function tempHome(o: { plugins?: boolean; config?: string } = {}): Promise<TempHome> {
+  await ensureBinary()
   const dir = mkdtempSync(join(tmpdir(), 'sky-e2e-'))
   // Marks a test home: only here may config carry `testing:` settings (src/core/testing.ts).
   writeFileSync(join(dir, TEST_HOME_MARKER), '')
