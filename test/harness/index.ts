@@ -13,7 +13,8 @@ export const SKY_BIN = process.env.SKY_BIN ?? join(ROOT, 'dist/sky')
 
 let binaryChecked: Promise<void> | undefined
 
-function newestMtime(dir: string): number {
+/** The newest modification time of the files under `dir` (generated `out/` and node_modules skipped). */
+export function newestMtime(dir: string): number {
   let newest = 0
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name === 'out' || e.name === 'node_modules') continue

@@ -1,6 +1,6 @@
 // Errors the runners throw. Transport failures (cannot reach, cannot log in, connection lost) are
 // ProvisionErrors; file-transfer failures on a reachable node are CommandErrors. Both name the node.
-import { CommandError, ProvisionError, type SkyErrorOptions } from '../errors.ts'
+import { CommandError, ProvisionError, type SkyErrorOptions } from '../errors'
 
 export type TransportReason =
   | 'refused'

@@ -5,9 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { chmod, copyFile, lstat, mkdir, rm, stat, symlink } from 'node:fs/promises'
 import { constants as osConstants, homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
-import { RunnerFileError } from './errors.ts'
-import { listSyncEntries } from './ignore.ts'
-import type { CommandRunner, RunOptions, RunResult, UploadOptions } from './types.ts'
+import { RunnerFileError } from './errors'
+import { listSyncEntries } from './ignore'
+import type { CommandRunner, RunOptions, RunResult, UploadOptions } from './types'
 
 export interface LocalRunnerOptions {
   /** Name in messages; default `local`. */

@@ -1,7 +1,7 @@
 // Shell text for running a command on a node over an exec channel: the command runs in a new
 // session (setsid; `set -m` job control where setsid is missing) whose process-group id is printed
 // first on stderr as a marker line, so an abort can later kill the whole group from another channel.
-import { ValidationError } from '../errors.ts'
+import { ValidationError } from '../errors'
 
 /** Quote `s` as one POSIX shell word. */
 export function shQuote(s: string): string {

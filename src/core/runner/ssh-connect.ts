@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2'
-import { RunnerTransportError, type TransportReason } from './errors.ts'
-import { expandProxyCommand, openProxyCommand, type ProxySocket } from './proxy-command.ts'
+import { RunnerTransportError, type TransportReason } from './errors'
+import { expandProxyCommand, openProxyCommand, type ProxySocket } from './proxy-command'
 
 export interface SshTarget {
   host: string

@@ -4,7 +4,7 @@
 import { chmod, mkdir, stat } from 'node:fs/promises'
 import { basename, dirname, posix } from 'node:path'
 import type { SFTPWrapper, Stats } from 'ssh2'
-import { listSyncEntries } from './ignore.ts'
+import { listSyncEntries } from './ignore'
 
 const NO_SUCH_FILE = 2
 

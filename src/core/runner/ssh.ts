@@ -5,14 +5,14 @@
 import { stat } from 'node:fs/promises'
 import { constants as osConstants } from 'node:os'
 import type { ClientChannel, SFTPWrapper } from 'ssh2'
-import { SkyError } from '../errors.ts'
-import { RunnerFileError, RunnerTransportError } from './errors.ts'
-import { killGroupCommand, PGID_MARKER, wrapRemoteCommand } from './remote-command.ts'
-import { openSshConnection, targetLabel, type SshConnection, type SshTarget } from './ssh-connect.ts'
-import { Sftp } from './ssh-sftp.ts'
-import type { CommandRunner, RunOptions, RunResult, UploadOptions } from './types.ts'
+import { SkyError } from '../errors'
+import { RunnerFileError, RunnerTransportError } from './errors'
+import { killGroupCommand, PGID_MARKER, wrapRemoteCommand } from './remote-command'
+import { openSshConnection, targetLabel, type SshConnection, type SshTarget } from './ssh-connect'
+import { Sftp } from './ssh-sftp'
+import type { CommandRunner, RunOptions, RunResult, UploadOptions } from './types'
 
-export type { SshTarget } from './ssh-connect.ts'
+export type { SshTarget } from './ssh-connect'
 
 export interface SshRunnerOptions extends SshTarget {
   /** Name in messages; default `user@host:port`. */

@@ -7,9 +7,9 @@ import { existsSync, readFileSync } from 'node:fs'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { parseDocument } from 'yaml'
-import { ValidationError, type FieldIssue } from '../../errors.ts'
-import { paths } from '../../paths.ts'
-import type { SshTarget } from '../../runner/ssh-connect.ts'
+import { ValidationError, type FieldIssue } from '../../errors'
+import { paths } from '../../paths'
+import type { SshTarget } from '../../runner/ssh-connect'
 
 /** One node, with everything SshRunner needs (assignable to SshRunnerOptions). */
 export interface SshPoolHost extends SshTarget {
