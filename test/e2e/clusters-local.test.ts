@@ -17,14 +17,27 @@ afterAll(async () => {
 
 const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 
+/**
+ * The shared cluster `dev`, launched by whichever test needs it first (so tests do not depend on
+ * their order). The launch test itself uses its own cluster.
+ */
+let devLaunched: Promise<void> | undefined
+function dev(): Promise<void> {
+  devLaunched ??= h.sky(['launch', '-y', '-c', 'dev', '--cpus', '1', '--', 'echo ready']).then((r) => {
+    if (r.code !== 0) throw new Error(`launching dev failed: ${out(r)}`)
+  })
+  return devLaunched
+}
+const jobIdOf = (r: { stdout: string; stderr: string }) => /Job submitted, ID: (\d+)/.exec(out(r))![1]!
+
 describe('launch and jobs', () => {
   test('launch -y runs the command and streams its output with the reference messages', async () => {
-    const r = await h.sky(['launch', '-y', '-c', 'dev', '--cpus', '1', '--', 'echo hello; echo rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES'])
+    const r = await h.sky(['launch', '-y', '-c', 'first', '--cpus', '1', '--', 'echo hello; echo rank=$SKYPILOT_NODE_RANK nodes=$SKYPILOT_NUM_NODES'])
     expect(r.code).toBe(0)
     const o = out(r)
     expect(o).toContain('Considered resources (1 node):')
     expect(o).toContain('⚙︎ Launching on Local.')
-    expect(o).toContain('✓ Cluster launched: dev.')
+    expect(o).toContain('✓ Cluster launched: first.')
     expect(o).toContain('⚙︎ Job submitted, ID: 1')
     expect(o).toContain('└── Job started. Streaming logs... (Ctrl-C to exit log streaming; job will not be killed)')
     expect(o).toMatch(/\(task, pid=\d+\) hello/)
@@ -34,6 +47,7 @@ describe('launch and jobs', () => {
   })
 
   test('status table, glob, -o json, --ip', async () => {
+    await dev()
     const s = await h.sky(['status'])
     expect(s.stdout).toMatch(/NAME\s+INFRA\s+RESOURCES\s+STATUS\s+AUTOSTOP\s+LAUNCHED/)
     expect(s.stdout).toMatch(/dev\s+Local\s+1x\(cpus=\d+.*UP/)
@@ -51,19 +65,21 @@ describe('launch and jobs', () => {
   })
 
   test('a failed job: exec exits 100 (SkyPilot FAILED) naming the job exit code; logs --status reports it', async () => {
+    await dev()
     const r = await h.sky(['exec', 'dev', '--', 'echo out; exit 7'])
     expect(r.code).toBe(100)
     expect(out(r)).toContain('Job finished (status: FAILED)')
-    expect(r.stderr).toContain("Job 2 on cluster 'dev' failed with exit code 7 (status: FAILED).")
-    const st = await h.sky(['logs', 'dev', '2', '--status'])
-    expect(st.stdout).toContain('Job 2: FAILED')
+    const id = jobIdOf(r)
+    expect(r.stderr).toContain(`Job ${id} on cluster 'dev' failed with exit code 7 (status: FAILED).`)
+    const st = await h.sky(['logs', 'dev', id, '--status'])
+    expect(st.stdout).toContain(`Job ${id}: FAILED`)
     expect(st.code).toBe(100)
-    const logs = await h.sky(['logs', 'dev', '2', '--no-follow'])
+    const logs = await h.sky(['logs', 'dev', id, '--no-follow'])
     expect(logs.stdout).toContain('out')
     // sky queue -o json: SkyPilot's ClusterJobRecord names, times in seconds.
     const q = JSON.parse((await h.sky(['queue', 'dev', '-o', 'json'])).stdout) as Record<string, Record<string, unknown>[]>
-    const job2 = q.dev!.find((j) => j.job_id === 2)!
-    expect(job2).toMatchObject({ job_id: 2, status: 'FAILED', exit_code: 7, username: 'tester' })
+    const job2 = q.dev!.find((j) => j.job_id === Number(id))!
+    expect(job2).toMatchObject({ job_id: Number(id), status: 'FAILED', exit_code: 7, username: 'tester' })
     expect(job2.submitted_at as number).toBeLessThan(1e11)
     expect(job2.end_at as number).toBeGreaterThanOrEqual(job2.submitted_at as number)
   })
@@ -79,6 +95,7 @@ describe('launch and jobs', () => {
       yaml,
       `name: t1\nworkdir: ${wd}\nenvs:\n  GREETING: hi\nsecrets:\n  TOKEN: s3cret\nsetup: echo setting-up\nrun: |\n  echo "$GREETING from $(pwd)"\n  ls\n  test -n "$TOKEN" && echo token-set\n`,
     )
+    await dev()
     const r = await h.sky(['launch', '-y', '-c', 'dev', yaml])
     expect(r.code).toBe(0)
     const o = out(r)
@@ -167,9 +184,10 @@ describe('launch and jobs', () => {
   test('cancel kills a running job and its children', async () => {
     // A per-run tag: only this run's processes are looked for.
     const tag = `sleep 1000.${process.pid}${Date.now() % 10000}`
+    await dev()
     const r = await h.sky(['exec', 'dev', '-d', '--', `${tag} & ${tag}; wait`])
     expect(r.code).toBe(0)
-    const id = /Job submitted, ID: (\d+)/.exec(out(r))![1]!
+    const id = jobIdOf(r)
     const running = () => Bun.spawnSync(['pgrep', '-f', '-x', tag]).stdout.toString().trim().split('\n').filter(Boolean)
     await waitFor(() => running().length === 2, { what: 'both sleeps of the job to run' })
     const c = await h.sky(['cancel', 'dev', id])
@@ -227,8 +245,9 @@ describe('lifecycle', () => {
   })
 
   test('the API server killed during a running job: the job finishes and its log is complete after restart', async () => {
+    await dev()
     const r = await h.sky(['exec', 'dev', '-d', '--', 'for i in 1 2 3 4 5 6; do echo tick $i; sleep 0.5; done'])
-    const id = /Job submitted, ID: (\d+)/.exec(out(r))![1]!
+    const id = jobIdOf(r)
     process.kill(h.serverPid()!, 'SIGKILL')
     // The next command starts a new server; the job, untouched, finishes on its own.
     await waitFor(async () => (await h.sky(['logs', 'dev', id, '--status'])).stdout.includes('SUCCEEDED'), { timeoutMs: 30_000, stepMs: 200, what: `job ${id} to finish` })
@@ -240,6 +259,7 @@ describe('lifecycle', () => {
 
 describe('request handling through the CLI', () => {
   test('Ctrl+C while streaming detaches; the request finishes; sky api logs replays it', async () => {
+    await dev()
     const p = h.spawn(['exec', 'dev', '--', 'for i in 1 2 3 4; do echo beat $i; sleep 0.5; done'])
     let seen = ''
     const reader = p.stdout.getReader()
@@ -266,6 +286,7 @@ describe('request handling through the CLI', () => {
   test('--async returns at once with the request id and hints', async () => {
     // The job cannot finish before this file exists, so --async must have returned first.
     const release = join(h.dir, 'async-release')
+    await dev()
     const r = await h.sky(['exec', 'dev', '--async', '--', `while [ ! -f ${release} ]; do sleep 0.05; done; echo async-done`])
     expect(r.code).toBe(0)
     const id = /Submitted sky.exec: ([0-9a-f-]{36})/.exec(r.stdout)![1]!

@@ -11,6 +11,17 @@ const PASSWORD = 'pool-Passw0rd'
 let h: TempHome
 const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 
+/** The 2-node cluster `c2` on my-pool, launched by whichever test needs it first (any order works). */
+let c2Launched: Promise<void> | undefined
+function c2(): Promise<void> {
+  c2Launched ??= (async () => {
+    if ((await h.sky(['status', 'c2'])).stdout.includes('UP')) return
+    const r = await h.sky(['launch', '-y', '-c', 'c2', '--infra', 'ssh/my-pool', '--num-nodes', '2', '--', 'echo ready'], { timeoutMs: 180_000 })
+    if (r.code !== 0) throw new Error(`launching c2 failed: ${out(r)}`)
+  })()
+  return c2Launched
+}
+
 function poolYaml(list: { ip: string; port: number }[], user: string, key: string, extra = ''): string {
   return `my-pool:\n  user: ${user}\n  identity_file: ${key}\n  hosts:\n${list.map((x) => `    - ip: ${x.ip}\n      port: ${x.port}\n`).join('')}${extra}`
 }
@@ -49,7 +60,11 @@ describe('ssh node pools', () => {
       yaml,
       `num_nodes: 2\nworkdir: ${wd}\nrun: |\n  echo "rank=$SKYPILOT_NODE_RANK n=$SKYPILOT_NUM_NODES ips=$(echo "$SKYPILOT_NODE_IPS" | tr '\\n' ,) file=$(cat hello.txt)"\n`,
     )
+    // From scratch, whatever ran before.
+    await h.sky(['down', 'c2', '-y'], { timeoutMs: 60_000 })
+    c2Launched = undefined
     const r = await h.sky(['launch', '-y', '-c', 'c2', '--infra', 'ssh/my-pool', yaml], { timeoutMs: 180_000 })
+    c2Launched = Promise.resolve()
     expect(out(r)).toContain('⚙︎ Launching on SSH (my-pool).')
     expect(r.code).toBe(0)
     const [a, b] = hosts.hosts
@@ -65,6 +80,7 @@ describe('ssh node pools', () => {
   }, 240_000)
 
   test('exec, and the job fails when one rank fails', async () => {
+    await c2()
     const r = await h.sky(['exec', 'c2', '--num-nodes', '2', '--', 'if [ "$SKYPILOT_NODE_RANK" = 1 ]; then exit 5; fi; sleep 1; echo head-done'], { timeoutMs: 60_000 })
     expect(r.code).not.toBe(0)
     expect(out(r)).toContain('Job finished (status: FAILED)')
@@ -75,6 +91,7 @@ describe('ssh node pools', () => {
   test('cancel kills the job on every node', async () => {
     // A per-run tag: only this run's processes are looked for.
     const tag = `sleep 777.${process.pid}${Date.now() % 10000}`
+    await c2()
     const r = await h.sky(['exec', 'c2', '-d', '--num-nodes', '2', '--', tag], { timeoutMs: 60_000 })
     const id = /Job submitted, ID: (\d+)/.exec(out(r))![1]!
     const running = () => Bun.spawnSync(['pgrep', '-f', '-x', tag]).stdout.toString().trim().split('\n').filter(Boolean)
@@ -84,6 +101,7 @@ describe('ssh node pools', () => {
   }, 90_000)
 
   test('the agent is supervised: killed on the head, refresh starts it again and a running job finishes', async () => {
+    await c2()
     const r0 = await h.sky(['exec', 'c2', '-d', '--', 'sleep 2; echo survived'], { timeoutMs: 60_000 })
     const id = /Job submitted, ID: (\d+)/.exec(out(r0))![1]!
     await waitFor(async () => (await h.sky(['queue', 'c2'])).stdout.includes('RUNNING'), 30_000, 200)
@@ -116,6 +134,7 @@ describe('ssh node pools', () => {
   }, 180_000)
 
   test('SSH clusters cannot be stopped, only taken down; autodown tears it down', async () => {
+    await c2()
     const s = await h.sky(['stop', 'c2', '-y'])
     expect(s.code).toBe(2)
     expect(out(s)).toContain('sky down c2')
@@ -155,16 +174,21 @@ describe('ssh node pools', () => {
   }, 180_000)
 
   test('down removes the cluster and frees the hosts', async () => {
+    await c2()
     const d = await h.sky(['down', 'c2', '-y'], { timeoutMs: 60_000 })
+    c2Launched = undefined
     expect(d.code).toBe(0)
     expect(existsSync(join(hosts.hosts[0]!.home, '.sky-runtime/cluster.json'))).toBe(false)
     const again = await h.sky(['launch', '-y', '-c', 'c3', '--infra', 'ssh/my-pool', '--', 'echo reuse'], { timeoutMs: 120_000 })
     expect(again.code).toBe(0)
     expect(out(again)).toContain('reuse')
+    // Free the pool's hosts again for the other tests.
+    expect((await h.sky(['down', 'c3', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
   }, 180_000)
 
   test('hosts reached by password only: a 2-node cluster, the head reaches its worker with it', async () => {
     expect((await h.sky(['down', '-a', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
+    c2Launched = undefined
     const r = await h.sky(['launch', '-y', '-c', 'pw', '--infra', 'ssh/pw-pool', '--num-nodes', '2', '--', 'echo "pw-rank=$SKYPILOT_NODE_RANK"'], { timeoutMs: 180_000 })
     expect(r.code).toBe(0)
     expect(out(r)).toContain('pw-rank=0')
