@@ -65,21 +65,22 @@ async function getFinal(r: Replica, id: string): Promise<{ status: string; retur
 
 const logOf = (r: Replica, id: string, follow = false) => fetch(`${r.url}/api/stream?request_id=${id}&follow=${follow}`).then((x) => x.text())
 
-/** Submit while B is frozen, so A claims the requests; returns once A runs all of them. */
-async function runOnA(subs: [string, Record<string, unknown>][]): Promise<string[]> {
-  B.proc.kill('SIGSTOP')
+/** Submit to `r` while the other replicas are frozen, so `r` claims the requests; returns once it runs all of them. */
+async function runOn(r: Replica, others: Replica[], subs: [string, Record<string, unknown>][]): Promise<string[]> {
+  for (const o of others) o.proc.kill('SIGSTOP')
   try {
     const ids: string[] = []
-    for (const [name, body] of subs) ids.push(await submitPlugin(A.url, name, body))
+    for (const [name, body] of subs) ids.push(await submitPlugin(r.url, name, body))
     await waitFor(async () => {
       const rows = await Promise.all(ids.map(rowOf))
-      return rows.every((x) => x.status === 'RUNNING' && x.replica_id === A.id)
-    })
+      return rows.every((x) => x.status === 'RUNNING' && x.replica_id === r.id)
+    }, { what: `${r.id} to run ${ids.length} request(s)` })
     return ids
   } finally {
-    B.proc.kill('SIGCONT')
+    for (const o of others) o.proc.kill('SIGCONT')
   }
 }
+const runOnA = (subs: [string, Record<string, unknown>][]) => runOn(A, [B], subs)
 
 beforeAll(async () => {
   await ensureBinary()
@@ -161,35 +162,42 @@ describe('two replicas on one PostgreSQL', () => {
     }
   }, 30_000)
 
-  test('SIGKILL A mid-request: B re-runs the idempotent request and fails the other, naming A', async () => {
-    const [idem, plain] = await runOnA([
-      ['test.sleep_idempotent', { seconds: 3, lines: 6 }],
-      ['test.sleep', { seconds: 30, lines: 30 }],
-    ])
-    await waitFor(async () => (await logOf(B, idem!)).includes('step 1/6') && (await logOf(B, plain!)).includes('step 1/30'))
-    // B follows the idempotent request's log across the takeover.
-    const following = logOf(B, idem!, true)
-    A.proc.kill('SIGKILL')
-    await A.proc.exited
+  test('SIGKILL a replica mid-request: another re-runs the idempotent request and fails the other, naming it', async () => {
+    // A third replica, so A and B stay up for the other tests whatever their order.
+    const C = await startReplica('replica-c')
+    try {
+      const [idem, plain] = await runOn(C, [A, B], [
+        ['test.sleep_idempotent', { seconds: 3, lines: 6 }],
+        ['test.sleep', { seconds: 30, lines: 30 }],
+      ])
+      await waitFor(async () => (await logOf(B, idem!)).includes('step 1/6') && (await logOf(B, plain!)).includes('step 1/30'))
+      // B follows the idempotent request's log across the takeover.
+      const following = logOf(B, idem!, true)
+      C.proc.kill('SIGKILL')
+      await C.proc.exited
 
-    const failed = await getFinal(B, plain!)
-    expect(failed.status).toBe('FAILED')
-    expect(failed.error?.message).toContain('replica-a')
-    expect(failed.error?.message).toContain('not safe to repeat')
-    // Taken over once the lease ran out (how long that takes: scripts/bench/team.ts).
-    expect(await logOf(B, plain!)).toContain('(replica-a) stopped; marked FAILED')
+      // Taken over once the lease ran out (how long that takes: scripts/bench/replicas.ts).
+      const failed = await getFinal(B, plain!)
+      expect(failed.status).toBe('FAILED')
+      expect(failed.error?.message).toContain('replica-c')
+      expect(failed.error?.message).toContain('not safe to repeat')
+      expect(await logOf(B, plain!)).toContain('(replica-c) stopped; marked FAILED')
 
-    const rerun = await getFinal(B, idem!)
-    expect(rerun.status).toBe('SUCCEEDED')
-    expect(rerun.return_value).toEqual({ slept: 3 })
-    expect(await rowOf(idem!)).toMatchObject({ status: 'SUCCEEDED', replica_id: 'replica-b', attempts: 2 })
-    const log = await following
-    expect(log).toContain('(replica-a) stopped; re-running it.')
-    expect(log.split('\n').filter((l) => l === 'done')).toEqual(['done'])
-    expect(log.endsWith('step 6/6\ndone\n')).toBe(true)
-
-    // Every request of the whole suite ended in a final state.
-    const open = (await db.unsafe(`SELECT request_id, status FROM requests WHERE status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')`)) as Row[]
-    expect(open).toEqual([])
-  }, 30_000)
+      const rerun = await getFinal(B, idem!)
+      expect(rerun.status).toBe('SUCCEEDED')
+      expect(rerun.return_value).toEqual({ slept: 3 })
+      const row = await rowOf(idem!)
+      expect(row).toMatchObject({ status: 'SUCCEEDED', attempts: 2 })
+      expect(['replica-a', 'replica-b']).toContain(row.replica_id!)
+      const log = await following
+      expect(log).toContain('(replica-c) stopped; re-running it.')
+      expect(log.split('\n').filter((l) => l === 'done')).toEqual(['done'])
+      expect(log.endsWith('step 6/6\ndone\n')).toBe(true)
+      // Neither request is left open.
+      expect((await Promise.all([idem!, plain!].map(rowOf))).map((r) => r.status).sort()).toEqual(['FAILED', 'SUCCEEDED'])
+    } finally {
+      C.proc.kill('SIGKILL')
+      await C.home.cleanup()
+    }
+  }, 60_000)
 })
