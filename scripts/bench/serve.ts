@@ -158,8 +158,11 @@ async function main(): Promise<void> {
     const lbDir = join(dir, 'lb')
     const lbPort = await freePort()
     const selfExec = existsSync(BIN) ? [BIN] : [process.execPath, join(ROOT, 'src/main.ts')]
-    process.env.SKY_SELF_EXEC = JSON.stringify(selfExec)
-    const lbProc = await ensureLbProcess(lbDir, { service: 'bench', host: '127.0.0.1', port: lbPort, policy: 'least_load', stream_timeout_seconds: 120, token_hashes: null, replicas: [{ url: a.url }, { url: b.url }] })
+    const lbProc = await ensureLbProcess(
+      lbDir,
+      { service: 'bench', host: '127.0.0.1', port: lbPort, policy: 'least_load', stream_timeout_seconds: 120, token_hashes: null, replicas: [{ url: a.url }, { url: b.url }] },
+      { command: selfExec },
+    )
     cleanups.push(() => void stopLbProcess(lbDir, 2_000))
     const [ng1, ngAuto] = [await freePort(), await freePort()]
     const nginx1 = startNginx(dir, ng1, [a.url, b.url], '1')

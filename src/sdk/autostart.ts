@@ -73,7 +73,7 @@ export async function replaceLocalServer(ep: Endpoint, healthy: () => Promise<bo
     if (!(await stillStale())) return
     const pid = ownLocalServerPid(ep)
     if (pid === undefined) return
-    process.stderr.write(`Restarting the local API server: ${why}.\n`)
+    logger('sdk').info(`Restarting the local API server: ${why}.`)
     process.kill(pid, 'SIGTERM')
     const deadline = Date.now() + 45_000
     while (pidAlive(pid) && Date.now() < deadline) await Bun.sleep(20)

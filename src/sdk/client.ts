@@ -2,6 +2,7 @@
 // checks, and server errors rebuilt as the same typed error classes the server threw. Operations
 // (src/api/ops/*) call it to submit requests; `get`, `stream` and `streamAndGet` finish them.
 import { clientConfigOverride, configGet } from '../core/config'
+import { logger } from '../core/log'
 import {
   AuthRequiredError,
   CancelledError,
@@ -81,7 +82,7 @@ export class SkyClient implements Caller {
     if (isOtherBuild(id)) {
       const { ownLocalServerPid } = await import('./autostart')
       if (this.endpoint.isLocal && ownLocalServerPid(this.endpoint) !== undefined) return 'replace'
-      process.stderr.write(`Warning: the API server at ${this.endpoint.url} is another build of sky: ${describeBuilds(id)}.\n`)
+      logger('sdk').warn(`the API server at ${this.endpoint.url} is another build of sky: ${describeBuilds(id)}.`)
     }
     if (v !== null && Number(v) < MIN_COMPATIBLE_API_VERSION) {
       const sv = res.headers.get(HEADER_VERSION) ?? 'unknown'

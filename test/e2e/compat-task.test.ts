@@ -149,16 +149,16 @@ describe('lifecycle hooks', () => {
   })
 
   test('autostop runs the hooks (autostop.hook and config.hooks) on the node before stopping', async () => {
-    const h2 = await tempHome()
+    // A test home: its server gives launched clusters a 300 ms autostop minute (`testing:`).
+    const h2 = await tempHome({ config: 'testing:\n  agent_minute_ms: 300\n' })
     try {
-      const env = { SKY_AGENT_MINUTE_MS: '300' }
       const f = join(h2.dir, 'auto.yaml')
       writeFileSync(f, 'resources:\n  autostop:\n    idle_minutes: 1\n    hook: echo autostop-hook > $HOME/auto-hook.txt\nconfig:\n  hooks:\n    - run: echo lifecycle-stop > $HOME/life-hook.txt\n      events: [stop]\nrun: echo hi\n')
-      expect((await h2.sky(['launch', '-y', '-c', 'au', f], { env })).code).toBe(0)
+      expect((await h2.sky(['launch', '-y', '-c', 'au', f])).code).toBe(0)
       const node = localNodeDir(h2, 'au')
       await waitFor(() => existsSync(join(node, 'auto-hook.txt')) && existsSync(join(node, 'life-hook.txt')), 30_000, 100)
       expect(readFileSync(join(node, 'auto-hook.txt'), 'utf8')).toBe('autostop-hook\n')
-      await waitFor(async () => /au\s.*STOPPED/.test((await h2.sky(['status', '--refresh'], { env })).stdout), 30_000, 200)
+      await waitFor(async () => /au\s.*STOPPED/.test((await h2.sky(['status', '--refresh'])).stdout), 30_000, 200)
     } finally {
       await h2.sky(['down', '-a', '-y'])
       await h2.cleanup()

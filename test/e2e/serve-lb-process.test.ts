@@ -15,7 +15,8 @@ let dir: string
 let a: TestReplica
 let b: TestReplica
 let port: number
-const env = { SKY_SELF_EXEC: JSON.stringify([SKY_BIN]) }
+/** The load balancer process is the compiled binary. */
+const command = [SKY_BIN]
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sky-lb-proc-'))
@@ -39,8 +40,8 @@ describe('sky _serve-lb', () => {
     const state: LbState = { service: 'llm', host: '127.0.0.1', port, policy: 'round_robin', stream_timeout_seconds: 120, token_hashes: null, replicas: [{ url: a.url }] }
     // A stand-in for the API server: it starts the load balancer and is then killed.
     const starter = Bun.spawn(
-      [process.execPath, '-e', `const { ensureLbProcess } = await import(${JSON.stringify(join(ROOT, 'src/core/serve/lb/control.ts'))}); const h = await ensureLbProcess(${JSON.stringify(dir)}, ${JSON.stringify(state)}); console.log(h.pid); await new Promise(() => {})`],
-      { env: { ...process.env, ...env }, stdout: 'pipe', stderr: 'inherit' },
+      [process.execPath, '-e', `const { ensureLbProcess } = await import(${JSON.stringify(join(ROOT, 'src/core/serve/lb/control.ts'))}); const h = await ensureLbProcess(${JSON.stringify(dir)}, ${JSON.stringify(state)}, { command: ${JSON.stringify(command)} }); console.log(h.pid); await new Promise(() => {})`],
+      { env: { ...process.env }, stdout: 'pipe', stderr: 'inherit' },
     )
     const reader = starter.stdout.getReader()
     const { value } = await reader.read()
@@ -51,7 +52,7 @@ describe('sky _serve-lb', () => {
     expect(await get()).toEqual({ status: 200, body: 'a' })
     expect(statSync(join(dir, 'lb.json')).mode & 0o777).toBe(0o600)
     // ensureLbProcess on a running one only updates its state.
-    expect((await ensureLbProcess(dir, state, { env })).pid).toBe(pid)
+    expect((await ensureLbProcess(dir, state, { command })).pid).toBe(pid)
   })
 
   test('replica changes in lb.json take effect without a restart', async () => {

@@ -20,9 +20,8 @@ const procs: ReturnType<typeof Bun.spawn>[] = []
 const isRoot = process.getuid?.() === 0
 
 beforeAll(() => {
+  // The rootless forwarders run this repository's entry point (src/lib/self-exec.ts).
   dir = mkdtempSync(join(tmpdir(), 'sky-netns-'))
-  // The rootless forwarders run this repository's entry point.
-  process.env.SKY_SELF_EXEC = JSON.stringify([process.execPath, join(ROOT, 'src/main.ts')])
 })
 afterAll(() => {
   for (const p of procs) p.kill('SIGKILL')
@@ -90,7 +89,7 @@ describe('replica networks', () => {
     const home = mkdtempSync(join(tmpdir(), 'sky-netns-nobody-'))
     chownSync(home, 65534, 65534)
     const helper = Bun.spawn(['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, join(ROOT, 'test/fixtures/serve/rootless-net.ts'), home, `${tag.slice(0, 5)}n`, String(PORT)], {
-      env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: home, BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0', SKY_SELF_EXEC: process.env.SKY_SELF_EXEC! },
+      env: { PATH: process.env.PATH ?? '', HOME: home, TMPDIR: home, BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0' },
       stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'inherit',

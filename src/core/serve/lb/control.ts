@@ -46,14 +46,19 @@ function tail(file: string, lines = 10): string {
  * Write `state` and make sure a load balancer process serves it; returns its pid and port. An
  * already running one just picks up the new state.
  */
-export async function ensureLbProcess(dir: string, state: LbState, opts: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<LbHealth> {
+export async function ensureLbProcess(
+  dir: string,
+  state: LbState,
+  /** `command`: the sky program to run as the load balancer (default this one: src/lib/self-exec.ts). */
+  opts: { env?: Record<string, string>; timeoutMs?: number; command?: string[] } = {},
+): Promise<LbHealth> {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   writeLbState(dir, state)
   const running = await lbHealth(dir)
   if (running) return running
   const logPath = join(dir, LOG_FILE)
   const log = openSync(logPath, 'a')
-  const [cmd, ...args] = selfCommand(['_serve-lb', '--dir', dir])
+  const [cmd, ...args] = opts.command ? [...opts.command, '_serve-lb', '--dir', dir] : selfCommand(['_serve-lb', '--dir', dir])
   const child = spawn(cmd!, args, { detached: true, stdio: ['ignore', log, log], env: { ...process.env, ...opts.env } })
   closeSync(log)
   let exited: number | null = null

@@ -67,7 +67,7 @@ export interface CreateOptions {
   /** Directory for the rootless mode's Unix socket. */
   dir: string
   mode?: IsolationMode
-  /** Environment of the forwarders (e.g. SKY_SELF_EXEC). */
+  /** Environment of the forwarders. */
   env?: Record<string, string>
 }
 
