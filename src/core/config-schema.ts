@@ -114,6 +114,8 @@ export const CONFIG_SCHEMA: Rule = section({
     },
     true,
   ),
+  // Test settings, refused unless SKY_HOME is a test home (src/core/testing.ts).
+  testing: section({ agent_minute_ms: value(num({ above: 0 })) }),
   ssh: section({ allowed_node_pools: value(strList), ...unsupportedKeys('pod_config', 'provision_timeout', 'context_configs', 'custom_metadata') }, true),
   ...unsupportedKeys(
     'workspace', 'jobs', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
@@ -127,7 +129,7 @@ export const CONFIG_SCHEMA: Rule = section({
  * section: a proxy command runs on the server, and the remote identity decides whose cloud
  * credentials go to the nodes.
  */
-export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity']
+export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity', 'testing']
 
 /** A copy of `tree` without the server-only keys. */
 export function withoutServerOnly<T extends Record<string, unknown>>(tree: T): T {

@@ -26,7 +26,6 @@ export function testSettings(): TestSettings {
   if (!isTestHome()) {
     throw new ValidationError([{ path: 'testing', message: `is honoured only in a test SKY_HOME (one holding ${TEST_HOME_MARKER}); remove it from ${paths.config()}` }])
   }
-  const ms = t.agent_minute_ms
-  if (ms !== undefined && !(typeof ms === 'number' && ms > 0)) throw new ValidationError([{ path: 'testing.agent_minute_ms', message: 'must be a positive number of milliseconds', value: ms }])
+  // Types are checked with the rest of the config (src/core/config-schema.ts).
   return t
 }

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { job, makeCluster, type TestCluster } from './harness'
+import { job, makeCluster, waitUntil, type TestCluster } from './harness'
 
 let c: TestCluster | undefined
 afterEach(async () => {
@@ -134,6 +134,8 @@ describe('agent jobs', () => {
   test('one daemon per root: a second one exits at once; init is idempotent', async () => {
     c = await makeCluster()
     const first = await c.agent(['init'], c.spec)
+    // The first daemon has claimed the root (it registers itself just after init returns).
+    await waitUntil(async () => (await c!.agent(['health'])).json?.daemon?.pid === first.json.daemonPid, 10_000, 20, 'the first daemon to register')
     const second = await c.agent(['daemon'])
     expect(second.code).toBe(0)
     expect(second.stderr).toContain('another daemon is running')

@@ -47,6 +47,6 @@ describe('testing settings', () => {
 
   test('a bad value is refused', () => {
     home('testing:\n  agent_minute_ms: -1\n', true)
-    expect(() => testSettings()).toThrow('testing.agent_minute_ms: must be a positive number of milliseconds')
+    expect(() => testSettings()).toThrow('testing.agent_minute_ms: must be greater than 0')
   })
 })
