@@ -69,7 +69,8 @@ function addEndpoint(app: Elysia, d: AppDeps, def: AnyEndpoint): void {
   const response = def.produces === 'text' ? undefined : { 200: def.result }
   if (def.method === 'GET') {
     const coerce = queryCoercion(def.input)
-    app.get(def.route, ({ query, request, set }) => run(request, set, query), { query: def.input, response, detail, transform: ({ query }) => coerce(query) })
+    const transform = coerce ? ({ query }: { query: Record<string, unknown> }) => coerce(query) : undefined
+    app.get(def.route, ({ query, request, set }) => run(request, set, query), { query: def.input, response, detail, transform })
   }
   else app.post(def.route, ({ body, request, set }) => run(request, set, body), { body: def.input, response, detail })
 }
@@ -78,10 +79,11 @@ function addEndpoint(app: Elysia, d: AppDeps, def: AnyEndpoint): void {
  * Query strings as the schema's types, before validation: flags accept true/false/1/0 (and an
  * empty value, `?all=`, as true), numbers and integers their decimal form.
  */
-function queryCoercion(schema: TSchema): (q: Record<string, unknown>) => void {
+function queryCoercion(schema: TSchema): ((q: Record<string, unknown>) => void) | undefined {
   const props = Object.entries((schema as { properties?: Record<string, TSchema> }).properties ?? {})
   const flags = props.filter(([, s]) => s.type === 'boolean').map(([k]) => k)
   const numbers = props.filter(([, s]) => s.type === 'integer' || s.type === 'number').map(([k]) => k)
+  if (!flags.length && !numbers.length) return undefined
   return (q) => {
     for (const k of flags) {
       const v = q[k]
