@@ -1,6 +1,13 @@
 // The API contract: every definition is unique, routed, loadable and in the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Value } from '@sinclair/typebox/value'
 import { isRequestOp, type AnyDefinition } from '../../../src/api/define'
+import * as catalog from '../../../src/api/ops/catalog'
+import * as clusterOps from '../../../src/api/ops/clusters'
+import * as infra from '../../../src/api/ops/infra'
+import * as requestOps_ from '../../../src/api/ops/requests'
+import * as dashboard from '../../../src/api/ops/dashboard'
+import { SubmitResponse } from '../../../src/api/wire'
 import { definitions, requestOps, resources } from '../../../src/api/registry'
 import * as sdk from '../../../src/sdk'
 import { inProcessServer, type InProcessServer } from '../../harness/app'
@@ -34,6 +41,58 @@ describe('definitions', () => {
   test('the SDK exports every cluster, job, catalog, infra and user operation under its own name', () => {
     for (const group of ['clusters', 'jobs', 'catalog', 'infra', 'users'] as const) {
       for (const [key, def] of Object.entries(resources[group])) expect((sdk as Record<string, unknown>)[key]).toBe(def)
+    }
+  })
+})
+
+/** What the answer breaks in its definition's schema (empty: it conforms). */
+function mismatches(schema: Parameters<typeof Value.Errors>[0], value: unknown): string[] {
+  return [...Value.Errors(schema, value)].map((e) => `${e.path}: ${e.message}`)
+}
+
+describe('answers conform to the definitions', () => {
+  test("endpoints' answers and operations' results match their result schemas", async () => {
+    await app.srv.store.clusters.upsert({
+      name: 'conf',
+      userId: 'abcd1234',
+      userName: 'alice',
+      status: 'UP',
+      infra: { cloud: 'local', region: 'local' },
+      resources: { label: 'cpus=1, mem=1', capacity: { cpus: 1, memoryGb: 1, gpus: null }, instanceType: null },
+      numNodes: 1,
+      handle: { headIp: '127.0.0.1' },
+      autostopMinutes: -1,
+      autostopDown: false,
+      launchedAt: Date.now(),
+      lastUse: null,
+      lastCommand: null,
+      statusUpdatedAt: Date.now(),
+      clusterHash: 'c',
+      workspace: 'default',
+    })
+    const c = app.client()
+    const submitted = await app.handle('/status', { method: 'POST', json: {} })
+    expect(mismatches(SubmitResponse, await submitted.json())).toEqual([])
+    // Operations: each result against its `result` schema.
+    const results: [AnyDefinition, unknown][] = [
+      [clusterOps.status, await c.get(await clusterOps.status({ all_users: true }, { client: c }))],
+      [infra.check, await c.get(await infra.check({ infra: ['local'] }, { client: c }))],
+      [catalog.listAccelerators, await c.get(await catalog.listAccelerators({ all: true }, { client: c }))],
+      [catalog.optimize, await c.get(await catalog.optimize({ task: 'run: echo\n', dryrun: true }, { client: c }))],
+    ]
+    for (const [def, value] of results) expect({ op: def.name, errors: mismatches(def.result, value) }).toEqual({ op: def.name, errors: [] })
+    // Endpoints: the raw JSON answers.
+    const [latest] = await requestOps_.apiStatus({ all_status: true, limit: 1 }, { client: c })
+    const answers: [AnyDefinition, string][] = [
+      [requestOps_.health, '/api/health'],
+      [requestOps_.apiStatus, '/api/status?all_status=true'],
+      [requestOps_.apiGet, `/api/get?request_id=${latest!.request_id}`],
+      [dashboard.dashboardClusters, '/api/dashboard/clusters?all_users=true'],
+      [dashboard.dashboardRequests, '/api/dashboard/requests'],
+    ]
+    for (const [def, path] of answers) {
+      const res = await app.handle(path, { headers: { 'x-sky-user-id': 'abcd1234', 'x-sky-user-name': 'alice' } })
+      expect({ path, status: res.status, errors: mismatches(def.result, await res.json()) }).toEqual({ path, status: 200, errors: [] })
     }
   })
 })
