@@ -8,9 +8,7 @@ import { livePid } from '../../src/core/agent/daemon-control'
 import type { LaunchedResources } from '../../src/core/provision/types'
 import { conformance } from './suite'
 
-// Agent processes this suite starts come back through the source entry.
-process.env.SKY_SELF_EXEC = JSON.stringify([process.execPath, join(import.meta.dir, '../../src/main.ts')])
-
+// Agent processes this suite starts come back through the source entry (src/lib/self-exec.ts).
 const base = (numNodes: number): LaunchedResources => ({
   infra: 'local',
   region: 'local',

@@ -161,22 +161,22 @@ describe('status you can trust', () => {
 
 describe('agent supervision', () => {
   test('the agent host killed: refresh restarts it, the running job finishes, autostop still fires', async () => {
-    const env = { SKY_AGENT_MINUTE_MS: '500' }
-    const h2 = await tempHome()
+    // A test home: its server gives launched clusters a 500 ms autostop minute (`testing:`).
+    const h2 = await tempHome({ config: 'testing:\n  agent_minute_ms: 500\n' })
     try {
-      const r = await h2.sky(['launch', '-y', '-c', 'sup', '--cpus', '0.1', '-d', '--', 'sleep 2; echo outlived'], { env })
+      const r = await h2.sky(['launch', '-y', '-c', 'sup', '--cpus', '0.1', '-d', '--', 'sleep 2; echo outlived'])
       expect(r.code).toBe(0)
-      await waitFor(async () => (await h2.sky(['queue', 'sup'], { env })).stdout.includes('RUNNING'), 20_000, 100)
+      await waitFor(async () => (await h2.sky(['queue', 'sup'])).stdout.includes('RUNNING'), 20_000, 100)
       const pid = Number(readFileSync(join(h2.dir, 'local', '.agent-host', 'host.lock'), 'utf8'))
       process.kill(pid, 'SIGKILL')
-      const st = await h2.sky(['status', '--refresh'], { env })
+      const st = await h2.sky(['status', '--refresh'])
       expect(st.stdout).toMatch(/sup\s+Local.*UP/)
-      await waitFor(async () => (await h2.sky(['logs', 'sup', '1', '--status'], { env })).stdout.includes('SUCCEEDED'), 30_000, 200)
-      expect((await h2.sky(['logs', 'sup', '1', '--no-follow'], { env })).stdout).toContain('outlived')
-      expect((await h2.sky(['autostop', 'sup', '-i', '1', '-y'], { env })).code).toBe(0)
-      await waitFor(async () => (await h2.sky(['status', '--refresh'], { env })).stdout.includes('STOPPED'), 30_000, 300)
+      await waitFor(async () => (await h2.sky(['logs', 'sup', '1', '--status'])).stdout.includes('SUCCEEDED'), 30_000, 200)
+      expect((await h2.sky(['logs', 'sup', '1', '--no-follow'])).stdout).toContain('outlived')
+      expect((await h2.sky(['autostop', 'sup', '-i', '1', '-y'])).code).toBe(0)
+      await waitFor(async () => (await h2.sky(['status', '--refresh'])).stdout.includes('STOPPED'), 30_000, 300)
     } finally {
-      await h2.sky(['down', '-a', '-y'], { env })
+      await h2.sky(['down', '-a', '-y'])
       await h2.cleanup()
     }
   }, 120_000)

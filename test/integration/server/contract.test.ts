@@ -69,6 +69,9 @@ describe('answers conform to the definitions', () => {
       statusUpdatedAt: Date.now(),
       clusterHash: 'c',
       workspace: 'default',
+      launched: null,
+      nameOnCloud: null,
+      statusReason: null,
     })
     const c = app.client()
     const submitted = await app.handle('/status', { method: 'POST', json: {} })
