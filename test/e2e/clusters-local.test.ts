@@ -44,6 +44,8 @@ describe('launch and jobs', () => {
     expect(o).toContain('rank=0 nodes=1')
     expect(o).toContain('✓ Job finished (status: SUCCEEDED).')
     expect(o).toContain('📋 Useful Commands')
+    // The local infra gives honest shares: give this CPU back for the other tests' clusters.
+    expect((await h.sky(['down', '-y', 'first'])).code).toBe(0)
   })
 
   test('status table, glob, -o json, --ip', async () => {

@@ -57,12 +57,12 @@ describe('jobs on clusters', () => {
     await expect(c.get(await queue({ cluster_name: 'stopped' }, { client: c }))).rejects.toBeInstanceOf(ConflictError)
   })
 
-  test('exec is recorded as not safe to re-run, on its cluster', async () => {
+  test('exec is recorded on its cluster, as safe to re-run (the agent deduplicates its job by request id)', async () => {
     const c = app.client()
     const id = await exec({ cluster_name: 'stopped', task: 'run: echo hi\n' }, { client: c })
     await c.get(id).catch(() => {})
     const row = (await app.srv.store.requests.get(id))!
     expect(row.clusterName).toBe('stopped')
-    expect(app.srv.requests.opMeta('sky.exec')!.idempotent).toBe(false)
+    expect(app.srv.requests.opMeta('sky.exec')!.idempotent).toBe(true)
   })
 })
