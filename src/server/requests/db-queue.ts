@@ -46,6 +46,8 @@ export class DbQueue {
   private outbox = new Map<string, Set<string>>()
   private outboxTimer: ReturnType<typeof setTimeout> | undefined
   private stopped = false
+  /** Claims wait for start(): it first expires this replica id's old leases, which would take back anything claimed before. */
+  private started = false
   private sweeping = false
   private renewing = false
 
@@ -77,6 +79,7 @@ export class DbQueue {
     // Requests this replica ran before a restart (same replica id) are dead now: take them over.
     await this.o.store.requests.releaseLeases(this.o.replicaId)
     await this.sweep()
+    this.started = true
     for (const l of LANES) this.kick(l, true)
   }
 
@@ -96,7 +99,7 @@ export class DbQueue {
   }
 
   kick(lane: Lane, force = false): void {
-    if (this.stopped || (!force && !this.starved[lane])) return
+    if (this.stopped || !this.started || (!force && !this.starved[lane])) return
     if (this.claiming[lane]) {
       this.again[lane] = true
       return

@@ -187,4 +187,18 @@ describe('DbQueue on PostgreSQL', () => {
     expect(again.exec.jobs[0]!.id).toBe(safe.requestId)
     expect((await again.store.requests.get(safe.requestId))!.attempts).toBe(2)
   })
+  test('a submission that arrives before start() waits for it: start does not take back what was just claimed', async () => {
+    const { url } = (await fx.location()) as { url: string }
+    const r = await replica(url, 'rep-early')
+    r.exec.room.short = 1
+    const q = newRequest({ name: 'op.safe' })
+    await r.store.requests.insert(q)
+    // The server listens before the queue starts: a request can be submitted in between.
+    r.queue.submitted('short')
+    await r.queue.start()
+    await waitFor(() => r.exec.jobs.length === 1, { what: 'the request to be claimed after start' })
+    const row = (await r.store.requests.get(q.requestId))!
+    expect(row).toMatchObject({ status: 'RUNNING', replicaId: 'rep-early', attempts: 1 })
+    expect(row.statusMsg).toBeNull()
+  })
 })
