@@ -55,9 +55,9 @@ if (netns.ok && !INSIDE) {
     beforeAll(async () => {
       world = await startAwsWorld({ hosts: 6 })
       h = await tempHome()
-      // One autostop "minute" is 300 ms for this home's server and agents.
-      Object.assign(h.env, world.env, { SKY_AGENT_MINUTE_MS: '300' })
-      h.config(world.configYaml())
+      Object.assign(h.env, world.env)
+      // One autostop "minute" is 300 ms for this test home's clusters.
+      h.config(world.configYaml() + 'testing:\n  agent_minute_ms: 300\n')
       const c = await h.sky(['check', 'aws'], { timeoutMs: 60_000 })
       expect(c.code).toBe(0)
     }, 120_000)
@@ -175,8 +175,8 @@ if (netns.ok && !INSIDE) {
       await ec2Query(world.peer.moto.endpoint, 'us-east-1', { Action: 'TerminateInstances', 'InstanceId.1': worker!.id })
       const st = await h.sky(['status', '-r', 'two'], { timeoutMs: 60_000 })
       expect(st.stdout).toMatch(/two\s+AWS.*INIT/)
-      const [row] = JSON.parse((await h.sky(['status', '-o', 'json', 'two'])).stdout) as { statusReason: string }[]
-      expect(row!.statusReason).toContain(`${worker!.id}: terminated`)
+      const [row] = JSON.parse((await h.sky(['status', '-o', 'json', 'two'])).stdout) as { last_event: string }[]
+      expect(row!.last_event).toContain(`${worker!.id}: terminated`)
       for (const i of await live('two')) await ec2Query(world.peer.moto.endpoint, 'us-east-1', { Action: 'TerminateInstances', 'InstanceId.1': i.id })
       // (A listing is shared by the queries of one refresh, for up to a second.)
       await waitFor(async () => !/^two\s/m.test((await h.sky(['status', '-r'], { timeoutMs: 60_000 })).stdout), 30_000, 500)
@@ -318,10 +318,10 @@ if (netns.ok && !INSIDE) {
     }, 400_000)
 
     test('a node without cloud access (remote_identity NO_UPLOAD): the API server does the autostop', async () => {
-      const env = { SKY_AGENT_MINUTE_MS: '300' }
+      const env = {}
       const h2 = await tempHome()
       Object.assign(h2.env, world.env)
-      h2.config(world.configYaml('  remote_identity: NO_UPLOAD\n'))
+      h2.config(world.configYaml('  remote_identity: NO_UPLOAD\n') + 'testing:\n  agent_minute_ms: 300\n')
       try {
         const r = await h2.sky(['launch', '-y', '-c', 'nu', '--infra', 'aws/us-east-1', '--cpus', '2', '-i', '1', '--', 'true'], { env, timeoutMs: 180_000 })
         expect(r.code).toBe(0)

@@ -170,11 +170,13 @@ describe('agent lifecycle', () => {
     const marker = join(c.dir, 'autostopped')
     c.spec.onAutostop = `touch ${marker}`
     await c.agent(['init'], c.spec)
-    const set = await c.agent(['autostop', '--idle-minutes', '3', '--wait-for', 'none'])
+    // 30 minutes of 100 ms: room for the second agent call to land first on a loaded machine.
+    const set = await c.agent(['autostop', '--idle-minutes', '30', '--wait-for', 'none'])
     const off = await c.agent(['autostop', '--idle-minutes', '-1'])
     expect(off.json.autostop.idleMinutes).toBe(-1)
-    // Past the moment it would have fired (3 x 100 ms), the daemon has looked again: nothing fired.
-    await daemonStepAfter(c, set.json.autostop.setAt + 300)
+    expect(existsSync(marker)).toBe(false)
+    // Past the moment it would have fired (30 x 100 ms), the daemon has looked again: nothing fired.
+    await daemonStepAfter(c, set.json.autostop.setAt + 3000)
     expect(existsSync(marker)).toBe(false)
     expect((await c.agent(['health'])).json.autostop.firedAt).toBeNull()
   })
