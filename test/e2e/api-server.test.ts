@@ -102,7 +102,9 @@ describe('requests', () => {
     await h.sky(['api', 'start'])
     const running = await submitPlugin(h.endpoint, 'test.sleep', { seconds: 20, lines: 20 })
     const pending = await submitPlugin(h.endpoint, 'test.sleep', { seconds: 1 })
-    await waitFor(async () => (await requestRow(h.endpoint, running)).status === 'RUNNING')
+    // Its handler has started (a request cancelled before that never starts at all).
+    await waitFor(async () => (await h.sky(['api', 'logs', running, '--no-follow'])).stdout.includes('step 1/20'), { what: 'the first request to start' })
+    expect((await requestRow(h.endpoint, running)).status).toBe('RUNNING')
     expect((await requestRow(h.endpoint, pending)).status).toBe('PENDING')
     const c1 = await h.sky(['api', 'cancel', pending.slice(0, 8)])
     expect(c1.code).toBe(0)

@@ -49,12 +49,18 @@ export interface ExecutorOptions {
   idleWorkerMs?: number
   /** Called when a lane has room again (several replicas: claim more from the database). */
   onRoom?: (lane: Lane) => void
+  /** The worker script (default: the request worker; tests give a stand-in). */
+  workerUrl?: string | URL
 }
 
 export class Executor {
   private queues: Record<Lane, Job[]> = { long: [], short: [] }
   private slots: Record<Lane, Slot[]> = { long: [], short: [] }
-  private where = new Map<string, { lane: Lane; slot: Slot }>()
+  /**
+   * Requests started here. `sent`: the worker was given it (until then a cancel is only noted, in
+   * `cancelled`: the worker would not know the id yet, and the request must not start at all).
+   */
+  private where = new Map<string, { lane: Lane; slot: Slot; sent?: boolean; cancelled?: boolean }>()
   private reaper: ReturnType<typeof setInterval> | undefined
   private stopping = false
   /** Several replicas: this replica's id; results are written only while it holds the request. */
@@ -91,6 +97,11 @@ export class Executor {
   abort(id: string): void {
     const at = this.where.get(id)
     if (!at) return
+    if (!at.sent) {
+      // Still waiting for its worker to be ready: start() ends it instead of running it.
+      at.cancelled = true
+      return
+    }
     at.slot.worker.postMessage({ type: 'cancel', id })
     const t = setTimeout(() => {
       if (this.where.get(id)?.slot === at.slot) this.killSlot(at.lane, at.slot, 'cancelled request did not stop')
@@ -148,7 +159,7 @@ export class Executor {
   }
 
   private spawn(lane: Lane): Slot {
-    const worker = new Worker(workerSpecifier())
+    const worker = new Worker(this.o.workerUrl ?? workerSpecifier())
     let resolveReady!: () => void
     let rejectReady!: (e: Error) => void
     const ready = new Promise<void>((res, rej) => {
@@ -193,6 +204,13 @@ export class Executor {
       await this.finish(lane, slot, job.id, { name: 'InternalError', code: 'INTERNAL', message: (e as Error).message }, null)
       return
     }
+    const at = this.where.get(job.id)
+    if (!at) return
+    if (at.cancelled) {
+      await this.finish(lane, slot, job.id, { name: 'CancelledError', code: 'CANCELLED', message: 'Request was cancelled.' }, null)
+      return
+    }
+    at.sent = true
     slot.worker.postMessage({ type: 'run', id: job.id, name: job.name, body: job.body, user: job.user })
   }
 
