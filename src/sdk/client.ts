@@ -16,6 +16,7 @@ import { localUser, type UserIdentity } from '../core/user'
 import { API_VERSION, HEADER_API_VERSION, HEADER_REQUEST_ID, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
 import type { RequestPayload as WirePayload } from '../server/requests/encode'
 import { ownLocalServerPid, replaceLocalServer, startLocalServer } from './autostart'
+import { checkListenerIsOurs, readLocalToken } from './local-token'
 import { describeBuilds, identifyServer, isOtherBuild, otherServerError } from './server-identity'
 import { resolveEndpoint, type Endpoint } from './endpoint'
 
@@ -33,6 +34,8 @@ export interface HealthInfo {
   commit: string
   user?: { name: string; id: string }
   deploy?: boolean
+  /** `local-token`: one Unix user's server; `password+token`: users log in (deployed). */
+  auth_mode?: string
   basic_auth_enabled?: boolean
 }
 
@@ -58,6 +61,8 @@ export class SkyClient {
   private user: UserIdentity
   private token?: string
   private checkedVersion = false
+  private localToken: string | undefined
+  private checkedListener = false
 
   constructor(o: ClientOptions = {}) {
     this.endpoint = o.endpoint ?? resolveEndpoint()
@@ -76,7 +81,20 @@ export class SkyClient {
     }
     if (this.token) h.authorization = `Bearer ${this.token}`
     else if (this.endpoint.authorization) h.authorization = this.endpoint.authorization
+    else if (this.endpoint.isLocal) {
+      // A local server of our own: present its token, once we know the listener is ours.
+      if (!this.checkedListener) {
+        checkListenerIsOurs(this.endpoint.port, this.endpoint.url)
+        this.checkedListener = true
+      }
+      const t = (this.localToken ??= readLocalToken())
+      if (t) h['x-sky-local-token'] = t
+    }
     return h
+  }
+
+  private usesLocalToken(): boolean {
+    return this.endpoint.isLocal && !this.token && !this.endpoint.authorization
   }
 
   /**
@@ -145,7 +163,15 @@ export class SkyClient {
         })
       }
       await startLocalServer(this.endpoint, () => this.healthy())
+      this.checkedListener = false
+      this.localToken = undefined
       res = await doFetch()
+    }
+    // A server that started between reading its token and connecting: read it again, once.
+    if (res.status === 401 && this.usesLocalToken()) {
+      const sent = this.localToken
+      this.localToken = readLocalToken()
+      if (this.localToken && this.localToken !== sent) res = await doFetch()
     }
     if ((await this.checkServer(res)) === 'replace') res = await this.replaceServer(res, doFetch, (init.method ?? 'GET').toUpperCase())
     if (res.status >= 400) throw await this.errorOf(res)
@@ -164,10 +190,11 @@ export class SkyClient {
     return new InternalError(`API server answered HTTP ${res.status}: ${text.slice(0, 500)}`)
   }
 
+  /** Whether a sky API server answers at the endpoint (health needs no credentials). */
   async healthy(): Promise<boolean> {
     try {
-      const res = await fetch(this.endpoint.url + '/api/health', { headers: this.headers(), signal: AbortSignal.timeout(2500) })
-      return res.status === 200 || res.status === 401
+      const res = await fetch(this.endpoint.url + '/api/health', { headers: { [HEADER_API_VERSION]: String(API_VERSION) }, signal: AbortSignal.timeout(2500) })
+      return (res.status === 200 || res.status === 401) && res.headers.has(HEADER_API_VERSION)
     } catch {
       return false
     }
@@ -227,15 +254,37 @@ export class SkyClient {
     return this.get<T>(requestId)
   }
 
-  async apiStatus(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean; limit?: number; cluster?: string } = {}): Promise<RequestPayload[]> {
+  /** One page of requests (newest first) and the cursor of the next page, if any. */
+  async apiStatusPage(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean; limit?: number; cluster?: string; cursor?: string } = {}): Promise<{ rows: RequestPayload[]; next?: string }> {
     const q = new URLSearchParams()
     if (o.requestIds?.length) q.set('request_ids', o.requestIds.join(','))
     if (o.all) q.set('all_status', 'true')
     if (o.allUsers) q.set('all_users', 'true')
-    if (o.limit) q.set('limit', String(o.limit))
+    if (o.limit) q.set('limit', String(Math.min(o.limit, 1000)))
     if (o.cluster) q.set('cluster_name', o.cluster)
+    if (o.cursor) q.set('cursor', o.cursor)
     const res = await this.fetch(`/api/status?${q}`)
-    return (await res.json()) as RequestPayload[]
+    return { rows: (await res.json()) as RequestPayload[], next: res.headers.get('x-sky-next-cursor') ?? undefined }
+  }
+
+  /** Requests page by page (at most `limit` in all; every one without a limit). */
+  async *apiStatusPages(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean; limit?: number; cluster?: string } = {}): AsyncGenerator<RequestPayload[]> {
+    let left = o.limit ?? Infinity
+    let cursor: string | undefined
+    while (left > 0) {
+      const page = await this.apiStatusPage({ ...o, limit: Math.min(left, 1000), cursor })
+      const rows = page.rows.slice(0, left)
+      if (rows.length) yield rows
+      left -= rows.length
+      if (!page.next || !page.rows.length) return
+      cursor = page.next
+    }
+  }
+
+  async apiStatus(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean; limit?: number; cluster?: string } = {}): Promise<RequestPayload[]> {
+    const out: RequestPayload[] = []
+    for await (const rows of this.apiStatusPages(o)) for (const r of rows) out.push(r)
+    return out
   }
 
   async apiCancel(o: { requestIds?: string[]; all?: boolean; allUsers?: boolean }): Promise<string[]> {

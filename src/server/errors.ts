@@ -11,6 +11,13 @@ function jsonPointerToPath(p: string | undefined): string {
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '')
 }
 
+/** A value small enough to show back in an error (bodies are never echoed whole). */
+function shown(v: unknown): unknown {
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return v
+  if (typeof v === 'string' && v.length <= 80) return v
+  return undefined
+}
+
 export function routeError(code: string | number, error: unknown): SkyError {
   if (error instanceof SkyError) return error
   if (error instanceof ElysiaValidationError || code === 'VALIDATION') {
@@ -25,7 +32,9 @@ export function routeError(code: string | number, error: unknown): SkyError {
       const path = jsonPointerToPath(e.path)
       if (seen.has(path)) continue
       seen.add(path)
-      issues.push({ path, message: e.summary || e.message || 'invalid value', value: e.value })
+      const value = shown(e.value)
+      issues.push({ path, message: String(e.summary || e.message || 'invalid value').slice(0, 300), ...(value === undefined ? {} : { value }) })
+      if (issues.length >= 20) break
     }
     if (!issues.length) issues.push({ path: 'body', message: 'request body is not valid JSON of the expected shape' })
     return new ValidationError(issues)

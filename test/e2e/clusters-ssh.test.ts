@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { requestRow, tempHome, waitFor, type TempHome } from '../harness'
+import { authedFetch, requestRow, tempHome, waitFor, type TempHome } from '../harness'
 import { startSshHosts, type SshHosts } from '../harness/sshd'
 
 let hosts: SshHosts
@@ -173,9 +173,9 @@ describe('ssh node pools', () => {
     expect(existsSync(file)).toBe(true)
     expect((Bun.spawnSync(['stat', '-c', '%a', file]).stdout.toString().trim())).toBe('600')
     expect(out(r)).not.toContain(PASSWORD)
-    const row = await (await fetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()
+    const row = await (await authedFetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()
     const got = await waitFor(async () => {
-      const g = await fetch(`${h.endpoint}/api/get?request_id=${row.request_id}`)
+      const g = await authedFetch(`${h.endpoint}/api/get?request_id=${row.request_id}`)
       return g.status === 200 ? g.text() : undefined
     }, 10_000, 50)
     expect(got).toContain('"pw"')

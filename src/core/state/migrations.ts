@@ -155,6 +155,14 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 30,
+    name: 'request indexes for paging by user and for retention',
+    sql: [
+      `CREATE INDEX IF NOT EXISTS requests_user_created ON requests (user_id, created_at)`,
+      `CREATE INDEX IF NOT EXISTS requests_finished ON requests (finished_at)`,
+    ],
+  },
 ]
 
 /** Replicas starting together on one PostgreSQL: the first migrates, the others wait for it. */

@@ -181,6 +181,11 @@ export class Executor {
       this.pump(lane)
       return
     }
+    if ((job.body as { sealed_body_unreadable?: boolean } | null)?.sealed_body_unreadable) {
+      const message = 'This request holds secrets sealed with another secrets key than this server\'s; set the same SKYPILOT_SECRETS_KEY on every replica and run the command again.'
+      await this.finish(lane, slot, job.id, { name: 'InternalError', code: 'INTERNAL', message }, null)
+      return
+    }
     try {
       await slot.ready
     } catch (e) {

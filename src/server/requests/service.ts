@@ -6,6 +6,7 @@ import type { Store } from '../../core/state/store'
 import type { OpMeta, OpUser } from '../ops/types'
 import type { DbQueue } from './db-queue'
 import type { Executor } from './executor'
+import { Retention } from '../retention'
 import type { LogStore } from './log-store'
 
 export interface Requester extends OpUser {
@@ -24,6 +25,8 @@ export class RequestService {
   /** Set when several replicas share a PostgreSQL store: the database is the queue. */
   dbQueue: DbQueue | undefined
   readonly defaultRole: string
+  /** Collects old requests in small batches (set by the server; made on first use otherwise). */
+  retention: Retention | undefined
 
   constructor(
     private store: Store,
@@ -187,9 +190,8 @@ export class RequestService {
     return { requeued, failed }
   }
 
-  async gc(retentionMs: number): Promise<number> {
-    const ids = await this.store.requests.deleteFinishedBefore(Date.now() - retentionMs)
-    for (const id of ids) await this.logs.remove(id)
-    return ids.length
+  /** Delete finished requests older than `retentionMs` with their logs (in small batches). */
+  gc(retentionMs: number): Promise<number> {
+    return (this.retention ??= new Retention(this.store, this.logs)).collect(retentionMs)
   }
 }

@@ -11,6 +11,8 @@ import { Elysia, t } from 'elysia'
 import type { ClusterRecord } from '../../core/state/clusters'
 import type { AppDeps } from '../context'
 import { dashboardAssets, type DashboardAsset } from '../dashboard-assets'
+import { NotFoundError } from '../../core/errors'
+import { pageByKey, pageLimit } from '../paging'
 import { encodeRequest } from '../requests/encode'
 
 const PREFIX = '/dashboard/'
@@ -70,13 +72,16 @@ async function serveDashboard({ request }: { request: Request }): Promise<Respon
 }
 
 /** JSON with a weak ETag of its bytes; 304 when the client already has it. */
-export function jsonWithEtag(req: Request, value: unknown): Response {
+export function jsonWithEtag(req: Request, value: unknown, extra: Record<string, unknown> = {}): Response {
   const body = JSON.stringify(value)
   const etag = `W/"${Bun.hash(body).toString(36)}-${body.length.toString(36)}"`
-  const headers = { etag, 'cache-control': 'no-cache', 'content-type': 'application/json' }
+  const headers = { etag, 'cache-control': 'no-cache', 'content-type': 'application/json', ...(extra as Record<string, string>) }
   if (matches(req.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers })
   return new Response(body, { headers })
 }
+
+/** The most clusters one dashboard page lists (the rest through X-Sky-Next-Cursor). */
+const CLUSTERS_PAGE_MAX = 5000
 
 const flag = (v: string | undefined) => v === 'true' || v === '1'
 
@@ -98,9 +103,11 @@ export function dashboardRoutes(d: AppDeps) {
         // As `sky status [-u]`: your clusters, or everyone's; any user may look at all of them.
         let rows = await d.store.clusters.list(flag(query.all_users) || query.name ? {} : { userId: who.id })
         if (query.name) rows = rows.filter((c) => c.name === query.name)
-        return jsonWithEtag(request, rows.map(listed))
+        const headers: Record<string, unknown> = {}
+        const page = pageByKey(rows, (c) => c.name, query.cursor, pageLimit(query.limit, CLUSTERS_PAGE_MAX, CLUSTERS_PAGE_MAX), headers)
+        return jsonWithEtag(request, page.map(listed), headers)
       },
-      { query: t.Object({ all_users: t.Optional(t.String()), name: t.Optional(t.String()) }) },
+      { query: t.Object({ all_users: t.Optional(t.String()), name: t.Optional(t.String()), limit: t.Optional(t.String()), cursor: t.Optional(t.String()) }) },
     )
     .get(
       '/api/dashboard/requests',
@@ -109,10 +116,26 @@ export function dashboardRoutes(d: AppDeps) {
         // As `sky api status -a [-u]`: every status, newest first.
         const rows = await d.store.requests.list({
           userId: flag(query.all_users) ? undefined : who.id,
-          limit: Math.min(Math.max(Math.floor(Number(query.limit ?? 500)) || 500, 1), 5000),
+          limit: pageLimit(query.limit, 500),
         })
         return jsonWithEtag(request, rows.map((r) => encodeRequest(r, false)))
       },
       { query: t.Object({ all_users: t.Optional(t.String()), limit: t.Optional(t.String()) }) },
+    )
+    // Local server: `sky dashboard` asks for a one-time code (with the owner's token) and opens
+    // the page with it in the URL fragment; the page trades it here for the token, once.
+    .post('/api/dashboard/login-code', async ({ request }) => {
+      await d.identify(request)
+      if (!d.local) throw new NotFoundError('A deployed API server has no login codes; log in on the page.')
+      return { code: d.local.newCode() }
+    })
+    .post(
+      '/api/dashboard/session',
+      ({ body }) => {
+        const token = d.local?.redeem(body.code)
+        if (!token) throw new NotFoundError('This dashboard link has expired or was already used.', { hint: 'Run sky dashboard again for a new link.' })
+        return { local_token: token }
+      },
+      { body: t.Object({ code: t.String({ minLength: 1, maxLength: 100 }) }) },
     )
 }

@@ -1,12 +1,14 @@
 // Request management: /api/get, /api/stream, /api/status, /api/cancel.
 import { Elysia, t } from 'elysia'
-import { NotFoundError } from '../../core/errors'
+import { NotFoundError, ValidationError } from '../../core/errors'
 import { FINAL_STATUSES, type RequestStatus } from '../../core/state/requests'
 import type { AppDeps } from '../context'
+import { decodeCursor, encodeCursor, HEADER_NEXT_CURSOR, intParam, MAX_PAGE, pageLimit } from '../paging'
 import { encodeRequest } from '../requests/encode'
 import { streamRequestLog } from '../requests/stream'
 
 const GET_WAIT_MS = 50_000
+const flag = (v: string | undefined) => v === 'true' || v === '1'
 
 export function requestRoutes(d: AppDeps) {
   const svc = d.requests
@@ -15,14 +17,18 @@ export function requestRoutes(d: AppDeps) {
       '/api/get',
       async ({ query, request, set }) => {
         const who = await d.identify(request)
+        const timeout = intParam(query.timeout, 'timeout', { min: 0, max: GET_WAIT_MS / 1000, def: GET_WAIT_MS / 1000 })
         const id = await svc.resolveId(query.request_id)
-        const r = await svc.waitFinal(id, query.timeout !== undefined ? Math.min(Number(query.timeout) * 1000, GET_WAIT_MS) : GET_WAIT_MS)
+        // Whose it is, before waiting on it.
+        const row = await d.store.requests.get(id)
+        if (!row) throw new NotFoundError(`Request '${query.request_id}' not found.`)
+        svc.checkAccess(row, who)
+        const r = FINAL_STATUSES.has(row.status) ? row : await svc.waitFinal(id, timeout * 1000)
         if (!r) throw new NotFoundError(`Request '${query.request_id}' not found.`)
-        svc.checkAccess(r, who)
         if (!FINAL_STATUSES.has(r.status)) set.status = 202
         return encodeRequest(r)
       },
-      { query: t.Object({ request_id: t.String({ minLength: 1 }), timeout: t.Optional(t.Numeric({ minimum: 0 })) }) },
+      { query: t.Object({ request_id: t.String({ minLength: 1, maxLength: 64 }), timeout: t.Optional(t.String()) }) },
     )
     .get(
       '/api/stream',
@@ -41,7 +47,8 @@ export function requestRoutes(d: AppDeps) {
         const follow = query.follow === undefined ? true : query.follow !== 'false' && query.follow !== '0'
         // A log-follow request (sky logs) lives only as long as someone reads it.
         const onDisconnect = follow && svc.opMeta(r.name)?.cancelOnDisconnect ? () => void svc.cancel([id]).catch(() => {}) : undefined
-        const body = streamRequestLog(d.store, svc.logs, id, { follow, tail: query.tail ? Number(query.tail) : 0, onDisconnect })
+        const tail = intParam(query.tail, 'tail', { min: 0, max: 1_000_000, def: 0 })
+        const body = streamRequestLog(d.store, svc.logs, id, { follow, tail, onDisconnect })
         return new Response(body, {
           headers: {
             'content-type': 'text/plain; charset=utf-8',
@@ -54,37 +61,47 @@ export function requestRoutes(d: AppDeps) {
       },
       {
         query: t.Object({
-          request_id: t.Optional(t.String()),
+          request_id: t.Optional(t.String({ maxLength: 64 })),
           follow: t.Optional(t.String()),
-          tail: t.Optional(t.Numeric({ minimum: 0 })),
+          tail: t.Optional(t.String()),
           format: t.Optional(t.String()),
         }),
       },
     )
     .get(
       '/api/status',
-      async ({ query, request }) => {
+      async ({ query, request, set }) => {
         const who = await d.identify(request)
-        const all = query.all_status === 'true' || query.all_status === '1'
-        const allUsers = query.all_users === 'true' || query.all_users === '1'
+        const all = flag(query.all_status)
+        const allUsers = flag(query.all_users)
         const prefixes = query.request_ids ? query.request_ids.split(',').filter(Boolean) : undefined
+        if (prefixes && prefixes.length > 100) throw new ValidationError([{ path: 'request_ids', message: 'at most 100 id prefixes at once' }])
+        // One page (newest first); X-Sky-Next-Cursor leads to the next.
+        const limit = pageLimit(query.limit, MAX_PAGE)
+        const after = decodeCursor(query.cursor, ['n', 's'])
         const rows = await d.store.requests.list({
           statuses: all || prefixes ? undefined : (['PENDING', 'RUNNING'] as RequestStatus[]),
-          userId: allUsers && who.isAdmin ? undefined : allUsers ? undefined : who.id,
+          userId: allUsers ? undefined : who.id,
           clusterName: query.cluster_name || undefined,
           idPrefixes: prefixes,
-          limit: query.limit ? Number(query.limit) : undefined,
+          limit: limit + 1,
+          after: after ? { createdAt: after[0] as number, requestId: after[1] as string } : undefined,
         })
-        const visible = who.isAdmin || allUsers ? rows : rows.filter((r) => r.userId === who.id)
-        return visible.map((r) => encodeRequest(r, false))
+        const page = rows.slice(0, limit)
+        if (rows.length > limit) {
+          const last = page[page.length - 1]!
+          set.headers[HEADER_NEXT_CURSOR] = encodeCursor([last.createdAt, last.requestId])
+        }
+        return page.map((r) => encodeRequest(r, false))
       },
       {
         query: t.Object({
-          request_ids: t.Optional(t.String()),
+          request_ids: t.Optional(t.String({ maxLength: 4000 })),
           all_status: t.Optional(t.String()),
           all_users: t.Optional(t.String()),
-          cluster_name: t.Optional(t.String()),
-          limit: t.Optional(t.Numeric({ minimum: 0 })),
+          cluster_name: t.Optional(t.String({ maxLength: 200 })),
+          limit: t.Optional(t.String()),
+          cursor: t.Optional(t.String()),
         }),
       },
     )
@@ -108,7 +125,7 @@ export function requestRoutes(d: AppDeps) {
       },
       {
         body: t.Object({
-          request_ids: t.Optional(t.Array(t.String({ minLength: 1 }))),
+          request_ids: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
           all: t.Optional(t.Boolean()),
           all_users: t.Optional(t.Boolean()),
         }),

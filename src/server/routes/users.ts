@@ -4,6 +4,7 @@
 import { Elysia, t } from 'elysia'
 import { NotFoundError } from '../../core/errors'
 import type { AppDeps } from '../context'
+import { pageByKey, pageLimit } from '../paging'
 
 const userName = t.String({ minLength: 1, maxLength: 64 })
 
@@ -19,13 +20,15 @@ export function userRoutes(d: AppDeps) {
     return { id: who.id, name: who.name, role: who.role }
   }
   return new Elysia()
-    .get('/users', async ({ request }) => svc.list(await actor(request)))
+    .get('/users', async ({ request, query, set }) => pageByKey(await svc.list(await actor(request)), (u) => u.name, query.cursor, pageLimit(query.limit, 1000), set.headers), {
+      query: t.Object({ limit: t.Optional(t.String()), cursor: t.Optional(t.String()) }),
+    })
     .get('/users/me', async ({ request }) => {
       const who = await d.identify(request)
       return { id: who.id, name: who.name, role: who.role ?? 'user' }
     })
     .post('/users/create', async ({ request, body }) => svc.create(await actor(request), body), {
-      body: t.Object({ name: userName, password: t.Optional(t.String()), role: t.Optional(t.String()) }),
+      body: t.Object({ name: userName, password: t.Optional(t.String({ maxLength: 1024 })), role: t.Optional(t.String({ maxLength: 20 })) }),
     })
     .post(
       '/users/delete',
@@ -46,9 +49,12 @@ export function userRoutes(d: AppDeps) {
       },
       { body: t.Object({ name: userName, password: t.String() }) },
     )
-    .get('/users/service-account-tokens', async ({ request, query }) => svc.listTokens(await actor(request), query.name || undefined), {
-      query: t.Object({ name: t.Optional(t.String()) }),
-    })
+    .get(
+      '/users/service-account-tokens',
+      async ({ request, query, set }) =>
+        pageByKey(await svc.listTokens(await actor(request), query.name || undefined), (x) => x.token_id, query.cursor, pageLimit(query.limit, 1000), set.headers),
+      { query: t.Object({ name: t.Optional(t.String({ maxLength: 64 })), limit: t.Optional(t.String()), cursor: t.Optional(t.String()) }) },
+    )
     .post('/users/service-account-tokens', async ({ request, body }) => svc.createToken(await actor(request), body), {
       body: t.Object({
         name: t.Optional(t.String()),

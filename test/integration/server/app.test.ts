@@ -1,7 +1,7 @@
 // The server in-process: createApp through app.handle for routing, validation and errors, and a
 // started server (real worker threads, real SQLite) for the request service.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startServer, type RunningServer } from '../../../src/server/serve'
@@ -21,6 +21,10 @@ beforeAll(async () => {
   srv = await startServer({ host: '127.0.0.1', port: 0, deploy: false, plugins: [TEST_PLUGIN], db: { kind: 'sqlite', path: join(dir, 'state.db') } })
   client = new SkyClient({ endpoint: parseEndpoint(srv.url, 'env'), autoStart: false, user: { id: 'abcd1234', name: 'alice' } })
 })
+
+/** fetch with the server owner's local token (as the CLI sends it). */
+const fetch = (url: string, init: RequestInit = {}) =>
+  globalThis.fetch(url, { ...init, headers: { 'x-sky-local-token': readFileSync(join(dir, 'api_server', 'local.token'), 'utf8').trim(), ...(init.headers as Record<string, string>) } })
 
 afterAll(async () => {
   await srv.stop()
