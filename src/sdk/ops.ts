@@ -1,6 +1,7 @@
 // One function per server operation. Each returns the request id; finish it with
 // client.get / client.streamAndGet.
 import type { SkyClient } from './client'
+import type { UploadRefs } from './uploads'
 
 export interface StatusOptions {
   clusterNames?: string[]
@@ -24,6 +25,8 @@ export interface LaunchOptions {
   /** The client already showed the optimizer's plan; the server does not print it again. */
   quietOptimizer?: boolean
   command?: string
+  /** Uploaded workdir and file mounts (uploadTaskFiles); a deployed server needs them. */
+  uploads?: UploadRefs
 }
 
 /** `task` is SkyPilot-format task YAML (serializeDag of a parsed task). */
@@ -40,10 +43,11 @@ export const launch = (c: SkyClient, task: string, o: LaunchOptions) =>
     wait_for: o.waitFor,
     quiet_optimizer: o.quietOptimizer,
     command: o.command,
+    uploads: o.uploads,
   })
 
-export const exec = (c: SkyClient, task: string, clusterName: string, o: { detachRun?: boolean } = {}) =>
-  c.submit('/exec', { task, cluster_name: clusterName, detach_run: o.detachRun })
+export const exec = (c: SkyClient, task: string, clusterName: string, o: { detachRun?: boolean; uploads?: UploadRefs } = {}) =>
+  c.submit('/exec', { task, cluster_name: clusterName, detach_run: o.detachRun, uploads: o.uploads })
 
 export interface StartOptions {
   idleMinutesToAutostop?: number

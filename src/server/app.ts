@@ -10,6 +10,7 @@ import { dashboardRoutes } from './routes/dashboard'
 import { healthRoutes } from './routes/health'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
+import { uploadRoutes } from './routes/uploads'
 import { userRoutes } from './routes/users'
 
 export function createApp(d: AppDeps) {
@@ -54,6 +55,7 @@ export function createApp(d: AppDeps) {
     .use(clusterRoutes(d))
     .use(pluginRoutes(d))
     .use(userRoutes(d))
+    .use(uploadRoutes(d))
     .use(dashboardRoutes(d))
 }
 

@@ -1,6 +1,7 @@
 // What route plugins share: the store, the request service, server facts, and identity lookup.
 import type { Server } from 'bun'
 import type { Store } from '../core/state/store'
+import type { UploadStore } from '../core/uploads/store'
 import type { UserService } from '../core/users/service'
 import type { LocalAuth } from './auth/local'
 import type { Requester, RequestService } from './requests/service'
@@ -28,6 +29,8 @@ export interface AppDeps {
   users: UserService
   /** Authenticate a request before routing (throws AuthRequiredError). */
   guard?: (request: Request, server: Server<unknown> | null) => Promise<void>
+  /** Files uploaded by clients (workdirs, file mounts). */
+  uploads: UploadStore
   /** Local server: its token check and the dashboard's one-time codes. */
   local?: LocalAuth
 }

@@ -10,6 +10,7 @@ import { paths } from '../core/paths'
 import { openStore, defaultDbLocation, type Store } from '../core/state/store'
 import type { DbLocation } from '../core/state/db'
 import { localUser } from '../core/user'
+import { UploadStore } from '../core/uploads/store'
 import { UserService } from '../core/users/service'
 import { isLoopbackHost } from '../lib/net'
 import { procStartTime } from '../lib/proc'
@@ -106,6 +107,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     logDir: paths.requestLogs(),
     plugins,
     sizing: laneSizing(o.deploy),
+    // A deployed server's workers sync only uploaded files (src/core/uploads/sources.ts).
+    workerEnv: { SKY_SERVER_DEPLOY: o.deploy ? '1' : '' },
     onFinal: (id, status) => {
       svc.notifyFinal(id, status)
       dbQueue?.finished(id, status)
@@ -122,6 +125,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     identify: localIdentify(localUser()),
     pluginOps: pluginMetas.map((m) => m.name),
     users,
+    uploads: new UploadStore(),
   }
   const auth = o.deploy ? deployAuth(store) : undefined
   if (auth) {
@@ -167,7 +171,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const retention = o.retentionMs ?? Number(configGet('api_server.requests_retention_hours', 24)) * 3600_000
   const collector = new Retention(store, logs)
   svc.retention = collector
-  const gcTimer = setInterval(() => void collector.collect(retention).catch(() => {}), Math.min(Math.max(retention, 60_000), 3600_000))
+  const gcTimer = setInterval(() => {
+    void collector.collect(retention).catch(() => {})
+    void deps.uploads.collect().catch(() => {})
+  }, Math.min(Math.max(retention, 60_000), 3600_000))
   gcTimer.unref?.()
   setTimeout(() => void collector.collect(retention).catch(() => {}), 0)
 

@@ -9,6 +9,7 @@ import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
 import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch'
 import { taskArgs } from '../task-args'
+import { uploadForTask } from '../uploads'
 import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
@@ -33,7 +34,8 @@ export default defineCommand({
     await checkGitWorkdirs(dag)
     await warnLargeUploads(dag)
     warnTaskConfig(dag)
-    const id = await execOp(sky(), taskYaml(dag), cluster, { detachRun: !!args['detach-run'] })
+    const uploads = await uploadForTask(sky(), dag.tasks[0]!, { fileMounts: false })
+    const id = await execOp(sky(), taskYaml(dag), cluster, { detachRun: !!args['detach-run'], uploads })
     throwUnlessSucceeded(cluster, await finish(id, { stream: true, async: !!args.async, name: 'sky.exec' }))
   },
 })

@@ -12,6 +12,7 @@ import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch
 import { out } from '../output'
 import { confirm } from '../prompt'
 import { taskArgs } from '../task-args'
+import { uploadForTask } from '../uploads'
 import { DESCRIPTIONS } from './descriptions'
 
 export function generatedClusterName(): string {
@@ -80,6 +81,7 @@ export default defineCommand({
           : undefined
       if (question && !(await confirm(question))) throw new UsageError('Aborted.')
     }
+    const uploads = await uploadForTask(c, dag.tasks[0]!, { fileMounts: true })
     const id = await launchOp(c, yaml, {
       clusterName: name,
       retryUntilUp: !!args['retry-until-up'],
@@ -91,6 +93,7 @@ export default defineCommand({
       waitFor,
       quietOptimizer: planShown,
       command: `sky ${['launch', ...rawArgs].join(' ')}`.slice(0, 500),
+      uploads,
     })
     throwUnlessSucceeded(name, await finish(id, { stream: true, async: !!args.async, name: 'sky.launch' }))
   },

@@ -15,7 +15,8 @@ import { provisionerFor } from '../provision/registry'
 import type { ClusterRecord } from '../state/clusters'
 import type { Resources, Task } from '../task/types'
 import { handleOf, launchedOf, refOf } from './record'
-import { syncFiles } from './sync'
+import { checkSyncable, syncFiles } from './sync'
+import type { UploadRefs } from '../uploads/sources'
 
 export interface LaunchBody {
   task: string
@@ -31,6 +32,8 @@ export interface LaunchBody {
   /** The client already printed the optimizer's plan (before its confirmation prompt). */
   quiet_optimizer?: boolean
   command?: string
+  /** The uploaded workdir and file mounts (a deployed server syncs only these). */
+  uploads?: UploadRefs
 }
 
 export interface LaunchResult extends Partial<Omit<JobOutcome, 'job_id'>> {
@@ -44,13 +47,18 @@ export async function launch(ctx: OpsContext, body: LaunchBody, o: { blocked?: B
   const task = singleTask(body.task, 'sky launch')
   if (task.run || task.setup) checkSecretsSupplied(task)
   const name = body.cluster_name
-  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command: body.command ?? null, purpose: 'sky.launch', blocked: o.blocked, quietPlan: body.quiet_optimizer })
+  // Sources and destinations are checked before anything is provisioned (where they may go
+  // depends on the infra: no absolute destinations on local nodes).
+  const files = { fileMounts: true, uploads: body.uploads, userId: ctx.actor.id }
+  await checkSyncable(task, files)
+  const checkInfra = (infra: string) => checkSyncable(task, { ...files, infra })
+  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command: body.command ?? null, purpose: 'sky.launch', blocked: o.blocked, quietPlan: body.quiet_optimizer, checkInfra })
   let c = ensured.cluster
   const handle = handleOf(c)
   const request = ensured.request
   c = await recordPortsAndHooks(ctx, c, task, request)
   const prior = task.run || task.setup ? await jobByKey(handle, ctx.owner) : { jobId: null }
-  if (prior.jobId === null) await syncFiles(handle, task, ctx.log, { fileMounts: true })
+  if (prior.jobId === null) await syncFiles(handle, task, ctx.log, files)
 
   const auto = body.idle_minutes_to_autostop ?? (request?.autostop?.enabled ? request.autostop.idleMinutes : null)
   const autoDown = body.down || !!body.autostop_down || !!request?.autostop?.down

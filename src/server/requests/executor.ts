@@ -46,6 +46,8 @@ export interface ExecutorOptions {
   idleWorkerMs?: number
   /** Called when a lane has room again (several replicas: claim more from the database). */
   onRoom?: (lane: Lane) => void
+  /** Environment the worker threads get (SKY_HOME and the server's mode). */
+  workerEnv?: Record<string, string>
 }
 
 export class Executor {
@@ -165,7 +167,7 @@ export class Executor {
       ev.preventDefault?.()
       this.killSlot(lane, slot, `worker crashed: ${(ev as ErrorEvent).message ?? 'unknown error'}`)
     }
-    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir, env: { SKY_HOME: process.env.SKY_HOME ?? '' } })
+    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir, env: { SKY_HOME: process.env.SKY_HOME ?? '', ...this.o.workerEnv } })
     this.slots[lane].push(slot)
     return slot
   }

@@ -5,10 +5,13 @@ import { submitOp } from './submit'
 
 const name = t.String({ minLength: 1, maxLength: 63, pattern: '^[a-zA-Z0-9]([-_.a-zA-Z0-9]*[a-zA-Z0-9])?$', error: 'cluster_name must be 1-63 letters, digits, -, _ or ., starting and ending with a letter or digit' })
 const task = t.String({ minLength: 0, maxLength: 4 * 1024 * 1024 })
-const jobIds = t.Array(t.Integer({ minimum: 1 }))
+const jobIds = t.Array(t.Integer({ minimum: 1 }), { maxItems: 10_000 })
 const waitFor = t.Optional(t.Union([t.Literal('jobs_and_ssh'), t.Literal('jobs'), t.Literal('none')]))
 /** Fields every operation body may carry: the client's config layers and --config (applied per request). */
 const common = { override_skypilot_config: t.Optional(t.Record(t.String(), t.Unknown())) }
+const uploadId = t.String({ pattern: '^[0-9a-f]{64}$' })
+/** Manifests of the files the client uploaded (POST /upload/...) for this request. */
+const uploads = t.Optional(t.Object({ workdir: t.Optional(uploadId), file_mounts: t.Optional(t.Record(t.String({ maxLength: 4096 }), uploadId)) }))
 
 export function clusterRoutes(d: AppDeps) {
   const op =
@@ -19,7 +22,7 @@ export function clusterRoutes(d: AppDeps) {
     .post('/status', op('sky.status'), {
       body: t.Object({
         ...common,
-        cluster_names: t.Optional(t.Array(t.String({ minLength: 1 }))),
+        cluster_names: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000 })),
         all_users: t.Optional(t.Boolean()),
         refresh: t.Optional(t.Boolean()),
       }),
@@ -37,10 +40,11 @@ export function clusterRoutes(d: AppDeps) {
         detach_run: t.Optional(t.Boolean()),
         wait_for: waitFor,
         quiet_optimizer: t.Optional(t.Boolean()),
-        command: t.Optional(t.String()),
+        command: t.Optional(t.String({ maxLength: 4096 })),
+        uploads,
       }),
     })
-    .post('/exec', op('sky.exec'), { body: t.Object({ ...common, task, cluster_name: name, detach_run: t.Optional(t.Boolean()) }) })
+    .post('/exec', op('sky.exec'), { body: t.Object({ ...common, task, cluster_name: name, detach_run: t.Optional(t.Boolean()), uploads }) })
     .post('/start', op('sky.start'), {
       body: t.Object({
         ...common,
