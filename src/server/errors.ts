@@ -20,6 +20,9 @@ function shown(v: unknown): unknown {
 
 export function routeError(code: string | number, error: unknown): SkyError {
   if (error instanceof SkyError) return error
+  // Errors thrown by the body parser (src/server/body.ts) arrive wrapped in Elysia's ParseError.
+  const cause = (error as { cause?: unknown } | null)?.cause
+  if (code === 'PARSE' && cause instanceof SkyError) return cause
   if (error instanceof ElysiaValidationError || code === 'VALIDATION') {
     const ve = error as ElysiaValidationError
     const seen = new Set<string>()

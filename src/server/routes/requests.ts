@@ -34,6 +34,7 @@ export function requestRoutes(d: AppDeps) {
       '/api/stream',
       async ({ query, request }) => {
         const who = await d.identify(request)
+        const tail = intParam(query.tail, 'tail', { min: 0, max: 1_000_000, def: 0 })
         let id: string
         if (query.request_id) id = await svc.resolveId(query.request_id)
         else {
@@ -47,7 +48,6 @@ export function requestRoutes(d: AppDeps) {
         const follow = query.follow === undefined ? true : query.follow !== 'false' && query.follow !== '0'
         // A log-follow request (sky logs) lives only as long as someone reads it.
         const onDisconnect = follow && svc.opMeta(r.name)?.cancelOnDisconnect ? () => void svc.cancel([id]).catch(() => {}) : undefined
-        const tail = intParam(query.tail, 'tail', { min: 0, max: 1_000_000, def: 0 })
         const body = streamRequestLog(d.store, svc.logs, id, { follow, tail, onDisconnect })
         return new Response(body, {
           headers: {
