@@ -98,12 +98,17 @@ function localSource(src: string, field: string): string[] {
 export async function syncSources(
   task: Pick<Task, 'workdir' | 'fileMounts'>,
   o: { fileMounts: boolean; uploads?: UploadRefs; userId: string; infra?: string; materialize?: boolean },
+  // (materialize: false only checks: uploads exist and are the user's, local paths are allowed.)
 ): Promise<SyncSource[]> {
   const deployed = serverIsDeployed()
   const out: SyncSource[] = []
   const store = new UploadStore()
   const from = async (field: string, local: string, ref: string | undefined): Promise<{ src: string; skip: string[] }> => {
-    if (ref) return { src: o.materialize === false ? '' : (await store.materialize(o.userId, ref)).path, skip: [] }
+    if (ref) {
+      if (o.materialize !== false) return { src: (await store.materialize(o.userId, ref)).path, skip: [] }
+      await store.checkRegistered(o.userId, ref)
+      return { src: '', skip: [] }
+    }
     if (deployed) {
       throw new ValidationError([{ path: field, message: `'${local}' was not uploaded; this API server syncs only files its clients upload (sky uploads them itself; update the client)` }])
     }

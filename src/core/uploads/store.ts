@@ -202,6 +202,11 @@ export class UploadStore {
     return parseManifest(await readFile(p, 'utf8'), { maxEntries: this.limits.maxEntries, maxTotalBytes: this.limits.maxUploadBytes })
   }
 
+  /** Throw unless `hash` is a manifest this user registered. */
+  async checkRegistered(userId: string, hash: string): Promise<void> {
+    await this.readManifest(userId, hash, true)
+  }
+
   /**
    * The files of an upload as a local directory (or file) to sync from, built once per manifest:
    * written to a temporary name and renamed into place, so a half-built tree is never used.
