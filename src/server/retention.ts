@@ -1,28 +1,80 @@
 // Retention: finished requests older than `api_server.requests_retention_hours` are deleted with
-// their logs, in small batches with a pause between them, so a backlog of any size never holds
-// the database (or the server thread) for long. On SQLite the freed pages are then returned to
-// the file system a few at a time (incremental vacuum) and the WAL is truncated, so the file
-// shrinks. One collection runs at a time.
+// their logs, off the request path: a worker thread with its own database connection deletes
+// them in small batches with a pause between, so a backlog of any size never holds the write
+// lock (or the server's event loop) for long. On SQLite that connection checkpoints the WAL
+// itself (passively, so writers are never blocked) and afterwards gives the freed pages back a
+// few at a time (incremental vacuum) and truncates the WAL, so the file shrinks. One collection
+// runs at a time.
+import type { DbLocation } from '../core/state/db'
 import type { Store } from '../core/state/store'
 import type { LogStore } from './requests/log-store'
 
+declare const SKY_WORKER_RETENTION: string | undefined
+
+function workerSpecifier(): string | URL {
+  if (typeof SKY_WORKER_RETENTION === 'string') return SKY_WORKER_RETENTION
+  return new URL('../workers/retention-worker.ts', import.meta.url)
+}
+
 export interface RetentionOptions {
-  /** Rows per DELETE (default 500). */
+  /** Rows per DELETE (default 200). */
   batch?: number
   /** Pause between batches (default 5 ms). */
   pauseMs?: number
-  /** Pages freed per incremental-vacuum step (default 1000, 4 MB). */
+  /** Pages freed per incremental-vacuum step (default 200, 800 KB). */
   vacuumPages?: number
+}
+
+/** The collection itself, on a store and log store of its own (run inside the worker). */
+export async function collectOld(store: Store, logs: LogStore, cutoff: number, o: RetentionOptions = {}, stopped = () => false): Promise<number> {
+  const batch = o.batch ?? 200
+  const pause = o.pauseMs ?? 5
+  const sqlite = store.db.kind === 'sqlite'
+  if (sqlite) await store.db.run('PRAGMA wal_autocheckpoint = 0')
+  let total = 0
+  let sinceCheckpoint = 0
+  while (!stopped()) {
+    const ids = await store.requests.deleteFinishedBefore(cutoff, batch)
+    for (const id of ids) await logs.remove(id)
+    total += ids.length
+    if (sqlite && ++sinceCheckpoint >= 4) {
+      await store.db.run('PRAGMA wal_checkpoint(PASSIVE)')
+      sinceCheckpoint = 0
+    }
+    if (ids.length < batch) break
+    await Bun.sleep(pause)
+  }
+  if (sqlite && total > 0) await shrink(store, o, stopped)
+  return total
+}
+
+/** Give free pages back a step at a time, then truncate the WAL. */
+async function shrink(store: Store, o: RetentionOptions, stopped: () => boolean): Promise<void> {
+  const db = store.db
+  const mode = await db.get<{ auto_vacuum: number }>('PRAGMA auto_vacuum')
+  if (Number(mode?.auto_vacuum) === 2) {
+    for (let i = 0; i < 1_000_000 && !stopped(); i++) {
+      const free = Number((await db.get<{ freelist_count: number }>('PRAGMA freelist_count'))?.freelist_count ?? 0)
+      if (free === 0) break
+      await db.run(`PRAGMA incremental_vacuum(${o.vacuumPages ?? 200})`)
+      await db.run('PRAGMA wal_checkpoint(PASSIVE)')
+      await Bun.sleep(o.pauseMs ?? 5)
+    }
+  }
+  await db.run('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => {})
 }
 
 export class Retention {
   private running: Promise<number> | undefined
-  private stopped = false
+  private worker: Worker | undefined
+  private ready: Promise<void> | undefined
+  private waiting = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>()
+  private next = 0
 
   constructor(
     private store: Store,
     private logs: LogStore,
-    private o: RetentionOptions = {},
+    private o: RetentionOptions & { logDir?: string } = {},
   ) {}
 
   /** Collect requests finished before now - retentionMs; resolves with how many were deleted. */
@@ -31,39 +83,47 @@ export class Retention {
     return this.running
   }
 
-  stop(): void {
-    this.stopped = true
+  private start(): Worker {
+    const w = new Worker(workerSpecifier())
+    this.ready = new Promise<void>((resolve, reject) => {
+      w.onmessage = (ev: MessageEvent) => {
+        const m = ev.data as { type: string; id?: number; deleted?: number; error?: string }
+        if (m.type === 'ready') return resolve()
+        if (m.type === 'init-failed') return reject(new Error(m.error))
+        const p = this.waiting.get(m.id!)
+        this.waiting.delete(m.id!)
+        if (m.type === 'done') p?.resolve(m.deleted ?? 0)
+        else p?.reject(new Error(m.error ?? 'retention failed'))
+      }
+      w.onerror = (ev) => {
+        ev.preventDefault?.()
+        for (const p of this.waiting.values()) p.reject(new Error(`retention worker: ${(ev as ErrorEvent).message}`))
+        this.waiting.clear()
+        this.worker = undefined
+      }
+    })
+    const loc: DbLocation = this.store.location
+    w.postMessage({ type: 'init', db: loc, logDir: this.o.logDir, options: { batch: this.o.batch, pauseMs: this.o.pauseMs, vacuumPages: this.o.vacuumPages }, env: { SKY_HOME: process.env.SKY_HOME ?? '' } })
+    return w
   }
 
   private async run(cutoff: number): Promise<number> {
-    const batch = this.o.batch ?? 500
-    const pause = this.o.pauseMs ?? 5
-    let total = 0
-    while (!this.stopped) {
-      const ids = await this.store.requests.deleteFinishedBefore(cutoff, batch)
-      for (const id of ids) await this.logs.remove(id)
-      total += ids.length
-      if (ids.length < batch) break
-      await Bun.sleep(pause)
-    }
-    if (total > 0 && this.store.db.kind === 'sqlite') await this.shrink()
-    return total
+    // An in-memory store has no second connection to open: collect here.
+    if (this.store.location.kind === 'sqlite' && this.store.location.path === ':memory:') return collectOld(this.store, this.logs, cutoff, this.o)
+    const w = (this.worker ??= this.start())
+    await this.ready
+    const id = ++this.next
+    return new Promise<number>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject })
+      w.postMessage({ type: 'collect', id, cutoff })
+    })
   }
 
-  /** Give free pages back a step at a time, then truncate the WAL. */
-  private async shrink(): Promise<void> {
-    const db = this.store.db
-    const pages = this.o.vacuumPages ?? 1000
-    const mode = await db.get<{ auto_vacuum: number }>('PRAGMA auto_vacuum')
-    if (Number(mode?.auto_vacuum) === 2) {
-      for (let i = 0; i < 100_000 && !this.stopped; i++) {
-        const free = Number((await db.get<{ freelist_count: number }>('PRAGMA freelist_count'))?.freelist_count ?? 0)
-        if (free === 0) break
-        await db.run(`PRAGMA incremental_vacuum(${pages})`)
-        await Bun.sleep(this.o.pauseMs ?? 5)
-      }
-    }
-    await db.run('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => {})
+  stop(): void {
+    this.worker?.terminate()
+    this.worker = undefined
+    for (const p of this.waiting.values()) p.reject(new Error('retention stopped'))
+    this.waiting.clear()
   }
 }
 

@@ -159,7 +159,7 @@ describe('workdir from the client', () => {
 })
 
 describe('upload API', () => {
-  const put = (cred: Record<string, string>, hash: string, size: number, offset: number, body: Uint8Array) =>
+  const put = (cred: Record<string, string>, hash: string, size: number, offset: number, body: Uint8Array<ArrayBuffer>) =>
     fetch(`${base}/upload/blobs/${hash}?size=${size}&offset=${offset}`, { method: 'PUT', headers: { ...cred, 'content-type': 'application/octet-stream' }, body })
 
   test('chunks resume where the part ends; content must match its hash; limits by route', async () => {

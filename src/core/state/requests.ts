@@ -158,11 +158,15 @@ export class RequestRepo {
       for (const p of f.idPrefixes) params.push(p, p + '\uffff')
     }
     if (f.after) {
-      where.push(`(created_at < ? OR (created_at = ? AND ${this.idCol} < ?))`)
-      params.push(f.after.createdAt, f.after.createdAt, f.after.requestId)
+      where.push(`(created_at, request_id) < (?, ?)`)
+      params.push(f.after.createdAt, f.after.requestId)
     }
     const cols = f.includeBody ? '*' : LIST_COLS
-    let sql = `SELECT ${cols} FROM requests${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, ${this.idCol} DESC`
+    // Newest first, by (created_at, request_id): keyset pages walk an index. Active requests are
+    // few: on SQLite (no statistics) the unary + keeps the planner on the status index rather
+    // than scanning a user's whole history in order.
+    const order = f.statuses?.length && this.db.kind === 'sqlite' ? '+created_at DESC, +request_id DESC' : 'created_at DESC, request_id DESC'
+    let sql = `SELECT ${cols} FROM requests${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY ${order}`
     if (f.limit && f.limit > 0) {
       sql += ' LIMIT ?'
       params.push(f.limit)

@@ -1,6 +1,7 @@
 // The Db surface and the small repositories on both backends: transactions, unique violations,
 // clusters, the key-value table, users and service-account tokens. PostgreSQL-only parts
 // (migrations racing under the advisory lock, LISTEN/NOTIFY) are at the end.
+import { migrations } from '../../../src/core/state/migrations'
 import { describe, expect, test } from 'bun:test'
 import { isUniqueViolation } from '../../../src/core/state/db'
 import type { ClusterRecord } from '../../../src/core/state/clusters'
@@ -281,7 +282,7 @@ describe('postgres only', () => {
     const loc = await fx.location()
     const stores = await Promise.all(Array.from({ length: 5 }, () => fx.open(loc)))
     const rows = await stores[0]!.db.all<{ version: number }>(`SELECT version FROM schema_migrations ORDER BY version`)
-    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version))
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version).sort((a, b) => a - b))
     await stores[4]!.requests.insert(newRequest({ requestId: 'seen-everywhere' }))
     for (const s of stores) expect(await s.requests.exists('seen-everywhere')).toBe(true)
   })
