@@ -75,9 +75,14 @@ export async function load(seconds: number, conc: number, op: () => Promise<void
   return { ops: (lat.length * 1000) / (performance.now() - started), lat, errors }
 }
 
+/** A local server's token (what the CLI reads from $SKY_HOME/api_server/local.token). */
+export function localTokenHeader(home: string): Record<string, string> {
+  return { 'x-sky-local-token': readFileSync(join(home, 'api_server', 'local.token'), 'utf8').trim() }
+}
+
 /** The status request as a client makes it: submit, then wait for the result (must succeed). */
-export function statusOp(endpoint: string, authorization?: string): () => Promise<void> {
-  const auth: Record<string, string> = authorization ? { authorization } : {}
+export function statusOp(endpoint: string, authorization?: string | Record<string, string>): () => Promise<void> {
+  const auth: Record<string, string> = typeof authorization === 'string' ? { authorization } : (authorization ?? {})
   const headers = { 'content-type': 'application/json', 'x-skypilot-api-version': '1', ...auth }
   return async () => {
     const r = await fetch(`${endpoint}/status`, { method: 'POST', headers, body: '{}' })

@@ -39,6 +39,9 @@ export function checkDeclaredLength(req: Request): void {
 /** The whole body, or ValidationError (413) as soon as it passes `limit` bytes. */
 export async function readLimited(req: Request, limit: number): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array(0)
+  // A declared length was checked against the limit before routing (checkDeclaredLength).
+  const declared = req.headers.get('content-length')
+  if (declared !== null && Number(declared) <= limit) return new Uint8Array(await req.arrayBuffer())
   const reader = req.body.getReader()
   const parts: Uint8Array[] = []
   let n = 0

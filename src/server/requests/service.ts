@@ -80,8 +80,8 @@ export class RequestService {
   }
 
   /** Resolve when the request is final (or after timeoutMs; then returns the current row). */
-  async waitFinal(id: string, timeoutMs: number): Promise<RequestRecord | undefined> {
-    const cur = await this.store.requests.get(id)
+  async waitFinal(id: string, timeoutMs: number, current?: RequestRecord): Promise<RequestRecord | undefined> {
+    const cur = current ?? (await this.store.requests.get(id))
     if (!cur || FINAL_STATUSES.has(cur.status)) return cur
     await new Promise<void>((resolve) => {
       let set = this.waiters.get(id)

@@ -23,7 +23,7 @@ export function requestRoutes(d: AppDeps) {
         const row = await d.store.requests.get(id)
         if (!row) throw new NotFoundError(`Request '${query.request_id}' not found.`)
         svc.checkAccess(row, who)
-        const r = FINAL_STATUSES.has(row.status) ? row : await svc.waitFinal(id, timeout * 1000)
+        const r = await svc.waitFinal(id, timeout * 1000, row)
         if (!r) throw new NotFoundError(`Request '${query.request_id}' not found.`)
         if (!FINAL_STATUSES.has(r.status)) set.status = 202
         return encodeRequest(r)
