@@ -90,7 +90,7 @@ describe('credentials', () => {
   test('failed logins slow that user on that address but never lock out the right password', async () => {
     expect((await as('admin:adminpw', ['users', 'create', 'rl', '--password', 'rlpw'])).code).toBe(0)
     // X-Forwarded-For is not trusted without api_server.trusted_proxies: all of these are 127.0.0.1.
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 5; i++) {
       const r = await fetch(`${base}/users/me`, { headers: { authorization: basic('rl:wrong'), 'x-forwarded-for': `10.0.0.${i}`, 'x-real-ip': `10.1.0.${i}` } })
       expect(r.status).toBe(401)
     }

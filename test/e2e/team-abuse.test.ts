@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempHome, waitFor, type TempHome } from '../harness'
+import { tempHome, TEST_PLUGIN, waitFor, type TempHome } from '../harness'
 
 let h: TempHome
 let server: Bun.Subprocess
@@ -22,7 +22,9 @@ function rssKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 }
 
 beforeAll(async () => {
-  h = await tempHome({ plugins: true })
+  // The server sits behind a trusted proxy (this test) that forwards client addresses.
+  h = await tempHome()
+  h.config(`api_server:\n  trusted_proxies: [127.0.0.1]\n  plugins: [${TEST_PLUGIN}]\n`)
   base = h.endpoint
   server = h.spawn(['api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(h.port)], { env: { SKYPILOT_INITIAL_ADMIN: 'admin:adminpw' } })
   await waitFor(() => fetch(`${base}/api/health`).then((r) => r.ok, () => false), 20_000)
@@ -133,6 +135,23 @@ describe('access', () => {
     const row = ((await (await fetch(`${base}/api/status?request_ids=${id}`, { headers: ALICE })).json()) as { status: string }[])[0]!
     expect(row.status).toBe('RUNNING')
     await fetch(`${base}/api/cancel`, { method: 'POST', headers: { ...ALICE, 'content-type': 'application/json' }, body: JSON.stringify({ request_ids: [id] }) })
+  })
+})
+
+describe('login limiting behind a load balancer', () => {
+  test("one client's failed logins do not slow or refuse another client's correct login", async () => {
+    const from = (ip: string, cred: string) => fetch(`${base}/users/me`, { headers: { ...basic(cred), 'x-forwarded-for': ip } })
+    // An attacker (as the proxy reports it) fails six times for alice: its attempts now wait.
+    for (let i = 0; i < 6; i++) expect((await from('203.0.113.5', 'alice:guess')).status).toBe(401)
+    const order: string[] = []
+    const attacker = from('203.0.113.5', 'alice:guess').then((r) => order.push(`attacker:${r.status}`))
+    // alice, at her own address behind the same proxy, is answered first, and admitted.
+    const alice = from('198.51.100.7', 'alice:alicepw').then((r) => order.push(`alice:${r.status}`))
+    await Promise.all([attacker, alice])
+    expect(order).toEqual(['alice:200', 'attacker:401'])
+    // A client cannot choose its address by adding hops in front: the proxy's last one counts.
+    const spoof = await from('198.51.100.7, 203.0.113.5', 'alice:alicepw')
+    expect(spoof.status).toBe(200)
   })
 })
 
