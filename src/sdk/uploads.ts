@@ -5,8 +5,8 @@
 // SKY_HOME is never packed (its database is not the task's to copy). A local server reads the
 // client's files itself, so nothing is uploaded to one.
 import { realpathSync, statSync } from 'node:fs'
+import { isInside, isSkyOwnPath, realOrSelf } from '../core/uploads/sky-home'
 import { open } from 'node:fs/promises'
-import { relative, sep } from 'node:path'
 import { ValidationError, InternalError } from '../core/errors'
 import { paths } from '../core/paths'
 import { listSyncEntries } from '../core/runner/ignore'
@@ -39,18 +39,6 @@ export interface Packed {
   blobs: Map<string, { abs: string; size: number }>
 }
 
-function realHome(): string | undefined {
-  try {
-    return realpathSync(paths.home())
-  } catch {
-    return undefined
-  }
-}
-
-function inside(child: string, parent: string): boolean {
-  const rel = relative(parent, child)
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..')
-}
 
 async function hashFile(abs: string, size: number): Promise<string> {
   if (size <= 4 << 20) return sha256Hex(new Uint8Array(await Bun.file(abs).arrayBuffer()))
@@ -86,9 +74,9 @@ export async function packPath(src: string, what: string): Promise<Packed> {
   } catch {
     throw new ValidationError([{ path: what, message: `local path '${src}' does not exist` }])
   }
-  const home = realHome()
-  if (home && inside(real, home)) {
-    throw new ValidationError([{ path: what, message: `'${src}' is inside SKY_HOME (${paths.home()}), which is never synced: it holds sky's own state` }])
+  const home = realOrSelf(paths.home())
+  if (isSkyOwnPath(real, home)) {
+    throw new ValidationError([{ path: what, message: `'${src}' is inside SKY_HOME (${paths.home()}), whose own files are never synced: they hold sky's state` }])
   }
   const st = statSync(real)
   const blobs = new Map<string, { abs: string; size: number }>()
@@ -98,7 +86,7 @@ export async function packPath(src: string, what: string): Promise<Packed> {
     blobs.set(h, { abs: real, size: st.size })
     manifest = { v: 1, root: 'file', entries: [{ p: '', t: 'f', m: st.mode & 0o7777, s: st.size, h }] }
   } else {
-    const list = await listSyncEntries(real, { skipPaths: home && inside(home, real) ? [home] : [] })
+    const list = await listSyncEntries(real, { skipPaths: isInside(home, real) ? [home] : [] })
     const entries: ManifestEntry[] = []
     await mapLimit(list, 8, async (e) => {
       if (e.kind === 'dir') entries.push({ p: e.rel, t: 'd', m: e.mode })

@@ -7,11 +7,12 @@
 //  - Destinations: under the node's home (`~/x`, `x`), never above it (`~/../..`) nor into the
 //    agent's runtime dir; absolute mount points are allowed where the node is a machine of its
 //    own, never on the local infra (whose nodes are directories of this machine).
-import { existsSync, realpathSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { posix, relative, sep } from 'node:path'
 import { ValidationError } from '../errors'
 import { paths } from '../paths'
 import type { Task } from '../task/types'
+import { isInside, isSkyOwnPath, realOrSelf } from './sky-home'
 import { UploadStore } from './store'
 
 export interface UploadRefs {
@@ -41,10 +42,6 @@ export function serverIsDeployed(): boolean {
   return process.env.SKY_SERVER_DEPLOY === '1'
 }
 
-function inside(child: string, parent: string): boolean {
-  const rel = relative(parent, child)
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !rel.startsWith(sep))
-}
 
 /**
  * A destination as a path relative to the node's home ('x/y'), or an absolute mount point
@@ -71,23 +68,15 @@ export function checkDestination(dst: string, field: string, infra: string | und
   return norm
 }
 
-function realOrSelf(p: string): string {
-  try {
-    return realpathSync(p)
-  } catch {
-    return p
-  }
-}
-
 /** Refuse a local source that is, or is inside, SKY_HOME; for a directory, what to skip in it. */
 function localSource(src: string, field: string): string[] {
   if (!existsSync(src)) throw new ValidationError([{ path: field, message: `local path '${src}' does not exist` }])
   const home = realOrSelf(paths.home())
   const real = realOrSelf(src)
-  if (inside(real, home)) {
-    throw new ValidationError([{ path: field, message: `'${src}' is inside SKY_HOME (${paths.home()}), which is never synced: it holds the server's state` }])
+  if (isSkyOwnPath(real, home)) {
+    throw new ValidationError([{ path: field, message: `'${src}' is inside SKY_HOME (${paths.home()}), whose own files are never synced: they hold the server's state` }])
   }
-  return inside(home, real) ? [anchoredDirPattern(relative(real, home))] : []
+  return isInside(home, real) && home !== real ? [anchoredDirPattern(relative(real, home))] : []
 }
 
 /**
