@@ -3,6 +3,7 @@
 // server (same start time, a `sky api start --foreground` command line on that port). A stale
 // record never leads to killing whatever process has since taken the pid.
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { paths } from '../core/paths'
 import { pidAlive, procArgv, procStartTime } from './proc'
 
@@ -12,13 +13,19 @@ export interface ServerRecord {
   procStart?: string | null
 }
 
-export function readServerRecord(port: number): ServerRecord | undefined {
+function readRecord(file: string): ServerRecord | undefined {
   try {
-    const r = JSON.parse(readFileSync(paths.serverRecord(port), 'utf8')) as ServerRecord
+    const r = JSON.parse(readFileSync(file, 'utf8')) as ServerRecord
     return Number.isInteger(r.pid) && r.pid > 0 ? r : undefined
   } catch {
     return undefined
   }
+}
+
+/** The record of the server on `port` (or, from builds before per-port records, server.json). */
+export function readServerRecord(port: number): ServerRecord | undefined {
+  const legacy = readRecord(join(paths.serverDir(), 'server.json'))
+  return readRecord(paths.serverRecord(port)) ?? (legacy?.port === port ? legacy : undefined)
 }
 
 /** Why `rec.pid` is not the server the record describes, or undefined when it is. */

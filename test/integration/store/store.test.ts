@@ -1,7 +1,6 @@
 // The Db surface and the small repositories on both backends: transactions, unique violations,
 // clusters, the key-value table, users and service-account tokens. PostgreSQL-only parts
 // (migrations racing under the advisory lock, LISTEN/NOTIFY) are at the end.
-import { migrations } from '../../../src/core/state/migrations'
 import { describe, expect, test } from 'bun:test'
 import { isUniqueViolation } from '../../../src/core/state/db'
 import type { ClusterRecord } from '../../../src/core/state/clusters'
