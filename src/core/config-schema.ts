@@ -76,6 +76,12 @@ export const CONFIG_SCHEMA: Rule = section({
     lease_seconds: value(num({ above: 0 })),
     status_refresh_seconds: value(num({ above: 0 })),
     orphan_reconcile_minutes: value(num({ min: 0 })),
+    // Team server v2 (README, "Deploy for a team").
+    trusted_proxies: value((v) => (strList(v) && typeof v !== 'string' ? 'must be a list of IP addresses or CIDRs' : undefined)),
+    upload_max_mb: value(num({ above: 0 })),
+    upload_quota_mb: value(num({ above: 0 })),
+    upload_retention_hours: value(num({ above: 0 })),
+    secrets_key_file: value(str),
     ...unsupportedKeys(
       'logs_retention_hours',
       'cluster_event_retention_hours',
