@@ -111,3 +111,22 @@ describe('ProxyCommand and ~/.ssh/config', () => {
     expect(resolveSshConfig('bastion', { text })).toMatchObject({ hostName: a.ip, port: a.port })
   })
 })
+
+describe('per-cluster keys', () => {
+  test('authorised on a node with the pool credentials, then the only way in; removed at teardown', async () => {
+    const { ensureClusterKey, authorizeKeyCommand, deauthorizeKeyCommand } = await import('../../../src/core/ssh/cluster-keys')
+    const k = ensureClusterKey(`trust-${Date.now()}`)
+    expect(k.publicKey).toMatch(/^ssh-ed25519 \S+ sky-cluster:trust-\d+$/)
+    const known = join(dir, 'known_hosts_keys')
+    // The user's own key authorises the cluster key (twice: still one line).
+    for (let i = 0; i < 2; i++) expect((await run({ ...target(0), knownHosts: known }, authorizeKeyCommand(k))).code).toBe(0)
+    const lines = (await run({ ...target(0), knownHosts: known }, 'cat ~/.ssh/authorized_keys')).stdout.split('\n').filter((l) => l.includes(k.marker))
+    expect(lines.length).toBe(1)
+    const byKey = { host: target(0).host, port: target(0).port, user: target(0).user, identityFile: k.privatePath, knownHosts: known }
+    expect((await run(byKey, 'echo with-cluster-key')).stdout.trim()).toBe('with-cluster-key')
+    expect((await run({ ...target(0), knownHosts: known }, deauthorizeKeyCommand(k.marker))).code).toBe(0)
+    await expect(run(byKey)).rejects.toThrow('authentication failed')
+    // Other keys stay.
+    expect((await run({ ...target(0), knownHosts: known })).stdout.trim()).toBe('ok')
+  })
+})
