@@ -200,7 +200,7 @@ export class AgentDaemon {
   }
 
   private ctx(job: LiveJob): LaunchContext {
-    return { L: this.L, spec: this.spec!, baseEnv: this.baseEnv, awk: this.awk, changed: () => this.wake(), signal: job.abort.signal }
+    return { L: this.L, spec: this.spec!, baseEnv: this.baseEnv, awk: this.awk, changed: () => this.wake(), signal: job.abort.signal, db: this.db }
   }
 
   /** Take over the ranks of jobs that were running when the previous daemon went away. */

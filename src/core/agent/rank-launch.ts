@@ -3,7 +3,8 @@
 // runner and their log is copied into the head's run.log until they end.
 import type { Subprocess } from 'bun'
 import { appendFileSync, readFileSync } from 'node:fs'
-import type { JobRow } from './job-store'
+import type { Database } from 'bun:sqlite'
+import { withSecrets, type JobRow } from './job-store'
 import type { Layout } from './layout'
 import { followRemoteLog, remoteExitCode, remoteGroupAlive, remoteRankPaths, runnerFor, startRemoteRank } from './remote'
 import { logPrefix, rankCwd, rankEnv } from './task-env'
@@ -29,6 +30,8 @@ export interface LaunchContext {
   changed: () => void
   /** Aborted when the daemon stops watching the job (it ended, or the daemon stops). */
   signal: AbortSignal
+  /** The agent's database (secret values are kept beside it). */
+  db: Database
 }
 
 export function isLocalNode(node: NodeSpec): boolean {
@@ -51,8 +54,10 @@ function note(L: Layout, id: number, line: string): void {
 }
 
 /** Start every rank of `phase`; remote ranks finish starting in the background. */
-export function launchPhase(ctx: LaunchContext, job: JobRow, phase: 'setup' | 'run'): LiveRank[] {
+export function launchPhase(ctx: LaunchContext, stored: JobRow, phase: 'setup' | 'run'): LiveRank[] {
   const { L, spec } = ctx
+  // Secret values come from their file (never from the database).
+  const job = withSecrets(ctx.db, stored)
   const alloc = job.alloc!
   const command = (phase === 'setup' ? job.commands.setup : job.commands.run) ?? ''
   return alloc.map((a, rank) => {
