@@ -93,7 +93,15 @@ export const CONFIG_SCHEMA: Rule = section({
   }),
   db: value(str),
   allowed_clouds: value(allowedClouds),
-  local: section({ cpus: value(numOrStr), memory: value(numOrStr), gpus: value(nullableStr) }),
+  local: section({
+    cpus: value(numOrStr),
+    memory: value(numOrStr),
+    gpus: value(nullableStr),
+    // A deployed server's own machine (README, "Deploy for a team").
+    allow_on_deploy: value(bool),
+    run_as: value(str),
+    sandbox_dir: value((v) => (typeof v === 'string' && v.startsWith('/') ? undefined : 'must be an absolute path')),
+  }),
   kubernetes: section(
     {
       allowed_contexts: value(allowedContexts),

@@ -93,6 +93,7 @@ describe.skipIf(!can)('execution boundary of a deployed server', () => {
     ].join('; ')
     const r = await as(`${ALICE}:alicepw`, ['launch', '-y', '-c', 'probe', '--cpus', '1', '--', probe], { timeoutMs: 180_000 })
     const text = out(r)
+    if (process.env.SHOW_PROBE) console.log(text)
     expect(r.code).toBe(0)
     // Alice's job runs as her own unprivileged user.
     const idLine = text.split('== id')[1]!.split('\n').filter((l) => l.includes(') '))

@@ -13,6 +13,7 @@ import { out } from '../output'
 import { confirm } from '../prompt'
 import { taskArgs } from '../task-args'
 import { uploadForTask } from '../uploads'
+import { redactSecretArgs } from '../task-args'
 import { DESCRIPTIONS } from './descriptions'
 
 export function generatedClusterName(): string {
@@ -92,7 +93,7 @@ export default defineCommand({
       detachRun: !!args['detach-run'],
       waitFor,
       quietOptimizer: planShown,
-      command: `sky ${['launch', ...rawArgs].join(' ')}`.slice(0, 500),
+      command: `sky ${['launch', ...redactSecretArgs(rawArgs)].join(' ')}`.slice(0, 500),
       uploads,
     })
     throwUnlessSucceeded(name, await finish(id, { stream: true, async: !!args.async, name: 'sky.launch' }))

@@ -4,6 +4,7 @@
 //
 // SKY_AGENT_MINUTE_MS (default 60000) is the length of one autostop "minute". It is a test and
 // ops knob: tests set it to a few hundred ms so `--idle-minutes 1` fires within a second.
+import { runAsPrefix } from './wrapper'
 import type { Database } from 'bun:sqlite'
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { uptime, userInfo } from 'node:os'
@@ -124,9 +125,12 @@ export function fireAutostop(L: Layout, db: Database, spec: ClusterSpec, cfg: Au
     if (!hook) return null
     const exitFile = `${L.autostopLog}.exit`
     const head = spec.nodes[0]
-    return Bun.spawn(['bash', '-c', 'bash -c "$SKY_LIFECYCLE_HOOKS"; bash -c "$SKY_AUTOSTOP_HOOK"; rc=$?; echo "$rc" > "$SKY_AUTOSTOP_EXIT_FILE"; exit "$rc"'], {
+    // The task's hooks are user code: a sandboxed cluster's run as its account.
+    const as = spec.runAs ? `${runAsPrefix(spec.runAs)} ` : ''
+    return Bun.spawn(['bash', '-c', `${as}bash -c "$SKY_LIFECYCLE_HOOKS"; bash -c "$SKY_AUTOSTOP_HOOK"; rc=$?; echo "$rc" > "$SKY_AUTOSTOP_EXIT_FILE"; exit "$rc"`], {
       env: {
         ...baseEnv,
+        ...(spec.runAs ? { USER: spec.runAs.user, LOGNAME: spec.runAs.user } : {}),
         SKY_LIFECYCLE_HOOKS: hooksScript(cfg.hooks, cfg.down ? 'down' : 'stop'),
         SKY_AUTOSTOP_HOOK: hook,
         SKY_AUTOSTOP_EXIT_FILE: exitFile,

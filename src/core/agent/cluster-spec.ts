@@ -108,6 +108,12 @@ export function parseClusterSpec(raw: unknown): ClusterSpec {
     tag: optString(raw.tag, 'tag', issues),
     agentHost: optString(raw.agentHost, 'agentHost', issues),
   }
+  if (raw.runAs !== undefined && raw.runAs !== null) {
+    const r = raw.runAs as Record<string, unknown>
+    if (!isObj(r) || typeof r.user !== 'string' || !Number.isInteger(r.uid) || (r.uid as number) <= 0 || !Number.isInteger(r.gid) || (r.gid as number) < 0) {
+      issues.push({ path: 'runAs', message: 'must be {user, uid > 0, gid}' })
+    } else spec.runAs = { user: r.user, uid: r.uid as number, gid: r.gid as number }
+  }
   if (issues.length) throw new ValidationError(issues)
   return spec
 }

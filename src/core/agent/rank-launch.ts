@@ -73,12 +73,14 @@ export function launchPhase(ctx: LaunchContext, stored: JobRow, phase: 'setup' |
       tag: jobTag(L.root, job.id),
       clusterTag: spec.tag ?? null,
     }
-    const env = { ...rankEnv({ spec, job, alloc, rank, phase }), HOME: node.home }
+    // A sandboxed local cluster's jobs run as its account (the wrapper switches to it).
+    const sandbox = local && spec.runAs ? spec.runAs : null
+    const env = { ...rankEnv({ spec, job, alloc, rank, phase }), HOME: node.home, ...(sandbox ? { USER: sandbox.user, LOGNAME: sandbox.user } : {}) }
     const live: LiveRank = { rank, node: node.rank, phase, pgid: 0, remote: !local, code: undefined, exitPath: w.exitPath }
     if (local) {
       try {
         const child = Bun.spawn(['bash', '-c', WRAPPER_SCRIPT, 'sky-job'], {
-          env: { ...ctx.baseEnv, ...env, ...wrapperEnv({ ...w, awk: ctx.awk }) },
+          env: { ...ctx.baseEnv, ...env, ...wrapperEnv({ ...w, awk: ctx.awk, runAs: sandbox }) },
           cwd: '/',
           detached: true,
           stdio: ['ignore', 'ignore', 'ignore'],

@@ -99,6 +99,11 @@ export interface ClusterSpec {
    * cluster's agent, instead of one daemon per cluster.
    */
   agentHost?: string | null
+  /**
+   * Local clusters of a deployed server: the unprivileged account the cluster's jobs (and lifecycle
+   * hooks) run as; the agent itself stays with the server.
+   */
+  runAs?: { user: string; uid: number; gid: number } | null
 }
 
 export interface Demand {

@@ -43,6 +43,13 @@ export interface LaunchResult extends Partial<Omit<JobOutcome, 'job_id'>> {
 
 export { planFor, singleTask } from './plan'
 
+/** `text` with every (non-trivial) value replaced by <redacted>, longest first. */
+export function redactValues(text: string, values: (string | null | undefined)[]): string {
+  let out = text
+  for (const v of values.filter((x): x is string => !!x && x.length >= 3).sort((a, b) => b.length - a.length)) out = out.split(v).join('<redacted>')
+  return out
+}
+
 export async function launch(ctx: OpsContext, body: LaunchBody, o: { blocked?: BlockedResource[] } = {}): Promise<LaunchResult> {
   const task = singleTask(body.task, 'sky launch')
   if (task.run || task.setup) checkSecretsSupplied(task)
@@ -52,7 +59,9 @@ export async function launch(ctx: OpsContext, body: LaunchBody, o: { blocked?: B
   const files = { fileMounts: true, uploads: body.uploads, userId: ctx.actor.id }
   await checkSyncable(task, files)
   const checkInfra = (infra: string) => checkSyncable(task, { ...files, infra })
-  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command: body.command ?? null, purpose: 'sky.launch', blocked: o.blocked, quietPlan: body.quiet_optimizer, checkInfra })
+  // The command line is kept on the cluster record: never with a secret's value in it.
+  const command = body.command ? redactValues(body.command, Object.values(task.secrets)) : null
+  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command, purpose: 'sky.launch', blocked: o.blocked, quietPlan: body.quiet_optimizer, checkInfra })
   let c = ensured.cluster
   const handle = handleOf(c)
   const request = ensured.request
