@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempHome, waitFor, type TempHome } from '../harness'
+import { localSandbox, type LocalSandbox } from '../harness/sandbox'
 
 let h: TempHome
 let server: Bun.Subprocess
@@ -15,8 +16,12 @@ const basic = (cred: string) => 'Basic ' + Buffer.from(cred).toString('base64')
 const as = (cred: string | null, args: string[], env: Record<string, string> = {}) =>
   h.sky(args, { env: { SKYPILOT_API_SERVER_ENDPOINT: cred ? url(cred) : base, ...env } })
 
+let sandbox: LocalSandbox
 beforeAll(async () => {
   h = await tempHome()
+  // Jobs on this machine run as a sandbox account (the deployed server's local policy).
+  sandbox = await localSandbox()
+  h.config(sandbox.config)
   base = h.endpoint
   server = h.spawn(['api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(h.port)], {
     env: { SKYPILOT_INITIAL_ADMIN: 'admin:adminpw' },
@@ -37,6 +42,7 @@ afterAll(async () => {
   server?.kill('SIGTERM')
   await server?.exited
   await h.cleanup()
+  await sandbox?.cleanup()
 })
 
 describe('credentials', () => {

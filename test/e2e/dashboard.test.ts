@@ -8,6 +8,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { tempHome, waitFor, type TempHome } from '../harness'
+import { localSandbox, type LocalSandbox } from '../harness/sandbox'
 import { launchBrowser, newPage, screenshot } from '../harness/browser'
 
 let browser: Browser
@@ -211,8 +212,12 @@ describe('deployed API server', () => {
   let server: Bun.Subprocess
   const as = (cred: string, args: string[]) => h.sky(args, { env: { SKYPILOT_API_SERVER_ENDPOINT: `http://${cred}@127.0.0.1:${h.port}` } })
 
+  let sandbox: LocalSandbox
   beforeAll(async () => {
     h = await tempHome()
+    // Jobs on this machine run as a sandbox account (the deployed server's local policy).
+    sandbox = await localSandbox()
+    h.config(sandbox.config)
     server = h.spawn(['api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(h.port)], { env: { SKYPILOT_INITIAL_ADMIN: 'admin:adminpw' } })
     await waitFor(() => fetch(`${h.endpoint}/api/health`).then((r) => r.ok, () => false), 20_000)
     for (const name of ['alice', 'bob']) expect((await as('admin:adminpw', ['users', 'create', name, '--password', `${name}pw`])).code).toBe(0)
@@ -222,6 +227,7 @@ describe('deployed API server', () => {
     server?.kill('SIGTERM')
     await server?.exited
     await h.cleanup()
+    await sandbox?.cleanup()
   })
 
   test('login works; a non-admin cannot stop another user\'s cluster; admins see users', async () => {

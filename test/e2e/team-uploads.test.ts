@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SKY_BIN, tempHome, waitFor, type TempHome } from '../harness'
+import { localSandbox, type LocalSandbox } from '../harness/sandbox'
 
 let h: TempHome
 let server: Bun.Subprocess
@@ -23,11 +24,11 @@ const as = (cred: string, args: string[], o: { cwd?: string; skyHome?: string } 
   const p = Bun.spawn([SKY_BIN, ...args], { cwd: o.cwd, env, stdout: 'pipe', stderr: 'pipe' })
   return Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]).then(([code, stdout, stderr]) => ({ code, stdout, stderr }))
 }
-let sandbox: string
+let sandbox: LocalSandbox
 
 beforeAll(async () => {
-  sandbox = mkdtempSync(join(tmpdir(), 'sky-sandbox-'))
-  h = await tempHome({ config: `local:\n  allow_on_deploy: true\n  sandbox_dir: ${sandbox}\n` })
+  sandbox = await localSandbox()
+  h = await tempHome({ config: sandbox.config })
   client = await tempHome()
   base = h.endpoint
   server = h.spawn(['api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(h.port)], { env: { SKYPILOT_INITIAL_ADMIN: 'admin:adminpw' } })
@@ -41,7 +42,7 @@ afterAll(async () => {
   await server?.exited
   await h.cleanup()
   await client.cleanup()
-  rmSync(sandbox, { recursive: true, force: true })
+  await sandbox.cleanup()
 })
 
 const blobCount = (user: string) => {
