@@ -41,6 +41,17 @@ describe('ssh pools and host keys', () => {
 
     const ok = await h.sky(['launch', '-y', '-c', 'k1', '--infra', 'ssh/lab', '--', 'echo on-the-host'], { timeoutMs: 180_000 })
     expect(out(ok)).toContain('on-the-host')
+    // The cluster's own key is authorised on the node; the user's key stayed here.
+    const userKey = readFileSync(hosts.keyPath, 'utf8')
+    expect(readFileSync(join(a.home, '.ssh', 'authorized_keys'), 'utf8')).toMatch(/sky-cluster:k1-\S+/)
+    expect(Bun.spawnSync(['grep', '-rlF', userKey.split('\n')[1]!, join(a.home, '.sky-runtime')]).stdout.toString()).toBe('')
+    // `ssh k1` with OpenSSH: the cluster key, and the host key sky recorded, checked strictly.
+    // (OpenSSH finds ~/.ssh/config from the passwd entry, not $HOME: name the test's file.)
+    const viaSsh = Bun.spawnSync(['ssh', '-F', join(h.dir, '.ssh', 'config'), '-o', 'BatchMode=yes', 'k1', 'echo via-openssh'], { env: { ...h.env, HOME: h.dir } })
+    expect(`${viaSsh.stdout}${viaSsh.stderr}`.trim()).toBe('via-openssh')
+    const generated = readFileSync(join(h.dir, 'generated', 'ssh', 'k1'), 'utf8')
+    expect(generated).toContain('StrictHostKeyChecking yes')
+    expect(generated).toContain(`UserKnownHostsFile ${known}`)
 
     // The host now presents another key.
     const impostor = utils.generateKeyPairSync('ed25519').public.split(' ')[1]

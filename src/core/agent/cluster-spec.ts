@@ -55,6 +55,7 @@ function ssh(v: unknown, path: string, issues: FieldIssue[]): SshTarget | undefi
     user: v.user,
     keyPath: optString(v.keyPath, `${path}.keyPath`, issues) ?? '',
     ...(typeof v.passwordPath === 'string' && v.passwordPath ? { passwordPath: v.passwordPath } : {}),
+    ...(typeof v.knownHosts === 'string' && v.knownHosts ? { knownHosts: v.knownHosts } : {}),
   }
 }
 

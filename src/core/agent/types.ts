@@ -50,6 +50,8 @@ export interface SshTarget {
   keyPath: string
   /** A 0600 file on the head holding the worker's SSH password (hosts reached by password only). */
   passwordPath?: string
+  /** known_hosts on the head holding the worker's host key (then verified, never learnt). */
+  knownHosts?: string
 }
 
 export interface NodeSpec {
