@@ -1,5 +1,6 @@
 // Retention: finished requests older than `api_server.requests_retention_hours` are deleted with
-// their logs, off the request path: a worker thread with its own database connection deletes
+// their logs, off the request path (the same worker thread also takes the WAL checkpoints off the
+// server thread): a worker thread with its own database connection deletes
 // them in small batches with a pause between, so a backlog of any size never holds the write
 // lock (or the server's event loop) for long. On SQLite that connection checkpoints the WAL
 // itself (passively, so writers are never blocked) and afterwards gives the freed pages back a
@@ -23,6 +24,8 @@ export interface RetentionOptions {
   pauseMs?: number
   /** Pages freed per incremental-vacuum step (default 200, 800 KB). */
   vacuumPages?: number
+  /** SQLite: checkpoint the WAL from the worker this often (see takeCheckpoints). */
+  checkpointMs?: number
 }
 
 /** The collection itself, on a store and log store of its own (run inside the worker). */
@@ -100,11 +103,31 @@ export class Retention {
         for (const p of this.waiting.values()) p.reject(new Error(`retention worker: ${(ev as ErrorEvent).message}`))
         this.waiting.clear()
         this.worker = undefined
+        // No one checkpoints for the server thread any more: it does so itself again.
+        if (this.o.checkpointMs && this.store.db.kind === 'sqlite') void this.store.db.run('PRAGMA wal_autocheckpoint = 1000').catch(() => {})
       }
     })
     const loc: DbLocation = this.store.location
-    w.postMessage({ type: 'init', db: loc, logDir: this.o.logDir, options: { batch: this.o.batch, pauseMs: this.o.pauseMs, vacuumPages: this.o.vacuumPages }, env: { SKY_HOME: process.env.SKY_HOME ?? '' } })
+    w.postMessage({
+      type: 'init',
+      db: loc,
+      logDir: this.o.logDir,
+      options: { batch: this.o.batch, pauseMs: this.o.pauseMs, vacuumPages: this.o.vacuumPages },
+      env: { SKY_HOME: process.env.SKY_HOME ?? '' },
+      checkpointMs: this.o.checkpointMs,
+    })
     return w
+  }
+
+  /**
+   * SQLite: take over WAL checkpoints from the server thread (whose connection then never
+   * checkpoints), running them passively on the worker's connection every `checkpointMs`.
+   */
+  async takeCheckpoints(): Promise<void> {
+    if (this.store.location.kind !== 'sqlite' || this.store.location.path === ':memory:' || !this.o.checkpointMs) return
+    this.worker ??= this.start()
+    await this.ready
+    await this.store.db.run('PRAGMA wal_autocheckpoint = 0')
   }
 
   private async run(cutoff: number): Promise<number> {

@@ -169,7 +169,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
 
   // Retention runs off the request path, in small batches (retention.ts).
   const retention = o.retentionMs ?? Number(configGet('api_server.requests_retention_hours', 24)) * 3600_000
-  const collector = new Retention(store, logs, { logDir: paths.requestLogs() })
+  const collector = new Retention(store, logs, { logDir: paths.requestLogs(), checkpointMs: 1000 })
+  await collector.takeCheckpoints()
   svc.retention = collector
   const gcTimer = setInterval(() => {
     void collector.collect(retention).catch(() => {})

@@ -10,7 +10,7 @@ import { collectOld, type RetentionOptions } from '../server/retention'
 declare const self: Worker
 
 type InMsg =
-  | { type: 'init'; db: DbLocation; logDir?: string; options: RetentionOptions; env?: Record<string, string> }
+  | { type: 'init'; db: DbLocation; logDir?: string; options: RetentionOptions; env?: Record<string, string>; checkpointMs?: number }
   | { type: 'collect'; id: number; cutoff: number }
 
 let store: Store
@@ -26,6 +26,13 @@ self.onmessage = (ev: MessageEvent<InMsg>) => {
       store = await openStore(m.db, { migrate: false, poolSize: 2 })
       logs = logStoreFor(store, m.logDir ?? paths.requestLogs())
       options = m.options
+      // The server's own connection does not checkpoint the WAL (that would stall its event loop
+      // now and then); this thread does, passively (writers are never blocked), every so often.
+      if (store.db.kind === 'sqlite' && m.checkpointMs) {
+        await store.db.run('PRAGMA wal_autocheckpoint = 0')
+        const t = setInterval(() => void store.db.run('PRAGMA wal_checkpoint(PASSIVE)').catch(() => {}), m.checkpointMs)
+        t.unref?.()
+      }
     })()
     ready.then(
       () => self.postMessage({ type: 'ready' }),
