@@ -170,7 +170,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Retention runs off the request path, in small batches (retention.ts).
   const retention = o.retentionMs ?? Number(configGet('api_server.requests_retention_hours', 24)) * 3600_000
   const collector = new Retention(store, logs, { logDir: paths.requestLogs(), checkpointMs: 1000 })
-  await collector.takeCheckpoints()
+  // (in the background: a worker thread takes a few tens of ms to start)
+  void collector.takeCheckpoints().catch(() => {})
   svc.retention = collector
   const gcTimer = setInterval(() => {
     void collector.collect(retention).catch(() => {})
