@@ -37,6 +37,7 @@ export async function collectOld(store: Store, logs: LogStore, cutoff: number, o
   let total = 0
   let sinceCheckpoint = 0
   while (!stopped()) {
+    const began = performance.now()
     const ids = await store.requests.deleteFinishedBefore(cutoff, batch)
     for (const id of ids) await logs.remove(id)
     total += ids.length
@@ -45,7 +46,9 @@ export async function collectOld(store: Store, logs: LogStore, cutoff: number, o
       sinceCheckpoint = 0
     }
     if (ids.length < batch) break
-    await Bun.sleep(pause)
+    // At most half the time busy: the pause is as long as the batch took (at least `pause`), so
+    // on a loaded machine the cleanup slows down rather than crowding out the server.
+    await Bun.sleep(Math.max(pause, performance.now() - began))
   }
   if (sqlite && total > 0) await shrink(store, o, stopped)
   return total
@@ -59,9 +62,10 @@ async function shrink(store: Store, o: RetentionOptions, stopped: () => boolean)
     for (let i = 0; i < 1_000_000 && !stopped(); i++) {
       const free = Number((await db.get<{ freelist_count: number }>('PRAGMA freelist_count'))?.freelist_count ?? 0)
       if (free === 0) break
+      const began = performance.now()
       await db.run(`PRAGMA incremental_vacuum(${o.vacuumPages ?? 200})`)
       await db.run('PRAGMA wal_checkpoint(PASSIVE)')
-      await Bun.sleep(o.pauseMs ?? 5)
+      await Bun.sleep(Math.max(o.pauseMs ?? 5, performance.now() - began))
     }
   }
   await db.run('PRAGMA wal_checkpoint(TRUNCATE)').catch(() => {})
