@@ -15,7 +15,7 @@ export interface SshConfigHost {
   identitiesOnly?: boolean
   /** `[user@]host[:port]` hops, nearest first; undefined when not set, [] for `none`. */
   proxyJump?: string[]
-  /** The command, with %h %p %r %% already substituted; undefined when not set or `none`. */
+  /** The command as written (its %h %p %r are expanded where it runs); undefined when not set or `none`. */
   proxyCommand?: string
 }
 
@@ -141,6 +141,6 @@ export function resolveSshConfig(alias: string, o: { file?: string; home?: strin
   const jump = first.get('proxyjump')
   if (jump !== undefined) out.proxyJump = jump.toLowerCase() === 'none' ? [] : jump.split(',').map((s) => s.trim()).filter(Boolean)
   const cmd = first.get('proxycommand')
-  if (cmd !== undefined && cmd.toLowerCase() !== 'none') out.proxyCommand = tokens(cmd, host, p, user)
+  if (cmd !== undefined && cmd.toLowerCase() !== 'none') out.proxyCommand = cmd
   return out
 }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { paths } from '../../../src/core/paths'
 import { parseSshPools } from '../../../src/core/provision/ssh/pools'
+import { expandProxyCommand } from '../../../src/core/runner/proxy-command'
 import { resolveSshConfig } from '../../../src/core/ssh/config'
 
 let home: string
@@ -45,11 +46,12 @@ describe('pools from ~/.ssh/config', () => {
     expect(b!.user).toBe('override')
   })
 
-  test('ProxyCommand with tokens; none and Match are respected', () => {
+  test('ProxyCommand kept as written (the runner expands %h %p %r); none and Match are respected', () => {
     withConfig(['Host tunnel', '  HostName 10.9.9.9', '  User u', '  ProxyCommand helper --to %h:%p --as %r %%', 'Match host never', '  HostName nope', 'Host plain', '  ProxyJump none'].join('\n'))
-    expect(resolveSshConfig('tunnel').proxyCommand).toBe('helper --to 10.9.9.9:22 --as u %')
+    expect(resolveSshConfig('tunnel').proxyCommand).toBe('helper --to %h:%p --as %r %%')
     const [h] = parseSshPools('p:\n  hosts: [tunnel]\n', { checkFiles: false }).p!.hosts
-    expect(h).toMatchObject({ host: '10.9.9.9', proxyCommand: 'helper --to 10.9.9.9:22 --as u %' })
+    expect(h).toMatchObject({ host: '10.9.9.9', user: 'u', proxyCommand: 'helper --to %h:%p --as %r %%' })
+    expect(expandProxyCommand(h!.proxyCommand!, h!.host, h!.port, h!.user)).toBe('helper --to 10.9.9.9:22 --as u %')
     expect(resolveSshConfig('plain').proxyJump).toEqual([])
     expect(resolveSshConfig('other')).toEqual({ identityFiles: [] })
   })
