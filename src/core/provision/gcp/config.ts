@@ -1,0 +1,84 @@
+// The `gcp:` section of ~/.sky/config.yaml, read when the provisioner needs it. SkyPilot's keys
+// (labels, vpc_name, use_internal_ips, ssh_proxy_command, remote_identity) plus this build's
+// compute_endpoint and ssh_user. A wrong value is an InfraConfigError that names the key, so
+// failover skips GCP with the reason instead of launching something else; SkyPilot keys this build
+// does not act on are left alone (the config check reports them).
+import { configGet } from '../../config'
+import { InfraConfigError } from '../errors'
+
+export interface GcpSettings {
+  /** gcp.vpc_name: the VPC network to launch into (default: `default`). */
+  vpcName: string
+  /** gcp.use_internal_ips: nodes get no external IP; the API server reaches them on internal IPs. */
+  useInternalIps: boolean
+  /** gcp.ssh_proxy_command: one command, or one per region. */
+  proxyCommand: string | Record<string, string> | null
+  /** gcp.labels: extra instance labels. */
+  labels: Record<string, string>
+  /**
+   * gcp.remote_identity: LOCAL_CREDENTIALS (default: the head gets the API server's credentials so
+   * autostop can stop it), SERVICE_ACCOUNT (the `skypilot-v1` service account of the project is
+   * attached), NO_UPLOAD, or the email of a service account to attach.
+   */
+  remoteIdentity: string
+  /** gcp.ssh_user: the login user sky creates through the ssh-keys metadata (default gcpuser). */
+  sshUser: string
+}
+
+const OURS = new Set(['vpc_name', 'use_internal_ips', 'ssh_proxy_command', 'labels', 'remote_identity', 'ssh_user', 'compute_endpoint'])
+/** SkyPilot's other gcp: keys: accepted, not acted on by this build. */
+const SKYPILOT_ONLY = new Set(['force_enable_external_ips', 'prioritize_reservations', 'specific_reservations', 'managed_instance_group', 'enable_gvnic', 'enable_gpu_direct', 'placement_policy', 'provision_timeout', 'post_provision_runcmd'])
+
+function bad(key: string, what: string): never {
+  throw new InfraConfigError(`Config key gcp.${key} ${what}.`, { infra: 'gcp', hint: 'Fix it in ~/.sky/config.yaml, then run: sky check gcp' })
+}
+
+function str(v: unknown, key: string): string | null {
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'string' || !v.trim()) bad(key, 'must be a non-empty string')
+  return v
+}
+
+function strMap(v: unknown, key: string): Record<string, string> {
+  if (v === undefined || v === null) return {}
+  if (typeof v !== 'object' || Array.isArray(v)) bad(key, 'must be a mapping of names to strings')
+  const out: Record<string, string> = {}
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') bad(`${key}.${k}`, 'must be a string')
+    out[k] = String(x)
+  }
+  return out
+}
+
+const NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/
+
+export function gcpSettings(): GcpSettings {
+  const raw = configGet<Record<string, unknown>>('gcp') ?? {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) bad('', 'must be a mapping')
+  for (const k of Object.keys(raw)) if (!OURS.has(k) && !SKYPILOT_ONLY.has(k)) bad(k, `is not a key sky knows (known: ${[...OURS].join(', ')})`)
+  const proxy = raw.ssh_proxy_command
+  const identity = raw.remote_identity ?? 'LOCAL_CREDENTIALS'
+  if (typeof identity !== 'string' || !identity) bad('remote_identity', 'must be LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or a service account email')
+  if (!['LOCAL_CREDENTIALS', 'SERVICE_ACCOUNT', 'NO_UPLOAD'].includes(identity) && !/^[^@\s]+@[^@\s]+$/.test(identity)) {
+    bad('remote_identity', `'${identity}' is not LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or a service account email`)
+  }
+  if (raw.use_internal_ips !== undefined && typeof raw.use_internal_ips !== 'boolean') bad('use_internal_ips', 'must be true or false')
+  const vpc = str(raw.vpc_name, 'vpc_name') ?? 'default'
+  if (!NAME_RE.test(vpc)) bad('vpc_name', `'${vpc}' is not a VPC network name (lower case letters, digits and dashes)`)
+  const user = str(raw.ssh_user, 'ssh_user') ?? 'gcpuser'
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) bad('ssh_user', `'${user}' is not a Linux user name`)
+  return {
+    vpcName: vpc,
+    useInternalIps: raw.use_internal_ips === true,
+    proxyCommand: proxy === undefined || proxy === null ? null : typeof proxy === 'string' ? str(proxy, 'ssh_proxy_command') : strMap(proxy, 'ssh_proxy_command'),
+    labels: strMap(raw.labels, 'labels'),
+    remoteIdentity: identity,
+    sshUser: user,
+  }
+}
+
+/** The proxy command for a region (a per-region map may leave regions out: no proxy there). */
+export function proxyCommandFor(s: GcpSettings, region: string): string | null {
+  if (!s.proxyCommand) return null
+  return typeof s.proxyCommand === 'string' ? s.proxyCommand : (s.proxyCommand[region] ?? null)
+}
