@@ -14,11 +14,13 @@ interface SdkBundle {
   /** The loader module the plugin replaces, and the function it exports. */
   loader: RegExp
   fn: string
+  /** Keep identifiers (and so class names): Google's libraries test `value.constructor.name === 'Long'`. */
+  keepIdentifiers?: boolean
 }
 
 const BUNDLES: SdkBundle[] = [
   { entry: 'src/core/provision/cloud-sdk/index.ts', out: 'dist/cloud-sdk.js', loader: /[\\/]provision[\\/]cloud-sdk[\\/]load\.ts$/, fn: 'loadCloudSdk' },
-  { entry: 'src/core/provision/cloud-sdk/gcp.ts', out: 'dist/cloud-sdk-gcp.js', loader: /[\\/]provision[\\/]cloud-sdk[\\/]load-gcp\.ts$/, fn: 'loadGcpSdk' },
+  { entry: 'src/core/provision/cloud-sdk/gcp.ts', out: 'dist/cloud-sdk-gcp.js', loader: /[\\/]provision[\\/]cloud-sdk[\\/]load-gcp\.ts$/, fn: 'loadGcpSdk', keepIdentifiers: true },
 ]
 
 const COMPUTE_PROTOS = /[\\/]@google-cloud[\\/]compute[\\/]build[\\/]protos[\\/]protos\.json$/
@@ -36,7 +38,7 @@ export async function buildCloudSdk(root: string): Promise<{ plugin: BunPlugin; 
   const loaders: { re: RegExp; contents: string }[] = []
   for (const b of BUNDLES) {
     const out = `${root}${b.out}`
-    const r = await Bun.build({ entrypoints: [`${root}${b.entry}`], target: 'bun', format: 'esm', minify: true, sourcemap: 'none', plugins: [computeProtos] })
+    const r = await Bun.build({ entrypoints: [`${root}${b.entry}`], target: 'bun', format: 'esm', minify: b.keepIdentifiers ? { whitespace: true, syntax: true, identifiers: false } : true, sourcemap: 'none', plugins: [computeProtos] })
     if (!r.success || !r.outputs[0]) {
       for (const log of r.logs) console.error(log)
       throw new Error(`building the cloud SDK bundle ${b.out} failed`)

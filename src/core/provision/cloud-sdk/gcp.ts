@@ -15,7 +15,8 @@ import { InstancesClient } from '@google-cloud/compute/build/src/v1/instances_cl
 import { RegionsClient } from '@google-cloud/compute/build/src/v1/regions_client'
 import { SubnetworksClient } from '@google-cloud/compute/build/src/v1/subnetworks_client'
 import { ZoneOperationsClient } from '@google-cloud/compute/build/src/v1/zone_operations_client'
-import { GoogleAuth, OAuth2Client } from 'google-auth-library'
+import { ExternalAccountClient, GoogleAuth, Impersonated, JWT, OAuth2Client, UserRefreshClient } from 'google-auth-library'
+import { readFileSync } from 'node:fs'
 
 export type GcpAuthSpec = { kind: 'token'; token: string } | { kind: 'file'; path: string; mtimeMs?: number } | { kind: 'metadata' }
 
@@ -41,17 +42,38 @@ const SCOPES = ['https://www.googleapis.com/auth/cloud-platform']
 const CLIENT_TTL_MS = 5 * 60_000
 
 type AnyClient = Record<string, (...a: unknown[]) => unknown> & { close(): Promise<void> }
-const cache = new Map<string, { at: number; auth: unknown; clients: Map<GcpService, AnyClient> }>()
+const cache = new Map<string, { at: number; auth: { authClient: unknown } | { auth: unknown }; clients: Map<GcpService, AnyClient> }>()
 
-function authFor(a: GcpAuthSpec): unknown {
+/** An auth client (`authClient`) for tokens and files; a GoogleAuth (`auth`) for the metadata server. */
+function authFor(a: GcpAuthSpec): { authClient: unknown } | { auth: unknown } {
   if (a.kind === 'token') {
     // No refresh token and a far expiry: the client presents this token and never refreshes it.
     const c = new OAuth2Client()
     c.setCredentials({ access_token: a.token, expiry_date: Date.now() + 10 * 365 * 24 * 3600_000 })
-    return c
+    return { authClient: c }
   }
-  if (a.kind === 'file') return new GoogleAuth({ keyFilename: a.path, scopes: SCOPES })
-  return new GoogleAuth({ scopes: SCOPES })
+  if (a.kind === 'file') return { authClient: fileClient(JSON.parse(readFileSync(a.path, 'utf8')) as Record<string, unknown>) }
+  return { auth: new GoogleAuth({ scopes: SCOPES }) }
+}
+
+/** The credentials file's own kind of client (service account, user, external account...). */
+function fileClient(json: Record<string, unknown>): unknown {
+  const str = (k: string) => (typeof json[k] === 'string' ? (json[k] as string) : undefined)
+  switch (json.type) {
+    case 'service_account':
+      return new JWT({ email: str('client_email'), key: str('private_key'), keyId: str('private_key_id'), scopes: SCOPES })
+    case 'authorized_user':
+      return new UserRefreshClient({ clientId: str('client_id'), clientSecret: str('client_secret'), refreshToken: str('refresh_token') })
+    case 'external_account':
+      return ExternalAccountClient.fromJSON({ ...(json as object), scopes: SCOPES } as Parameters<typeof ExternalAccountClient.fromJSON>[0])
+    case 'impersonated_service_account': {
+      const target = /([^/]+):generateAccessToken$/.exec(str('service_account_impersonation_url') ?? '')?.[1]
+      const source = fileClient(json.source_credentials as Record<string, unknown>)
+      return new Impersonated({ sourceClient: source as never, targetPrincipal: target, targetScopes: SCOPES, delegates: (json.delegates as string[] | undefined) ?? [] })
+    }
+    default:
+      return new GoogleAuth({ scopes: SCOPES }).fromJSON(json as Parameters<GoogleAuth['fromJSON']>[0])
+  }
 }
 
 function client(spec: GcpClientSpec, service: GcpService): AnyClient {
@@ -63,7 +85,7 @@ function client(spec: GcpClientSpec, service: GcpService): AnyClient {
   }
   let c = entry.clients.get(service)
   if (!c) {
-    const opts: Record<string, unknown> = { ...(spec.endpoint ?? {}), ...(spec.auth.kind === 'token' ? { authClient: entry.auth } : { auth: entry.auth }) }
+    const opts: Record<string, unknown> = { ...(spec.endpoint ?? {}), ...entry.auth }
     c = new SERVICES[service](opts as never) as unknown as AnyClient
     entry.clients.set(service, c)
   }

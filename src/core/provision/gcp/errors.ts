@@ -22,6 +22,8 @@ export interface Where {
 
 const NETWORK = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|ENETUNREACH|Unable to connect|fetch failed|getaddrinfo|socket hang up/i
 
+const CREDENTIALS = /Could not load the default credentials|invalid_grant|invalid_client|unauthorized_client|invalid_rapt|Could not refresh access token|PEM routines|DECODER routines|private key|No key or keyFile set|metadata server detection/i
+
 const AUTH_HINT = 'Check the credentials and project sky uses: sky check gcp'
 
 /** Codes of errors inside a finished operation (and the few that come as HTTP errors with a code). */
@@ -80,6 +82,10 @@ export function gcpFailure(e: unknown, w: Where): Error {
   if (NETWORK.test(text)) {
     return new InfraConfigError(`Cannot reach Compute Engine (${w.op}): ${text}`, { ...place, hint: 'Check the network and GOOGLE_COMPUTE_CUSTOM_ENDPOINT / gcp.compute_endpoint.' })
   }
+  // The credentials themselves are unusable (a broken key, a revoked refresh token): GCP is unusable here.
+  if (CREDENTIALS.test(text)) {
+    return new InfraAuthError(`GCP credentials: ${text.replace(/^Exceeded maximum number of retries retrying error (Error: )?/, '').replace(/ before any response was received.*$/s, '')}`, { ...place, hint: 'Run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS to a valid key file), then: sky check gcp' })
+  }
   if (isGoogleError(e)) {
     const msg = (e.message ?? '').replace(/^\d+ [A-Z_]+: /, '')
     const metric = quotaMetric(msg, e.errorInfoMetadata)
@@ -87,7 +93,7 @@ export function gcpFailure(e: unknown, w: Where): Error {
       const global = metric === 'GPUS_ALL_REGIONS' || /globally/.test(msg)
       return new QuotaError(`${prefix}QUOTA_EXCEEDED: ${msg}`, {
         ...place,
-        ...(global ? { scope: 'infra', hint: 'The project may use no more GPUs anywhere: request a GPUS_ALL_REGIONS quota increase.' } : { hint: `Request more ${metric ?? ''} quota in ${w.region ?? 'the region'}, or try another region.`.replace('more  quota', 'more quota') }),
+        ...(global ? { scope: 'infra', hint: 'The project may use no more GPUs anywhere: request a GPUS_ALL_REGIONS quota increase.' } : { hint: `Request more ${metric ? `${metric} ` : ''}quota in ${w.region ?? 'the region'}, or try another region.` }),
       })
     }
     switch (e.code) {
@@ -122,9 +128,6 @@ export function gcpFailure(e: unknown, w: Where): Error {
   const err = e as { name?: string; code?: string }
   if (err?.name === 'AbortError') return toSkyError(e)
   const msg = toSkyError(e).message
-  if (/Could not load the default credentials|invalid_grant|invalid_client|unauthorized_client|Could not refresh access token|private key|metadata server detection/i.test(msg)) {
-    return new InfraAuthError(`GCP credentials: ${msg}`, { ...place, hint: 'Run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS), then: sky check gcp' })
-  }
   if (typeof err?.code === 'string') {
     return new InfraConfigError(`Cannot reach Compute Engine (${w.op}): ${msg}`, { ...place, hint: 'Check the network and GOOGLE_COMPUTE_CUSTOM_ENDPOINT / gcp.compute_endpoint.' })
   }
