@@ -128,20 +128,35 @@ export const CONFIG_SCHEMA: Rule = section({
     },
     true,
   ),
+  // Read by src/core/provision/gcp/config.ts (and gcp/endpoint.ts: compute_endpoint).
+  gcp: section(
+    {
+      compute_endpoint: value(url),
+      vpc_name: value(str),
+      use_internal_ips: value(bool),
+      ssh_proxy_command: value(strOrMap),
+      labels: value(tags),
+      remote_identity: value(str),
+      ssh_user: value(str),
+      ...unsupportedKeys('force_enable_external_ips', 'prioritize_reservations', 'specific_reservations', 'managed_instance_group', 'enable_gvnic', 'enable_gpu_direct', 'placement_policy', 'provision_timeout', 'post_provision_runcmd'),
+    },
+    true,
+  ),
   ssh: section({ allowed_node_pools: value(strList), ...unsupportedKeys('pod_config', 'provision_timeout', 'context_configs', 'custom_metadata') }, true),
   ...unsupportedKeys(
     'workspace', 'jobs', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
-    'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'gcp', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
+    'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
   ),
 })
 
 /**
  * Keys a client's config may not change on the API server (they are the server's own, as in
  * SkyPilot): they are dropped from per-request overrides. Dotted ones are single keys of a
- * section: a proxy command runs on the server, and the remote identity decides whose cloud
- * credentials go to the nodes.
+ * section: a proxy command runs on the server, the remote identity decides whose cloud
+ * credentials go to the nodes, and the Compute endpoint is where the server's Google credentials
+ * are sent.
  */
-export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity']
+export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity', 'gcp.ssh_proxy_command', 'gcp.remote_identity', 'gcp.compute_endpoint']
 
 /** A copy of `tree` without the server-only keys. */
 export function withoutServerOnly<T extends Record<string, unknown>>(tree: T): T {

@@ -1,8 +1,8 @@
-// The `gcp:` section of ~/.sky/config.yaml, read when the provisioner needs it. SkyPilot's keys
-// (labels, vpc_name, use_internal_ips, ssh_proxy_command, remote_identity) plus this build's
-// compute_endpoint and ssh_user. A wrong value is an InfraConfigError that names the key, so
-// failover skips GCP with the reason instead of launching something else; SkyPilot keys this build
-// does not act on are left alone (the config check reports them).
+// The `gcp:` section of ~/.sky/config.yaml (listed in config-schema.ts), read when the provisioner
+// needs it. SkyPilot's keys (labels, vpc_name, use_internal_ips, ssh_proxy_command,
+// remote_identity) plus this build's compute_endpoint and ssh_user. A wrong value is an
+// InfraConfigError that names the key, so failover skips GCP with the reason instead of launching
+// something else; unknown keys and SkyPilot's others are reported when the config is loaded.
 import { configGet } from '../../config'
 import { InfraConfigError } from '../errors'
 
@@ -24,10 +24,6 @@ export interface GcpSettings {
   /** gcp.ssh_user: the login user sky creates through the ssh-keys metadata (default gcpuser). */
   sshUser: string
 }
-
-const OURS = new Set(['vpc_name', 'use_internal_ips', 'ssh_proxy_command', 'labels', 'remote_identity', 'ssh_user', 'compute_endpoint'])
-/** SkyPilot's other gcp: keys: accepted, not acted on by this build. */
-const SKYPILOT_ONLY = new Set(['force_enable_external_ips', 'prioritize_reservations', 'specific_reservations', 'managed_instance_group', 'enable_gvnic', 'enable_gpu_direct', 'placement_policy', 'provision_timeout', 'post_provision_runcmd'])
 
 function bad(key: string, what: string): never {
   throw new InfraConfigError(`Config key gcp.${key} ${what}.`, { infra: 'gcp', hint: 'Fix it in ~/.sky/config.yaml, then run: sky check gcp' })
@@ -55,7 +51,6 @@ const NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/
 export function gcpSettings(): GcpSettings {
   const raw = configGet<Record<string, unknown>>('gcp') ?? {}
   if (typeof raw !== 'object' || Array.isArray(raw)) bad('', 'must be a mapping')
-  for (const k of Object.keys(raw)) if (!OURS.has(k) && !SKYPILOT_ONLY.has(k)) bad(k, `is not a key sky knows (known: ${[...OURS].join(', ')})`)
   const proxy = raw.ssh_proxy_command
   const identity = raw.remote_identity ?? 'LOCAL_CREDENTIALS'
   if (typeof identity !== 'string' || !identity) bad('remote_identity', 'must be LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or a service account email')
