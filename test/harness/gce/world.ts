@@ -4,12 +4,13 @@
 // `gcp.ssh_proxy_command`, instances' internal IPs answered by their hosts (node-to-node traffic
 // on internal IPs), power (a stopped or deleted instance's processes die), and a Compute endpoint
 // the nodes can reach too (a relay on the sshd bridge, so the head's own autostop calls reach the
-// server). Needs root for the netns mode; elsewhere hosts run on loopback.
+// server). Needs root (network namespaces): it fails, saying so, without.
 //
 // The server runs inside this process: never block it (Bun.spawnSync of ssh, rsync or sky) while
 // something may dial an instance or call Compute.
 import { createSshMapping, type SshMapping } from '../cloud/ssh-map.ts'
 import { watchPower, type PowerWatcher } from '../cloud/power.ts'
+import { requireRoot, startBridgeRelay } from '../cloud/relay.ts'
 import { startSshHosts, type SshHosts } from '../sshd.ts'
 import { createGceServer, type GceServer, type GceServerOptions } from './server.ts'
 
@@ -18,7 +19,7 @@ export interface GceWorld {
   hosts: SshHosts
   map: SshMapping
   power: PowerWatcher
-  /** Compute endpoint for sky (the API server and the nodes): the relay when nodes can use one. */
+  /** Compute endpoint for sky (the API server and the nodes): a relay to the server on the hosts' bridge. */
   endpoint: string
   /** GOOGLE_COMPUTE_CUSTOM_ENDPOINT / GOOGLE_OAUTH_ACCESS_TOKEN / GOOGLE_CLOUD_PROJECT pointing at `endpoint`. */
   env: Record<string, string>
@@ -33,32 +34,18 @@ export interface GceWorld {
 export const GCE_INTERNAL_CIDR = '10.128.0.0/10'
 
 export async function startGceWorld(o: { hosts?: number; server?: GceServerOptions } = {}): Promise<GceWorld> {
-  const isRoot = process.getuid?.() === 0
+  requireRoot('GCP')
+  const hosts = await startSshHosts(o.hosts ?? 4, { loginAliases: ['gcpuser'], mode: 'netns' })
+  if (hosts.mode !== 'netns') {
+    await hosts.stop()
+    throw new Error(`The GCP cluster tests need sshd hosts in network namespaces: ${hosts.fallbackReason ?? 'not available'}.`)
+  }
   const gce = createGceServer(o.server)
-  const hosts = await startSshHosts(o.hosts ?? 4, isRoot ? { loginAliases: ['gcpuser'] } : {})
   const map = createSshMapping({ hosts, gce: { endpoint: gce.endpoint, token: gce.token }, privateNetwork: { cidr: GCE_INTERNAL_CIDR } })
   const power = watchPower(hosts, map, [{ kind: 'gce', endpoint: gce.endpoint, token: gce.token }])
   // The hosts' namespaces reach this one through the bridge address (10.213.k.254).
-  const bridge = hosts.mode === 'netns' ? hosts.hosts[0]!.ip.replace(/\.\d+$/, '.254') : null
-  const relay = bridge
-    ? Bun.serve({
-        hostname: bridge,
-        port: 0,
-        idleTimeout: 0,
-        async fetch(req) {
-          const url = new URL(req.url)
-          const headers = new Headers(req.headers)
-          headers.delete('host')
-          const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer()
-          const r = await fetch(`${gce.endpoint}${url.pathname}${url.search}`, { method: req.method, headers, body })
-          const out = new Headers(r.headers)
-          out.delete('content-encoding')
-          out.delete('content-length')
-          return new Response(await r.arrayBuffer(), { status: r.status, headers: out })
-        },
-      })
-    : null
-  const endpoint = relay ? `http://${bridge}:${relay.port}` : gce.endpoint
+  const relay = startBridgeRelay(hosts, gce.endpoint)
+  const endpoint = relay.endpoint
   const env = { GOOGLE_COMPUTE_CUSTOM_ENDPOINT: `${endpoint}/compute/v1/`, GOOGLE_OAUTH_ACCESS_TOKEN: gce.token, GOOGLE_CLOUD_PROJECT: gce.project }
   return {
     gce,
@@ -71,7 +58,7 @@ export async function startGceWorld(o: { hosts?: number; server?: GceServerOptio
     instances: (nameOnCloud) => gce.instances().filter((i) => i.labels?.['skypilot-cluster-name'] === nameOnCloud),
     async stop() {
       power.stop()
-      relay?.stop(true)
+      relay.stop()
       map.stop()
       await hosts.stop()
       await gce.stop()

@@ -3,6 +3,7 @@
 // credentials and endpoint setting (GOOGLE_COMPUTE_CUSTOM_ENDPOINT / gcp.compute_endpoint) every
 // launch uses. The regions it answers are the ones the optimizer may use.
 import { toSkyError } from '../../errors'
+import { failureOf } from '../errors'
 import type { CheckContext, InfraCheck } from '../types'
 import { describeGcpCredentials, gcpCredentials } from './credentials'
 
@@ -28,6 +29,9 @@ export async function checkGcp(ctx: CheckContext): Promise<InfraCheck> {
       capabilities: ['compute'],
     }
   } catch (e) {
-    return { infra: 'gcp', enabled: false, reason: `credentials invalid (${where}): ${toSkyError(e).message}`, capabilities: [] }
+    // Refused credentials are invalid; an endpoint that cannot be reached, or a project that does
+    // not exist, says nothing about the credentials.
+    const what = failureOf(e)?.kind === 'auth' ? 'credentials invalid' : 'credentials could not be validated'
+    return { infra: 'gcp', enabled: false, reason: `${what} (${where}): ${toSkyError(e).message}`, capabilities: [] }
   }
 }
