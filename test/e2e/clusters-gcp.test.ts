@@ -229,6 +229,35 @@ if (netns.ok && !INSIDE) {
       expect([again.code, out(again)]).toEqual([4, expect.stringContaining("Cluster 'one' not found")])
     }, 120_000)
 
+    test('gcp.use_internal_ips (no external IP; reached on the internal IP), gcp.labels, image_id and disk_tier', async () => {
+      const h2 = await tempHome()
+      Object.assign(h2.env, world.env)
+      h2.config(world.configYaml('  use_internal_ips: true\n  labels: {env: e2e}\n'))
+      try {
+        const image = 'projects/my-images/global/images/family/my-family'
+        const r = await h2.sky(['launch', '-y', '-c', 'inner', '--infra', 'gcp/us-central1', '--cpus', '2', '--image-id', image, '--disk-tier', 'high', '--', 'echo inner-ok'], { timeoutMs: 180_000 })
+        expect(out(r)).toContain('inner-ok')
+        expect(r.code).toBe(0)
+        const [inst] = instances('inner')
+        expect(inst!.networkInterfaces[0]!.accessConfigs).toEqual([])
+        expect(inst!.labels.env).toBe('e2e')
+        expect(inst!.disks[0].diskSizeGb).toBe('256')
+        const internal = inst!.networkInterfaces[0]!.networkIP
+        // The API server dialled the internal IP (through the proxy command), never an external one.
+        expect(world.map.dials().some((d) => d.address === internal && d.verdict === 'connected')).toBe(true)
+        const insert = world.gce.callsOf('instances.insert').filter((c) => c.status === 200).at(-1)
+        expect(insert?.machineType).toBe('n2-standard-2')
+        expect(JSON.stringify(world.gce.instance(zoneOf(inst!), inst!.name))).not.toContain('natIP')
+        // image_id and disk_tier went into the insert as asked (the server keeps no images; its call log keeps the request).
+        const boot = insert!.body!.disks[0].initializeParams
+        expect([boot.sourceImage, boot.diskType]).toEqual([image, `zones/${zoneOf(inst!)}/diskTypes/pd-ssd`])
+        expect((await h2.sky(['down', 'inner', '-y'], { timeoutMs: 120_000 })).code).toBe(0)
+      } finally {
+        await h2.sky(['down', '-a', '-y'], { timeoutMs: 120_000 }).catch(() => {})
+        await h2.cleanup()
+      }
+    }, 300_000)
+
     test('spot: provisioningModel SPOT, deleted when preempted; stop is refused clearly', async () => {
       const r = await h.sky(['launch', '-y', '-c', 'sp', '--infra', 'gcp/us-central1', '--cpus', '2', '--use-spot', '--', 'true'], { timeoutMs: 180_000 })
       expect(r.code).toBe(0)
