@@ -9,10 +9,8 @@
 //   5. first GCP call in a fresh server (bundle + client)   (figure)
 // `sky --help` with the GCP client in the build: scripts/bench/core.ts (target <= 25 ms).
 // Usage (root, for the sshd hosts' network namespaces): bun scripts/build.ts && bun scripts/bench/gcp.ts
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
 import { startGceWorld } from '../../test/harness/gce/world'
-import { BIN, freePort, median, report, tempDir } from './lib'
+import { cloudBenchHome, median, report } from './lib'
 
 if (process.getuid?.() !== 0) {
   console.error('scripts/bench/gcp.ts needs root: every instance gets an sshd host in its own network namespace.')
@@ -21,29 +19,9 @@ if (process.getuid?.() !== 0) {
 
 // The Compute test server lives in this process: every sky command is spawned asynchronously.
 const world = await startGceWorld({ hosts: 24 })
-const home = tempDir()
-const port = await freePort()
-const env: Record<string, string> = {
-  PATH: process.env.PATH!,
-  HOME: home,
-  USER: 'bench',
-  SKY_HOME: home,
-  SKYPILOT_API_SERVER_ENDPOINT: `http://127.0.0.1:${port}`,
-  NO_COLOR: '1',
-  ...world.env,
-}
-await Bun.write(join(home, 'config.yaml'), world.configYaml())
-
-async function sky(args: string[]): Promise<{ ms: number; code: number; out: string }> {
-  const t = performance.now()
-  const p = Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
-  const timer = setTimeout(() => p.kill('SIGKILL'), 300_000)
-  const [o, e, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
-  clearTimeout(timer)
-  const ms = performance.now() - t
-  if (code !== 0) throw new Error(`sky ${args.join(' ')} exited ${code}:\n${o}${e}`)
-  return { ms, code, out: o + e }
-}
+// No periodic refresh during the figures: it would add its own listings to the counts.
+const bench = await cloudBenchHome(world.env, world.configYaml('api_server:\n  status_refresh_seconds: 3600\n'))
+const sky = bench.sky
 
 const launch = (name: string, extra: string[] = []) => sky(['launch', '-y', '-c', name, '--cpus', '2', ...extra])
 const rows: [string, string, string, boolean][] = []
@@ -107,9 +85,7 @@ try {
   rows.push([`sky status -r, ${N} GCP clusters`, `${(median(times) / 1000).toFixed(2)} s`, '(figure)', true])
   rows.push(['  instances.aggregatedList calls per refresh (most seen)', String(lists), '(figure)', true])
 } finally {
-  await sky(['down', '-a', '-y']).catch((e) => console.error(String(e)))
-  await sky(['api', 'stop']).catch(() => {})
+  await bench.close()
   await world.stop()
-  rmSync(home, { recursive: true, force: true })
 }
 report(rows)

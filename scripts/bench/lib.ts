@@ -107,3 +107,53 @@ export function removeHome(home: string): void {
   } catch {}
   rmSync(home, { recursive: true, force: true })
 }
+
+export interface CloudBenchHome {
+  home: string
+  env: Record<string, string>
+  /** Run the binary (spawned asynchronously: a test peer may live in this process); throws on a non-zero exit. */
+  sky(args: string[]): Promise<{ ms: number; code: number; out: string }>
+  /** Take every cluster down, stop the home's API server and remove the home. */
+  close(): Promise<void>
+}
+
+/** A throwaway home for a cloud bench: its own API server port, the peer's environment and config. */
+export async function cloudBenchHome(peerEnv: Record<string, string>, configYaml: string): Promise<CloudBenchHome> {
+  const home = tempDir()
+  const port = await freePort()
+  const env: Record<string, string> = {
+    PATH: process.env.PATH!,
+    HOME: home,
+    USER: 'bench',
+    SKY_HOME: home,
+    SKYPILOT_API_SERVER_ENDPOINT: `http://127.0.0.1:${port}`,
+    NO_COLOR: '1',
+    ...peerEnv,
+  }
+  await Bun.write(join(home, 'config.yaml'), configYaml)
+  async function sky(args: string[]): Promise<{ ms: number; code: number; out: string }> {
+    const t = performance.now()
+    const p = Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
+    const timer = setTimeout(() => p.kill('SIGKILL'), 300_000)
+    const [o, e, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+    clearTimeout(timer)
+    const ms = performance.now() - t
+    if (code !== 0) throw new Error(`sky ${args.join(' ')} exited ${code}:\n${o}${e}`)
+    return { ms, code, out: o + e }
+  }
+  return {
+    home,
+    env,
+    sky,
+    async close() {
+      await sky(['down', '-a', '-y']).catch((e) => console.error(String(e)))
+      const info = Bun.file(join(home, 'api_server', 'server.json'))
+      if (await info.exists()) {
+        try {
+          process.kill((JSON.parse(await info.text()) as { pid: number }).pid, 'SIGTERM')
+        } catch {}
+      }
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}

@@ -4,7 +4,7 @@
 // InfraConfigError that names the key, so failover skips GCP with the reason instead of launching
 // something else; unknown keys and SkyPilot's others are reported when the config is loaded.
 import { configGet } from '../../config'
-import { InfraConfigError } from '../errors'
+import { proxyCommandIn, sectionReader } from '../cloud-vm/settings'
 
 export interface GcpSettings {
   /** gcp.vpc_name: the VPC network to launch into (default: `default`). */
@@ -25,25 +25,10 @@ export interface GcpSettings {
   sshUser: string
 }
 
+const reader = sectionReader('gcp')
+const { str, strMap, strOrMap } = reader
 function bad(key: string, what: string): never {
-  throw new InfraConfigError(`Config key gcp.${key} ${what}.`, { infra: 'gcp', hint: 'Fix it in ~/.sky/config.yaml, then run: sky check gcp' })
-}
-
-function str(v: unknown, key: string): string | null {
-  if (v === undefined || v === null) return null
-  if (typeof v !== 'string' || !v.trim()) bad(key, 'must be a non-empty string')
-  return v
-}
-
-function strMap(v: unknown, key: string): Record<string, string> {
-  if (v === undefined || v === null) return {}
-  if (typeof v !== 'object' || Array.isArray(v)) bad(key, 'must be a mapping of names to strings')
-  const out: Record<string, string> = {}
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') bad(`${key}.${k}`, 'must be a string')
-    out[k] = String(x)
-  }
-  return out
+  return reader.bad(key, what)
 }
 
 const NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/
@@ -51,7 +36,6 @@ const NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/
 export function gcpSettings(): GcpSettings {
   const raw = configGet<Record<string, unknown>>('gcp') ?? {}
   if (typeof raw !== 'object' || Array.isArray(raw)) bad('', 'must be a mapping')
-  const proxy = raw.ssh_proxy_command
   const identity = raw.remote_identity ?? 'LOCAL_CREDENTIALS'
   if (typeof identity !== 'string' || !identity) bad('remote_identity', 'must be LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or a service account email')
   if (!['LOCAL_CREDENTIALS', 'SERVICE_ACCOUNT', 'NO_UPLOAD'].includes(identity) && !/^[^@\s]+@[^@\s]+$/.test(identity)) {
@@ -65,7 +49,7 @@ export function gcpSettings(): GcpSettings {
   return {
     vpcName: vpc,
     useInternalIps: raw.use_internal_ips === true,
-    proxyCommand: proxy === undefined || proxy === null ? null : typeof proxy === 'string' ? str(proxy, 'ssh_proxy_command') : strMap(proxy, 'ssh_proxy_command'),
+    proxyCommand: strOrMap(raw.ssh_proxy_command, 'ssh_proxy_command'),
     labels: strMap(raw.labels, 'labels'),
     remoteIdentity: identity,
     sshUser: user,
@@ -74,6 +58,5 @@ export function gcpSettings(): GcpSettings {
 
 /** The proxy command for a region (a per-region map may leave regions out: no proxy there). */
 export function proxyCommandFor(s: GcpSettings, region: string): string | null {
-  if (!s.proxyCommand) return null
-  return typeof s.proxyCommand === 'string' ? s.proxyCommand : (s.proxyCommand[region] ?? null)
+  return proxyCommandIn(s.proxyCommand, region)
 }
