@@ -185,8 +185,11 @@ export const gcpDriver: CloudVmDriver = {
 
   async list(region, clusters, o: VmOpOptions = {}): Promise<VmInstance[]> {
     if (clusters && clusters.length === 0) return []
-    const filter = clusters ? clusters.map((c) => `(labels.${TAG_CLUSTER} = "${c}")`).join(' OR ') : `labels.${TAG_CLUSTER}:*`
-    const all = await listAll(filter, o)
+    // A filter names at most 50 clusters (Compute limits a filter's length); more go in parallel calls.
+    const filters: string[] = []
+    if (!clusters) filters.push(`labels.${TAG_CLUSTER}:*`)
+    else for (let i = 0; i < clusters.length; i += 50) filters.push(clusters.slice(i, i + 50).map((c) => `(labels.${TAG_CLUSTER} = "${c}")`).join(' OR '))
+    const all = (await Promise.all(filters.map((f) => listAll(f, o)))).flat()
     const out: VmInstance[] = []
     for (const z of all) {
       for (const i of z.instances) if (i.name) remember(i.name, z.zone)
