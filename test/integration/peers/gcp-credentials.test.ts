@@ -2,11 +2,13 @@
 // regions.list call), with a stand-in GCE metadata server (GCE_METADATA_HOST) that records every
 // request: an access token or a credentials file never touches the metadata server; with nothing
 // configured nothing is asked at all; only METADATA_SERVER_DETECTION makes the metadata server the
-// source, and then its token and project are used.
+// source, and then its token and project are used. The endpoint comes from the environment or
+// from gcp.compute_endpoint.
 import { afterAll, beforeAll, beforeEach, expect, test } from 'bun:test'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { resetConfig } from '../../../src/core/config'
 import { checkGcp } from '../../../src/core/provision/gcp/check'
 import { setEnv } from '../../harness/cloud/env'
 import { createGceServer, type GceServer } from '../../harness/gce/server'
@@ -91,4 +93,19 @@ test('METADATA_SERVER_DETECTION=assume-present: the metadata server gives the to
   expect(c.reason).toContain(`the VM's service account (GCE metadata server), project '${gce.project}'`)
   expect(hits).toContain('/computeMetadata/v1/instance/service-accounts/default/token')
   expect(hits).toContain('/computeMetadata/v1/project/project-id')
+}, 30_000)
+
+test('gcp.compute_endpoint in the config (the host:port form) when GOOGLE_COMPUTE_CUSTOM_ENDPOINT is not set', async () => {
+  const file = join(process.env.SKY_HOME!, 'config.yaml')
+  writeFileSync(file, `gcp:\n  compute_endpoint: ${gce.endpoint}\n`)
+  resetConfig()
+  try {
+    const { GOOGLE_COMPUTE_CUSTOM_ENDPOINT: _, ...rest } = env({ GOOGLE_OAUTH_ACCESS_TOKEN: gce.token, GOOGLE_CLOUD_PROJECT: gce.project })
+    const c = await checkGcp({ env: rest, home, validate: true })
+    expect(c.enabled).toBe(true)
+    expect(c.reason).toContain(`validated with Compute regions.list at ${gce.endpoint} (6 regions)`)
+  } finally {
+    rmSync(file, { force: true })
+    resetConfig()
+  }
 }, 30_000)
