@@ -7,9 +7,7 @@
 //   4. sky status -r of 20 AWS clusters               target <= 1.5 s, one DescribeInstances per region
 // Usage (root, for the sshd hosts' network namespaces): bun scripts/build.ts && bun scripts/bench/aws.ts
 import { startAwsWorld } from '../../test/harness/aws/world'
-import { BIN, freePort, median, report, tempDir } from './lib'
-import { rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { cloudBenchHome, median, report } from './lib'
 
 if (process.getuid?.() !== 0) {
   console.error('scripts/bench/aws.ts needs root: every instance gets an sshd host in its own network namespace.')
@@ -17,29 +15,8 @@ if (process.getuid?.() !== 0) {
 }
 
 const world = await startAwsWorld({ hosts: 24, regions: ['us-east-1', 'us-east-2', 'us-west-2'] })
-const home = tempDir()
-const port = await freePort()
-const env: Record<string, string> = {
-  PATH: process.env.PATH!,
-  HOME: home,
-  USER: 'bench',
-  SKY_HOME: home,
-  SKYPILOT_API_SERVER_ENDPOINT: `http://127.0.0.1:${port}`,
-  NO_COLOR: '1',
-  ...world.env,
-}
-await Bun.write(join(home, 'config.yaml'), world.configYaml())
-
-async function sky(args: string[]): Promise<{ ms: number; code: number; out: string }> {
-  const t = performance.now()
-  const p = Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
-  const timer = setTimeout(() => p.kill('SIGKILL'), 300_000)
-  const [o, e, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
-  clearTimeout(timer)
-  const ms = performance.now() - t
-  if (code !== 0) throw new Error(`sky ${args.join(' ')} exited ${code}:\n${o}${e}`)
-  return { ms, code, out: o + e }
-}
+const bench = await cloudBenchHome(world.env, world.configYaml())
+const sky = bench.sky
 
 const launch = (name: string, extra: string[] = []) => sky(['launch', '-y', '-c', name, '--cpus', '2', ...extra])
 const rows: [string, string, string, boolean][] = []
@@ -101,14 +78,7 @@ try {
   rows.push([`sky status -r, ${N} AWS clusters`, `${(ms / 1000).toFixed(2)} s`, '<= 1.5 s', ms <= 1500])
   rows.push([`  DescribeInstances calls per refresh (1 region, most seen)`, String(describes), '1', describes === 1])
 } finally {
-  await sky(['down', '-a', '-y']).catch((e) => console.error(String(e)))
-  const info = Bun.file(join(home, 'api_server', 'server.json'))
-  if (await info.exists()) {
-    try {
-      process.kill((JSON.parse(await info.text()) as { pid: number }).pid, 'SIGTERM')
-    } catch {}
-  }
+  await bench.close()
   await world.stop()
-  rmSync(home, { recursive: true, force: true })
 }
 report(rows)

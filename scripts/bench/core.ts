@@ -1,7 +1,7 @@
 // Core platform figures (issue: core platform): CLI start-up, warm `sky status`, server cold
 // start, idle RSS, /api/health throughput, and status request throughput/latency under load.
 // Usage: bun scripts/bench/core.ts   (build first: bun scripts/build.ts)
-import { BIN, freePort, load, median, percentile, report, rssMb, statusOp, tempDir, timeRun } from './lib'
+import { BIN, freePort, load, localTokenHeader, median, percentile, report, rssMb, statusOp, tempDir, timeRun } from './lib'
 
 const home = tempDir()
 const port = await freePort()
@@ -51,7 +51,7 @@ const health = await load(5, 16, async () => {
 rows.push(['GET /api/health, 16 concurrent', `${Math.round(health.ops)} req/s`, '>= 20,000 req/s', health.ops >= 20000 && health.errors === 0])
 
 // 5. status request: submit + get, 16 concurrent, 10 s
-const status = await load(10, 16, statusOp(endpoint))
+const status = await load(10, 16, statusOp(endpoint, localTokenHeader(home)))
 const p50 = percentile(status.lat, 50)
 const p99 = percentile(status.lat, 99)
 const after = rssMb(pid)

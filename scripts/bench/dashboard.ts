@@ -85,7 +85,9 @@ try {
   for (let i = 0; i < 5; i++) {
     const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 } })
     const page = await ctx.newPage()
-    await page.goto(`${endpoint}/dashboard/clusters`)
+    // A local server's page opens with the one-time code `sky dashboard` hands out.
+    const link = Bun.spawnSync([BIN, 'dashboard', '--no-open'], { env }).stdout.toString().trim()
+    await page.goto(`${endpoint}/dashboard/clusters${link.slice(link.indexOf('#'))}`)
     await page.waitForSelector(`.page[data-rendered="${N}"]`, { timeout: 30_000 })
     const m = await page.evaluate(() => {
       const mark = performance.getEntriesByName('sky:clusters-rendered')[0]!

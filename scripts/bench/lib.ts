@@ -75,9 +75,14 @@ export async function load(seconds: number, conc: number, op: () => Promise<void
   return { ops: (lat.length * 1000) / (performance.now() - started), lat, errors }
 }
 
+/** A local server's token (what the CLI reads from $SKY_HOME/api_server/local.token). */
+export function localTokenHeader(home: string): Record<string, string> {
+  return { 'x-sky-local-token': readFileSync(join(home, 'api_server', 'local.token'), 'utf8').trim() }
+}
+
 /** The status request as a client makes it: submit, then wait for the result (must succeed). */
-export function statusOp(endpoint: string, authorization?: string): () => Promise<void> {
-  const auth: Record<string, string> = authorization ? { authorization } : {}
+export function statusOp(endpoint: string, authorization?: string | Record<string, string>): () => Promise<void> {
+  const auth: Record<string, string> = typeof authorization === 'string' ? { authorization } : (authorization ?? {})
   const headers = { 'content-type': 'application/json', 'x-skypilot-api-version': '1', ...auth }
   return async () => {
     const r = await fetch(`${endpoint}/status`, { method: 'POST', headers, body: '{}' })
@@ -101,4 +106,54 @@ export function removeHome(home: string): void {
     if (pid > 0) process.kill(pid, 'SIGTERM')
   } catch {}
   rmSync(home, { recursive: true, force: true })
+}
+
+export interface CloudBenchHome {
+  home: string
+  env: Record<string, string>
+  /** Run the binary (spawned asynchronously: a test peer may live in this process); throws on a non-zero exit. */
+  sky(args: string[]): Promise<{ ms: number; code: number; out: string }>
+  /** Take every cluster down, stop the home's API server and remove the home. */
+  close(): Promise<void>
+}
+
+/** A throwaway home for a cloud bench: its own API server port, the peer's environment and config. */
+export async function cloudBenchHome(peerEnv: Record<string, string>, configYaml: string): Promise<CloudBenchHome> {
+  const home = tempDir()
+  const port = await freePort()
+  const env: Record<string, string> = {
+    PATH: process.env.PATH!,
+    HOME: home,
+    USER: 'bench',
+    SKY_HOME: home,
+    SKYPILOT_API_SERVER_ENDPOINT: `http://127.0.0.1:${port}`,
+    NO_COLOR: '1',
+    ...peerEnv,
+  }
+  await Bun.write(join(home, 'config.yaml'), configYaml)
+  async function sky(args: string[]): Promise<{ ms: number; code: number; out: string }> {
+    const t = performance.now()
+    const p = Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'pipe', stdin: 'ignore' })
+    const timer = setTimeout(() => p.kill('SIGKILL'), 300_000)
+    const [o, e, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+    clearTimeout(timer)
+    const ms = performance.now() - t
+    if (code !== 0) throw new Error(`sky ${args.join(' ')} exited ${code}:\n${o}${e}`)
+    return { ms, code, out: o + e }
+  }
+  return {
+    home,
+    env,
+    sky,
+    async close() {
+      await sky(['down', '-a', '-y']).catch((e) => console.error(String(e)))
+      const info = Bun.file(join(home, 'api_server', 'server.json'))
+      if (await info.exists()) {
+        try {
+          process.kill((JSON.parse(await info.text()) as { pid: number }).pid, 'SIGTERM')
+        } catch {}
+      }
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
 }

@@ -77,6 +77,12 @@ export interface EndpointSpec<N extends string, P extends `/${string}`, I extend
   input: I
   /** `text`: the handler answers a streaming text Response (the result schema describes it). */
   produces?: 'json' | 'text'
+  /**
+   * A list answered one page at a time (src/server/paging.ts): the input takes `limit` and
+   * `cursor`, and the X-Sky-Next-Cursor header carries the next page's cursor (`pages` in src/sdk
+   * follows it).
+   */
+  paged?: boolean
   handler: () => Promise<EndpointHandler<Static<I>, Static<R>>>
 }
 

@@ -71,6 +71,9 @@ export const Health = T.Object({
   commit: T.String(),
   user: T.Optional(T.Object({ name: T.String(), id: T.String() })),
   deploy: T.Boolean(),
+  auth_mode: T.Union([T.Literal('local-token'), T.Literal('password+token')], {
+    description: "local-token: one Unix user's server (the owner's token); password+token: users log in (deployed)",
+  }),
   basic_auth_enabled: T.Boolean(),
   service_account_token_enabled: T.Boolean(),
   started_at: Seconds('Server start'),

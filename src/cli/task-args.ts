@@ -125,3 +125,25 @@ export function rawValues(rawArgs: string[], key: string, alias?: string): strin
   }
   return out
 }
+
+/** argv with the values of `--secret K=V` replaced (the command line is recorded on the cluster). */
+export function redactSecretArgs(rawArgs: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i]!
+    if (a === '--') {
+      out.push(...rawArgs.slice(i))
+      break
+    }
+    if (a === '--secret' && i + 1 < rawArgs.length) {
+      out.push(a, hide(rawArgs[++i]!))
+    } else if (a.startsWith('--secret=')) out.push(`--secret=${hide(a.slice('--secret='.length))}`)
+    else out.push(a)
+  }
+  return out
+}
+
+function hide(kv: string): string {
+  const eq = kv.indexOf('=')
+  return eq < 0 ? kv : `${kv.slice(0, eq)}=<redacted>`
+}

@@ -76,6 +76,12 @@ export const CONFIG_SCHEMA: Rule = section({
     lease_seconds: value(num({ above: 0 })),
     status_refresh_seconds: value(num({ above: 0 })),
     orphan_reconcile_minutes: value(num({ min: 0 })),
+    // Team server v2 (README, "Deploy for a team").
+    trusted_proxies: value((v) => (strList(v) && typeof v !== 'string' ? 'must be a list of IP addresses or CIDRs' : undefined)),
+    upload_max_mb: value(num({ above: 0 })),
+    upload_quota_mb: value(num({ above: 0 })),
+    upload_retention_hours: value(num({ above: 0 })),
+    secrets_key_file: value(str),
     ...unsupportedKeys(
       'logs_retention_hours',
       'cluster_event_retention_hours',
@@ -87,7 +93,15 @@ export const CONFIG_SCHEMA: Rule = section({
   }),
   db: value(str),
   allowed_clouds: value(allowedClouds),
-  local: section({ cpus: value(numOrStr), memory: value(numOrStr), gpus: value(nullableStr) }),
+  local: section({
+    cpus: value(numOrStr),
+    memory: value(numOrStr),
+    gpus: value(nullableStr),
+    // A deployed server's own machine (README, "Deploy for a team").
+    allow_on_deploy: value(bool),
+    run_as: value(str),
+    sandbox_dir: value((v) => (typeof v === 'string' && v.startsWith('/') ? undefined : 'must be an absolute path')),
+  }),
   kubernetes: section(
     {
       allowed_contexts: value(allowedContexts),
@@ -116,20 +130,35 @@ export const CONFIG_SCHEMA: Rule = section({
   ),
   // Test settings, refused unless SKY_HOME is a test home (src/core/testing.ts).
   testing: section({ agent_minute_ms: value(num({ above: 0 })) }),
+  // Read by src/core/provision/gcp/config.ts (and gcp/endpoint.ts: compute_endpoint).
+  gcp: section(
+    {
+      compute_endpoint: value(url),
+      vpc_name: value(str),
+      use_internal_ips: value(bool),
+      ssh_proxy_command: value(strOrMap),
+      labels: value(tags),
+      remote_identity: value(str),
+      ssh_user: value(str),
+      ...unsupportedKeys('force_enable_external_ips', 'prioritize_reservations', 'specific_reservations', 'managed_instance_group', 'enable_gvnic', 'enable_gpu_direct', 'placement_policy', 'provision_timeout', 'post_provision_runcmd'),
+    },
+    true,
+  ),
   ssh: section({ allowed_node_pools: value(strList), ...unsupportedKeys('pod_config', 'provision_timeout', 'context_configs', 'custom_metadata') }, true),
   ...unsupportedKeys(
     'workspace', 'jobs', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
-    'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'gcp', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
+    'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
   ),
 })
 
 /**
  * Keys a client's config may not change on the API server (they are the server's own, as in
  * SkyPilot): they are dropped from per-request overrides. Dotted ones are single keys of a
- * section: a proxy command runs on the server, and the remote identity decides whose cloud
- * credentials go to the nodes.
+ * section: a proxy command runs on the server, the remote identity decides whose cloud
+ * credentials go to the nodes, and the Compute endpoint is where the server's Google credentials
+ * are sent.
  */
-export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity', 'testing']
+export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity', 'gcp.ssh_proxy_command', 'gcp.remote_identity', 'gcp.compute_endpoint', 'testing']
 
 /** A copy of `tree` without the server-only keys. */
 export function withoutServerOnly<T extends Record<string, unknown>>(tree: T): T {

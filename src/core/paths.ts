@@ -13,7 +13,16 @@ export const paths = {
   userHash: () => join(skyHome(), 'user_hash'),
   serverDir: () => join(skyHome(), 'api_server'),
   serverLog: () => join(skyHome(), 'api_server', 'server.log'),
-  serverPidFile: () => join(skyHome(), 'api_server', 'server.json'),
+  /** One record per local server port, so `sky api stop` stops the server of the endpoint in use. */
+  serverRecord: (port: number) => join(skyHome(), 'api_server', `server-${port}.json`),
+  /** The local server's per-user secret (0600): clients present it, other Unix users cannot read it. */
+  localToken: () => join(skyHome(), 'api_server', 'local.token'),
+  /** Key that seals request bodies holding secrets (0600); shared by replicas through SKYPILOT_SECRETS_KEY. */
+  secretsKey: () => join(skyHome(), 'api_server', 'secrets.key'),
+  /** Files uploaded by clients (content-addressed blobs and manifests, per user). */
+  uploadsDir: () => join(skyHome(), 'api_server', 'uploads'),
+  /** Host keys of SSH nodes, recorded on first use (OpenSSH known_hosts format). */
+  knownHosts: () => join(skyHome(), 'known_hosts'),
   creationLock: () => join(skyHome(), 'api_server', '.creation.lock'),
   requestLogs: () => join(skyHome(), 'api_server', 'request_logs'),
   stateDb: () => join(skyHome(), 'state.db'),

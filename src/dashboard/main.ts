@@ -1,7 +1,7 @@
 // The dashboard's entry: routes, the session (who is logged in; the login form on a 401),
 // keyboard shortcuts, the connection banner and the clock that keeps relative times fresh.
 import { getJson, health, setUnauthorizedHandler, type ApiError } from './lib/api'
-import { clearCredentials, loadCredentials } from './lib/auth'
+import { clearCredentials, loadCredentials, localCredentials, saveCredentials } from './lib/auth'
 import { byId, qs } from './lib/dom'
 import { tickTimes } from './lib/format'
 import { loginForm } from './lib/login'
@@ -57,12 +57,16 @@ function showMe(name: string | undefined, deployed: boolean, role?: string): voi
   byId('me').hidden = !name
   byId('me-name').textContent = name ? (deployed && role ? `${name} · ${role}` : name) : ''
   byId('me-name').title = name ? `${deployed ? 'Logged in' : 'Local API server; you are'} ${name}` : ''
-  byId('logout').hidden = !(deployed || loadCredentials())
+  byId('logout').hidden = !(deployed || loadCredentials()?.kind !== 'local' && loadCredentials())
 }
+
+let localServer = false
 
 async function whoAmI(): Promise<void> {
   try {
     const h = await health()
+    localServer = h.auth_mode === 'local-token'
+    if (localServer && !h.user) return showLogin()
     if (h.deploy && !h.user) return showLogin()
     showMe(h.user?.name, !!h.deploy)
     if (h.deploy) {
@@ -72,6 +76,18 @@ async function whoAmI(): Promise<void> {
   } catch {}
 }
 
+/** A local server has no login: its owner opens the page with `sky dashboard`. */
+function localNotice(): HTMLElement {
+  const box = document.createElement('div')
+  box.className = 'login'
+  const h = document.createElement('h1')
+  h.textContent = 'Open the dashboard from your terminal'
+  const p = document.createElement('p')
+  p.textContent = 'This API server runs on this machine for one Unix user. Run "sky dashboard" as that user: it opens this page with a one-time link.'
+  box.append(h, p)
+  return box
+}
+
 function showLogin(reason?: string): void {
   if (loggingIn) return
   loggingIn = true
@@ -79,6 +95,10 @@ function showLogin(reason?: string): void {
   unmount = undefined
   byId('app').classList.add('locked')
   document.title = 'Log in · sky'
+  if (localServer) {
+    main.replaceChildren(localNotice())
+    return
+  }
   main.replaceChildren(
     loginForm(reason, () => {
       loggingIn = false
@@ -133,7 +153,27 @@ window.addEventListener('pagehide', () => {
 window.addEventListener('pageshow', (e) => {
   if (e.persisted) render()
 })
-onRouteChange(render)
-if (location.pathname === '/dashboard' || location.pathname === '/dashboard/') navigate('/dashboard/clusters' + location.search, true)
-else render()
-void whoAmI()
+/** `sky dashboard` on a local server opens /dashboard/#code=...: trade the code for the token. */
+async function redeemCode(): Promise<void> {
+  const m = /[#&]code=([0-9a-f]+)/.exec(location.hash)
+  if (!m) return
+  history.replaceState(null, '', location.pathname + location.search)
+  try {
+    const r = await fetch('/api/dashboard/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-requested-with': 'XMLHttpRequest' },
+      body: JSON.stringify({ code: m[1] }),
+      credentials: 'omit',
+    })
+    if (r.ok) saveCredentials(localCredentials(((await r.json()) as { local_token: string }).local_token))
+  } catch {}
+}
+
+void (async () => {
+  await redeemCode()
+  localServer = (await health().catch(() => undefined))?.auth_mode === 'local-token'
+  onRouteChange(render)
+  if (location.pathname === '/dashboard' || location.pathname === '/dashboard/') navigate('/dashboard/clusters' + location.search, true)
+  else render()
+  void whoAmI()
+})()

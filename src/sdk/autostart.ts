@@ -2,12 +2,14 @@
 // first commands start exactly one; the others wait for it to become healthy.
 import { spawn } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs'
-import { ServerUnreachableError } from '../core/errors'
+import { ServerUnreachableError, UsageError } from '../core/errors'
+import { configGet } from '../core/config'
 import { logger } from '../core/log'
 import { paths } from '../core/paths'
 import { acquireLock } from '../lib/lock'
 import { pidAlive } from '../lib/proc'
 import { selfCommand } from '../lib/self-exec'
+import { liveServerPid } from '../lib/server-record'
 import type { Endpoint } from './endpoint'
 
 function tailOf(file: string, lines = 15): string {
@@ -16,6 +18,12 @@ function tailOf(file: string, lines = 15): string {
 }
 
 export async function startLocalServer(ep: Endpoint, healthy: () => Promise<boolean>, opts: { deploy?: boolean; host?: string; quiet?: boolean } = {}): Promise<void> {
+  // A server without --deploy on a team's PostgreSQL database would serve anyone as anyone.
+  if (!opts.deploy && /^postgres(ql)?:\/\//.test(process.env.SKYPILOT_DB_CONNECTION_URI || configGet<string>('db') || '')) {
+    throw new UsageError('SKYPILOT_DB_CONNECTION_URI (or db: in config) names a PostgreSQL database, which a team shares; no local server is started on it without authentication.', {
+      hint: 'Point at the team API server (sky api login -e URL), start a deployed one (sky api start --deploy), or unset SKYPILOT_DB_CONNECTION_URI.',
+    })
+  }
   const release = await acquireLock(paths.creationLock(), 30_000)
   if (!release) throw new ServerUnreachableError('Timed out waiting for another command to start the API server.', { hint: `See ${paths.serverLog()}` })
   try {
@@ -53,12 +61,7 @@ export async function startLocalServer(ep: Endpoint, healthy: () => Promise<bool
  * runs: only that one may be replaced by a client of another build.
  */
 export function ownLocalServerPid(ep: Endpoint): number | undefined {
-  try {
-    const info = JSON.parse(readFileSync(paths.serverPidFile(), 'utf8')) as { pid: number; port: number }
-    return info.port === ep.port && pidAlive(info.pid) ? info.pid : undefined
-  } catch {
-    return undefined
-  }
+  return liveServerPid(ep.port)
 }
 
 /**

@@ -17,6 +17,7 @@ import { localUser, type UserIdentity } from '../core/user'
 import type { Caller, RequestId } from '../api/define'
 import type { Health, RequestPayload } from '../api/wire'
 import { API_VERSION, HEADER_API_VERSION, HEADER_REQUEST_ID, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
+import { checkListenerIsOurs, readLocalToken } from './local-token'
 import { describeBuilds, identifyServer, isOtherBuild, otherServerError } from './server-identity'
 import { resolveEndpoint, type Endpoint } from './endpoint'
 
@@ -47,6 +48,8 @@ export class SkyClient implements Caller {
   private token?: string
   private checkedVersion = false
   private send: (url: string, init: RequestInit) => Promise<Response>
+  private localToken: string | undefined
+  private checkedListener = false
 
   constructor(o: ClientOptions = {}) {
     this.endpoint = o.endpoint ?? resolveEndpoint()
@@ -66,7 +69,20 @@ export class SkyClient implements Caller {
     }
     if (this.token) h.authorization = `Bearer ${this.token}`
     else if (this.endpoint.authorization) h.authorization = this.endpoint.authorization
+    else if (this.endpoint.isLocal) {
+      // A local server of our own: present its token, once we know the listener is ours.
+      if (!this.checkedListener) {
+        checkListenerIsOurs(this.endpoint.port, this.endpoint.url)
+        this.checkedListener = true
+      }
+      const t = (this.localToken ??= readLocalToken())
+      if (t) h['x-sky-local-token'] = t
+    }
     return h
+  }
+
+  private usesLocalToken(): boolean {
+    return this.endpoint.isLocal && !this.token && !this.endpoint.authorization
   }
 
   /**
@@ -138,7 +154,15 @@ export class SkyClient implements Caller {
       }
       const { startLocalServer } = await import('./autostart')
       await startLocalServer(this.endpoint, () => this.healthy())
+      this.checkedListener = false
+      this.localToken = undefined
       res = await doFetch()
+    }
+    // A server that started between reading its token and connecting: read it again, once.
+    if (res.status === 401 && this.usesLocalToken()) {
+      const sent = this.localToken
+      this.localToken = readLocalToken()
+      if (this.localToken && this.localToken !== sent) res = await doFetch()
     }
     if ((await this.checkServer(res)) === 'replace') res = await this.replaceServer(res, doFetch, (init.method ?? 'GET').toUpperCase())
     if (res.status >= 400) throw await this.errorOf(res)
@@ -157,10 +181,11 @@ export class SkyClient implements Caller {
     return new InternalError(`API server answered HTTP ${res.status}: ${text.slice(0, 500)}`)
   }
 
+  /** Whether a sky API server answers at the endpoint (health needs no credentials). */
   async healthy(): Promise<boolean> {
     try {
-      const res = await this.send(this.endpoint.url + '/api/health', { headers: this.headers(), signal: AbortSignal.timeout(2500) })
-      return res.status === 200 || res.status === 401
+      const res = await this.send(this.endpoint.url + '/api/health', { headers: { [HEADER_API_VERSION]: String(API_VERSION) }, signal: AbortSignal.timeout(2500) })
+      return (res.status === 200 || res.status === 401) && res.headers.has(HEADER_API_VERSION)
     } catch {
       return false
     }
@@ -183,18 +208,25 @@ export class SkyClient implements Caller {
 
   /** Call a direct endpoint: GET with the input as query parameters, or POST it as JSON. */
   async call(method: 'GET' | 'POST', path: string, input: unknown = {}): Promise<unknown> {
-    let res: Response
+    return bodyOf(await this.callRaw(method, path, input))
+  }
+
+  /** One page of a paged list endpoint, and the next page's cursor (X-Sky-Next-Cursor), if any. */
+  async page(method: 'GET' | 'POST', path: string, input: unknown = {}): Promise<{ items: unknown; next?: string }> {
+    const res = await this.callRaw(method, path, input)
+    return { items: await bodyOf(res), next: res.headers.get(HEADER_NEXT_CURSOR) ?? undefined }
+  }
+
+  private callRaw(method: 'GET' | 'POST', path: string, input: unknown): Promise<Response> {
     if (method === 'GET') {
       const q = new URLSearchParams()
       for (const [k, v] of Object.entries((input ?? {}) as Record<string, unknown>)) {
         if (v !== undefined && v !== null) q.set(k, Array.isArray(v) ? v.join(',') : String(v))
       }
       const qs = q.toString()
-      res = await this.fetch(qs ? `${path}?${qs}` : path)
-    } else {
-      res = await this.fetch(path, { method: 'POST', body: JSON.stringify(input ?? {}), headers: { 'content-type': 'application/json' } })
+      return this.fetch(qs ? `${path}?${qs}` : path)
     }
-    return (res.headers.get('content-type') ?? '').includes('json') ? res.json() : res.text()
+    return this.fetch(path, { method: 'POST', body: JSON.stringify(input ?? {}), headers: { 'content-type': 'application/json' } })
   }
 
   /** The request row, waiting until it is final. */
@@ -237,6 +269,10 @@ export class SkyClient implements Caller {
     return this.get<T>(requestId)
   }
 }
+
+const HEADER_NEXT_CURSOR = 'x-sky-next-cursor'
+
+const bodyOf = (res: Response): Promise<unknown> => ((res.headers.get('content-type') ?? '').includes('json') ? res.json() : res.text())
 
 export function isConnectionError(e: unknown): boolean {
   return isConnError(e)

@@ -1,6 +1,6 @@
 // Finishing a request (SkyPilot's sky.get / sky.stream_and_get), and the synchronous helpers built
 // on operations: tailLogs streams a job's log and returns its exit code.
-import type { CallOptions, RequestId } from '../api/define'
+import type { AnyEndpoint, BodyOf, CallOptions, RequestId, ResultOf } from '../api/define'
 import { logs } from '../api/ops/jobs'
 import type { SkyClient } from './client'
 import { defaultClient } from './default-client'
@@ -37,4 +37,28 @@ export async function tailLogs(
 ): Promise<number> {
   const id = await logs({ cluster_name: clusterName, job_id: jobId, follow: o.follow ?? true, tail: o.tail }, o as CallOptions)
   return (await streamAndGet(id, o)).exit_code
+}
+
+/**
+ * A paged list endpoint (`apiStatus`, `listUsers`, `listTokens`, `dashboardClusters`) page by page,
+ * following X-Sky-Next-Cursor; at most `max` items in all (every one without it).
+ */
+export async function* pages<D extends AnyEndpoint>(
+  def: D,
+  input: Omit<BodyOf<D>, 'cursor'> = {} as Omit<BodyOf<D>, 'cursor'>,
+  o: ClientOption & { max?: number } = {},
+): AsyncGenerator<ResultOf<D>> {
+  const c = clientOf(o)
+  const per = (input as { limit?: number }).limit
+  let left = o.max ?? Infinity
+  let cursor: string | undefined
+  while (left > 0) {
+    const limit = Number.isFinite(left) ? Math.min(left, per ?? 1000) : per
+    const page = await c.page(def.method, def.route, { ...input, limit, cursor })
+    const items = (page.items as unknown[]).slice(0, Number.isFinite(left) ? left : undefined)
+    if (items.length) yield items as ResultOf<D>
+    left -= items.length
+    if (!page.next || !(page.items as unknown[]).length) return
+    cursor = page.next
+  }
 }

@@ -3,6 +3,7 @@
 import { Elysia } from 'elysia'
 import { VersionMismatchError } from '../core/errors'
 import { API_VERSION, BUILD_ID, COMMIT, HEADER_API_VERSION, HEADER_BUILD, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
+import { checkDeclaredLength, parseBody } from './body'
 import type { AppDeps } from './context'
 import { routeError } from './errors'
 import { catalogRoutes } from './routes/catalog'
@@ -13,6 +14,7 @@ import { jobRoutes } from './routes/jobs'
 import { openApiRoutes } from './routes/openapi'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
+import { uploadRoutes } from './routes/uploads'
 import { userRoutes } from './routes/users'
 
 export function createApp(d: AppDeps) {
@@ -34,16 +36,21 @@ export function createApp(d: AppDeps) {
       })
     }
   })
-  // A deployed server authenticates every request (but /api/health) before routing.
+  // Every request (but /api/health and the dashboard's files) is authenticated before routing:
+  // users' credentials on a deployed server, the owner's token on a local one.
   const guard = d.guard
   if (guard) app.onRequest(({ request, server }) => guard(request, server))
+  // Bodies: a declared length over the route's limit is refused unread; the rest are read with
+  // the limit and parsed with a depth bound (body.ts).
+  app.onRequest(({ request }) => checkDeclaredLength(request))
+  app.onParse({ as: 'global' }, parseBody)
   return app
     .onError(({ code, error, set, request }) => {
       const e = routeError(code, error)
       set.status = e.httpStatus
       set.headers['content-type'] = 'application/json'
       // Scripts in a page (the dashboard) get no challenge, so the browser shows no password prompt.
-      if (e.code === 'AUTH_REQUIRED' && e.httpStatus === 401 && request.headers.get('x-requested-with') !== 'XMLHttpRequest') set.headers['www-authenticate'] = 'Basic realm="sky", charset="UTF-8"'
+      if (d.info.deploy && e.code === 'AUTH_REQUIRED' && e.httpStatus === 401 && request.headers.get('x-requested-with') !== 'XMLHttpRequest') set.headers['www-authenticate'] = 'Basic realm="sky", charset="UTF-8"'
       if (e.details?.retry_after !== undefined) set.headers['retry-after'] = String(e.details.retry_after)
       return JSON.stringify({ error: e.toWire() })
     })
@@ -54,6 +61,7 @@ export function createApp(d: AppDeps) {
     .use(infraRoutes(d))
     .use(pluginRoutes(d))
     .use(userRoutes(d))
+    .use(uploadRoutes(d))
     .use(dashboardRoutes(d))
     .use(openApiRoutes())
 }

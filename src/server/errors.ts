@@ -11,8 +11,18 @@ function jsonPointerToPath(p: string | undefined): string {
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '')
 }
 
+/** A value small enough to show back in an error (bodies are never echoed whole). */
+function shown(v: unknown): unknown {
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return v
+  if (typeof v === 'string' && v.length <= 80) return v
+  return undefined
+}
+
 export function routeError(code: string | number, error: unknown): SkyError {
   if (error instanceof SkyError) return error
+  // Errors thrown by the body parser (src/server/body.ts) arrive wrapped in Elysia's ParseError.
+  const cause = (error as { cause?: unknown } | null)?.cause
+  if (code === 'PARSE' && cause instanceof SkyError) return cause
   if (error instanceof ElysiaValidationError || code === 'VALIDATION') {
     const ve = error as ElysiaValidationError
     const seen = new Set<string>()
@@ -27,7 +37,9 @@ export function routeError(code: string | number, error: unknown): SkyError {
       seen.add(path)
       // A schema's own `error` text (e.g. the rule for cluster names) says more than TypeBox's.
       const own = typeof e.schema?.error === 'string' ? e.schema.error : undefined
-      issues.push({ path, message: own || e.summary || e.message || 'invalid value', value: e.value })
+      const value = shown(e.value)
+      issues.push({ path, message: String(own || e.summary || e.message || 'invalid value').slice(0, 300), ...(value === undefined ? {} : { value }) })
+      if (issues.length >= 20) break
     }
     if (!issues.length) issues.push({ path: 'body', message: 'request body is not valid JSON of the expected shape' })
     return new ValidationError(issues)

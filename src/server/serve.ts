@@ -1,17 +1,25 @@
-// Server lifecycle: open the store, recover interrupted requests, start the executor and HTTP
-// listener, collect old requests, and drain on SIGTERM.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+// Server lifecycle: check who may call it, open the store, recover interrupted requests, start
+// the executor and then the HTTP listener, collect old requests, and drain on SIGTERM.
+import { randomBytes } from 'node:crypto'
+import { rmSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { configGet, configWarnings, setConfigRole } from '../core/config'
 import { logger } from '../core/log'
+import { UsageError } from '../core/errors'
+import { ensureSecretFile, privateDir, privateFiles, writePrivateFile } from '../core/home-perms'
 import { paths } from '../core/paths'
 import { openStore, defaultDbLocation, type Store } from '../core/state/store'
 import type { DbLocation } from '../core/state/db'
 import { localUser } from '../core/user'
+import { UploadStore } from '../core/uploads/store'
 import { UserService } from '../core/users/service'
+import { isLoopbackHost } from '../lib/net'
+import { procStartTime } from '../lib/proc'
 import { VERSION } from '../version'
 import { createApp } from './app'
 import { deployAuth } from './auth/deploy'
+import { localAuth } from './auth/local'
+import { SERVER_BODY_MAX } from './body'
 import { startStatusRefresh } from './daemons'
 import type { AppDeps } from './context'
 import { localIdentify } from './identity'
@@ -21,6 +29,8 @@ import { Executor } from './requests/executor'
 import { logStoreFor } from './requests/log-store-for'
 import { RequestService } from './requests/service'
 import { laneSizing } from './requests/sizing'
+import { enableIncrementalVacuum, Retention } from './retention'
+import { bodyCipher, loadSecretsKey } from './secrets-cipher'
 
 export interface ServerOptions {
   host: string
@@ -31,7 +41,7 @@ export interface ServerOptions {
   plugins?: string[]
   /** Finished requests older than this are deleted (default `api_server.requests_retention_hours`, 24 h). */
   retentionMs?: number
-  /** Write $SKY_HOME/api_server/server.json (the CLI finds the local server by it). */
+  /** Write $SKY_HOME/api_server/server-<port>.json (`sky api stop` finds the server by it). */
   writePidFile?: boolean
   /** Several replicas on PostgreSQL: this replica's id (default SKYPILOT_API_SERVER_REPLICA_ID, else host:port). */
   replicaId?: string
@@ -51,6 +61,20 @@ export interface RunningServer {
   stop(graceMs?: number): Promise<void>
 }
 
+/** Refuse set-ups where anyone could act as anyone: see README, "Deploy for a team". */
+export function checkExposure(o: { host: string; deploy: boolean; db: DbLocation }): void {
+  if (!o.deploy && !isLoopbackHost(o.host)) {
+    throw new UsageError(`--host ${o.host} makes the API server reachable from other machines, which needs --deploy (users must log in).`, {
+      hint: `Use: sky api start --deploy --host ${o.host}  (first admin: SKYPILOT_INITIAL_ADMIN=name:password)`,
+    })
+  }
+  if (!o.deploy && o.db.kind === 'postgres') {
+    throw new UsageError('The state database is PostgreSQL (SKYPILOT_DB_CONNECTION_URI or db: in config), which a team shares; a server on it must authenticate users.', {
+      hint: 'Start it with: sky api start --deploy   (or unset SKYPILOT_DB_CONNECTION_URI to use a local server of your own)',
+    })
+  }
+}
+
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = logger('server')
   const startedAt = Date.now()
@@ -58,7 +82,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   setConfigRole('server')
   for (const w of configWarnings()) log.warn(w)
   const db = o.db ?? defaultDbLocation()
+  checkExposure({ host: o.host, deploy: o.deploy, db })
+  privateDir(paths.home())
+  privateDir(paths.serverDir())
   const store = await openStore(db)
+  if (db.kind === 'sqlite') {
+    privateFiles([db.path, `${db.path}-wal`, `${db.path}-shm`])
+    await enableIncrementalVacuum(store)
+  }
+  store.requests.cipher = bodyCipher(loadSecretsKey())
   const plugins = [...(o.plugins ?? []), ...((configGet<string[]>('api_server.plugins') ?? []) as string[])]
   const pluginOps = await loadPlugins(plugins)
   const logs = logStoreFor(store, paths.requestLogs())
@@ -71,6 +103,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     logDir: paths.requestLogs(),
     plugins,
     sizing: laneSizing(o.deploy),
+    // A deployed server's workers sync only uploaded files (src/core/uploads/sources.ts).
+    workerEnv: { SKY_SERVER_DEPLOY: o.deploy ? '1' : '' },
     onFinal: (id, status) => {
       svc.notifyFinal(id, status)
       dbQueue?.finished(id, status)
@@ -83,10 +117,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const deps: AppDeps = {
     store,
     requests: svc,
-    info: { deploy: o.deploy, host: o.host, port: o.port, startedAt },
+    info: { deploy: o.deploy, host: o.host, port: o.port, startedAt, authMode: o.deploy ? 'password+token' : 'local-token' },
     identify: localIdentify(localUser()),
     pluginOps: pluginOps.map((p) => p.meta.name),
     users,
+    uploads: new UploadStore(),
   }
   const auth = o.deploy ? deployAuth(store) : undefined
   if (auth) {
@@ -98,15 +133,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     else if ((await store.users.count()) === 0) {
       log.warn('No users exist, so every request will be refused. Set SKYPILOT_INITIAL_ADMIN=name:password and restart.')
     }
+  } else {
+    const local = localAuth(ensureSecretFile(paths.localToken()))
+    deps.local = local
+    deps.guard = (req) => local.guard(req)
   }
-  const app = createApp(deps)
   const listen = o.listen !== false
-  if (listen) app.listen({ hostname: o.host, port: o.port, idleTimeout: 0 })
-  const port = app.server?.port ?? o.port
-  deps.info.port = port
-  auth?.attachServer(app.server)
   if (store.db.kind === 'postgres' && listen) {
-    const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${port}`
+    const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${o.port || randomBytes(3).toString('hex')}`
     executor.replicaId = replicaId
     dbQueue = new DbQueue({
       store,
@@ -123,18 +157,31 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
   await svc.recover()
 
+  // Listen only now, so `sky api start` returns once the server really serves.
+  const app = createApp(deps)
+  if (listen) app.listen({ hostname: o.host, port: o.port, idleTimeout: 0, maxRequestBodySize: SERVER_BODY_MAX })
+  const port = app.server?.port ?? o.port
+  deps.info.port = port
+  auth?.attachServer(app.server)
+
+  // Retention runs off the request path, in small batches (retention.ts).
   const retention = o.retentionMs ?? Number(configGet('api_server.requests_retention_hours', 24)) * 3600_000
-  const gc = () => void svc.gc(retention).catch((e) => log.warn('Collecting old requests failed:', e))
-  const gcTimer = setInterval(gc, Math.min(Math.max(retention, 60_000), 3600_000))
+  const collector = new Retention(store, logs, { logDir: paths.requestLogs(), checkpointMs: 1000 })
+  // (in the background: a worker thread takes a few tens of ms to start)
+  void collector.takeCheckpoints().catch(() => {})
+  svc.retention = collector
+  const gcTimer = setInterval(() => {
+    void collector.collect(retention).catch((e) => log.warn('Collecting old requests failed:', e))
+    void deps.uploads.collect().catch(() => {})
+  }, Math.min(Math.max(retention, 60_000), 3600_000))
   gcTimer.unref?.()
-  gc()
+  setTimeout(() => void collector.collect(retention).catch(() => {}), 0)
 
   const stopRefresh = listen ? startStatusRefresh(store, svc) : () => {}
 
-  const pidFile = paths.serverPidFile()
+  const pidFile = paths.serverRecord(port)
   if (o.writePidFile) {
-    mkdirSync(paths.serverDir(), { recursive: true })
-    writeFileSync(pidFile, JSON.stringify({ pid: process.pid, host: o.host, port, version: VERSION, startedAt }))
+    writePrivateFile(pidFile, JSON.stringify({ pid: process.pid, host: o.host, port, version: VERSION, startedAt, procStart: procStartTime(process.pid), deploy: o.deploy }))
   }
 
   let stopped = false
@@ -148,6 +195,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       if (stopped) return
       stopped = true
       clearInterval(gcTimer)
+      collector.stop()
       stopRefresh()
       deps.info.draining = true
       await executor.shutdown(graceMs)

@@ -1,7 +1,7 @@
 // The compiled binary as a user runs it: auto-start, request lifecycle, cancel, restart recovery,
 // version checks, unreachable endpoints, malformed input.
 import { afterEach, describe, expect, test } from 'bun:test'
-import { freePort, requestRow, submitPlugin, tempHome, waitFor, type TempHome } from '../harness'
+import { authedFetch, freePort, requestRow, submitPlugin, tempHome, waitFor, type TempHome } from '../harness'
 
 let homes: TempHome[] = []
 afterEach(async () => {
@@ -36,7 +36,8 @@ describe('auto-start', () => {
     const lines = r.stdout.trim().split('\n')
     expect(lines[0]).toBe(`Using SkyPilot API server: ${h.endpoint} Dashboard: ${h.endpoint}/dashboard`)
     expect(lines[1]).toMatch(/^├── Status: healthy, commit: \S+, version: \d+\.\d+\.\d+/)
-    expect(lines[2]).toMatch(/^└── User: tester \([0-9a-f]{8}\)$/)
+    expect(lines[2]).toBe('├── Auth: local token (this Unix user only; no login)')
+    expect(lines[3]).toMatch(/^└── User: tester \([0-9a-f]{8}\)$/)
     const j = JSON.parse((await h.sky(['api', 'info', '-o', 'json'])).stdout)
     expect(j.server.status).toBe('healthy')
     expect(j.user.name).toBe('tester')
@@ -184,7 +185,7 @@ describe('errors', () => {
   test('an old client is refused by the server with a message naming the side to upgrade', async () => {
     const h = await home()
     await h.sky(['api', 'start'])
-    const r = await fetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'x-skypilot-api-version': '0', 'content-type': 'application/json' }, body: '{}' })
+    const r = await authedFetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'x-skypilot-api-version': '0', 'content-type': 'application/json' }, body: '{}' })
     expect(r.status).toBe(400)
     const body = await r.json()
     expect(body.error.code).toBe('VERSION_MISMATCH')
@@ -215,8 +216,8 @@ describe('errors', () => {
   test('malformed request bodies get 400 with field-level messages and store nothing', async () => {
     const h = await home()
     await h.sky(['api', 'start'])
-    const before = (await (await fetch(`${h.endpoint}/api/status?all_status=true&all_users=true`)).json()).length
-    const bad = await fetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cluster_names: [5], all_users: 'yes' }) })
+    const before = (await (await authedFetch(`${h.endpoint}/api/status?all_status=true&all_users=true`)).json()).length
+    const bad = await authedFetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ cluster_names: [5], all_users: 'yes' }) })
     expect(bad.status).toBe(400)
     const b = await bad.json()
     expect(b.error.code).toBe('VALIDATION')
@@ -224,10 +225,10 @@ describe('errors', () => {
     expect(b.error.name).toBe('ValidationError')
     const paths = b.error.details.issues.map((i: { path: string }) => i.path)
     expect(paths.some((p: string) => p.startsWith('cluster_names'))).toBe(true)
-    const notJson = await fetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' })
+    const notJson = await authedFetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' })
     expect(notJson.status).toBe(400)
     expect((await notJson.json()).error.code).toBe('VALIDATION')
-    const after = (await (await fetch(`${h.endpoint}/api/status?all_status=true&all_users=true`)).json()).length
+    const after = (await (await authedFetch(`${h.endpoint}/api/status?all_status=true&all_users=true`)).json()).length
     expect(after).toBe(before)
   })
 

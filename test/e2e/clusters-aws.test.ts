@@ -10,30 +10,15 @@ import { join } from 'node:path'
 import { ec2Query } from '../harness/aws/ec2-raw'
 import { startAwsWorld, type AwsWorld } from '../harness/aws/world'
 import { childText, find, items } from '../harness/aws/xml'
-import { ROOT, tempHome, waitFor, type TempHome } from '../harness'
-import { inLoopbackNetns, loopbackNetnsSupport } from '../harness/netns'
+import { tempHome, waitFor, type TempHome } from '../harness'
+import { loopbackNetnsSupport, rerunInLoopbackNetns } from '../harness/netns'
 
 const INSIDE = process.env.SKY_TEST_AWS_NETNS === '1'
 const netns = loopbackNetnsSupport()
 const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 
 if (netns.ok && !INSIDE) {
-  test('AWS e2e inside a loopback-only network namespace', async () => {
-    const p = Bun.spawn(inLoopbackNetns([process.execPath, 'test', '--timeout', '300000', import.meta.path]), {
-      cwd: ROOT,
-      env: { ...process.env, SKY_TEST_AWS_NETNS: '1' },
-      stdout: 'pipe',
-      stderr: 'pipe',
-    })
-    const [o, e, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
-    const text = o + e
-    // The inner run's verdicts, one line per test, shown here too.
-    console.log(text.split('\n').filter((l) => /^\((pass|fail)\)|^\s*\d+ (pass|fail)/.test(l.trim())).join('\n'))
-    if (code !== 0) console.log(text.slice(-20_000))
-    expect(code).toBe(0)
-    expect(text).toMatch(/\b0 fail/)
-    expect(text).not.toMatch(/\b0 pass/)
-  }, 900_000)
+  rerunInLoopbackNetns(import.meta.path, 'SKY_TEST_AWS_NETNS', 'AWS e2e inside a loopback-only network namespace')
 } else {
   describe('AWS clusters (moto)', () => {
     let world: AwsWorld

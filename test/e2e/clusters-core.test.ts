@@ -15,7 +15,7 @@ const localDirs = (home: TempHome) => (existsSync(join(home.dir, 'local')) ? rea
 const pgrep = (pattern: string) => Bun.spawnSync(['pgrep', '-f', pattern]).stdout.toString().trim()
 
 async function activeRequests(home: TempHome, name: string): Promise<{ request_id: string; status: string }[]> {
-  const r = await fetch(`${home.endpoint}/api/status?all_users=true`)
+  const r = await home.fetch(`/api/status?all_users=true`)
   return ((await r.json()) as { request_id: string; name: string; status: string }[]).filter((x) => x.name === name)
 }
 

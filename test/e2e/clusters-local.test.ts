@@ -328,21 +328,21 @@ describe('bad input', () => {
   })
 
   test('an infra with credentials but no provisioner in this build is not enabled, and launch falls back', async () => {
-    // GCP credentials are found (sky check names them) but this build cannot provision on GCP:
-    // it is not enabled, a launch pinned to it is refused, an ordered list falls back to local.
+    // Kubernetes contexts are found (sky check names them) but this build cannot provision on
+    // Kubernetes: it is not enabled, a launch pinned to it is refused, an ordered list falls back to local.
     const h2 = await tempHome()
-    const key = join(h2.dir, 'gcp-key.json')
-    writeFileSync(key, '{"type":"service_account","project_id":"sky-test-proj"}')
-    const env = { GOOGLE_APPLICATION_CREDENTIALS: key }
+    const kubeconfig = join(h2.dir, 'kubeconfig.yaml')
+    writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: lab\ncontexts:\n  - name: lab\n    context: {cluster: c1, user: u1}\nclusters: []\nusers: []\n')
+    const env = { KUBECONFIG: kubeconfig }
     try {
       const check = await h2.sky(['check'], { env })
-      expect(check.stdout).toContain('GCP: disabled')
-      expect(check.stdout).toContain('not supported by this build (credentials: GOOGLE_APPLICATION_CREDENTIALS')
-      const only = await h2.sky(['launch', '-y', '-c', 'gc', '--infra', 'gcp', '--', 'true'], { env })
+      expect(check.stdout).toContain('Kubernetes: disabled')
+      expect(check.stdout).toContain('not supported by this build')
+      const only = await h2.sky(['launch', '-y', '-c', 'kc', '--infra', 'k8s', '--', 'true'], { env })
       expect(only.code).toBe(3)
-      expect(out(only)).toContain('gcp: not enabled')
+      expect(out(only)).toContain('kubernetes: not enabled')
       const yaml = join(h2.dir, 'ordered.yaml')
-      writeFileSync(yaml, 'resources:\n  ordered:\n    - infra: gcp\n    - infra: local\nrun: echo fell-back\n')
+      writeFileSync(yaml, 'resources:\n  ordered:\n    - infra: k8s\n    - infra: local\nrun: echo fell-back\n')
       const fb = await h2.sky(['launch', '-y', '-c', 'fb', yaml], { env })
       expect(fb.code).toBe(0)
       expect(fb.stdout).toContain('fell-back')

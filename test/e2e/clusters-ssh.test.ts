@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { pidAlive, requestRow, tempHome, waitFor, type TempHome } from '../harness'
+import { authedFetch, pidAlive, requestRow, tempHome, waitFor, type TempHome } from '../harness'
 import { startSshHosts, type SshHosts } from '../harness/sshd'
 
 let hosts: SshHosts
@@ -186,27 +186,32 @@ describe('ssh node pools', () => {
     expect((await h.sky(['down', 'c3', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
   }, 180_000)
 
-  test('hosts reached by password only: a 2-node cluster, the head reaches its worker with it', async () => {
+  test('hosts reached by password only: a 2-node cluster, the head reaches its worker with the cluster key', async () => {
     expect((await h.sky(['down', '-a', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
     c2Launched = undefined
     const r = await h.sky(['launch', '-y', '-c', 'pw', '--infra', 'ssh/pw-pool', '--num-nodes', '2', '--', 'echo "pw-rank=$SKYPILOT_NODE_RANK"'], { timeoutMs: 180_000 })
     expect(r.code).toBe(0)
     expect(out(r)).toContain('pw-rank=0')
     expect(out(r)).toContain('pw-rank=1')
-    // The password is kept on the head in a file only its owner can read, and never printed.
-    const file = join(hosts.hosts[0]!.home, '.sky-runtime/keys/node-1.password')
-    expect(existsSync(file)).toBe(true)
-    expect((Bun.spawnSync(['stat', '-c', '%a', file]).stdout.toString().trim())).toBe('600')
+    // The password never leaves the API server: the head reaches its worker with the cluster's
+    // own key (authorised there with the password), kept in a file only its owner can read.
+    const keys = join(hosts.hosts[0]!.home, '.sky-runtime/keys')
+    expect(existsSync(join(keys, 'node-1.password'))).toBe(false)
+    expect(Bun.spawnSync(['stat', '-c', '%a', join(keys, 'cluster_key')]).stdout.toString().trim()).toBe('600')
+    expect(Bun.spawnSync(['grep', '-rl', PASSWORD, keys]).stdout.toString()).toBe('')
+    expect(readFileSync(join(hosts.hosts[1]!.home, '.ssh/authorized_keys'), 'utf8')).toContain('sky-cluster:pw-')
     expect(out(r)).not.toContain(PASSWORD)
-    const row = await (await fetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()
+    const row = await (await authedFetch(`${h.endpoint}/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()
     const got = await waitFor(async () => {
-      const g = await fetch(`${h.endpoint}/api/get?request_id=${row.request_id}`)
+      const g = await authedFetch(`${h.endpoint}/api/get?request_id=${row.request_id}`)
       return g.status === 200 ? g.text() : undefined
     }, 10_000, 50)
     expect(got).toContain('"pw"')
     expect(got).not.toContain(PASSWORD)
     expect((await h.sky(['status', '-v', '-o', 'json'])).stdout).not.toContain(PASSWORD)
     expect((await h.sky(['down', 'pw', '-y'], { timeoutMs: 60_000 })).code).toBe(0)
+    // Taken down: the cluster key is no longer authorised anywhere.
+    expect(readFileSync(join(hosts.hosts[1]!.home, '.ssh/authorized_keys'), 'utf8')).not.toContain('sky-cluster:pw-')
   }, 240_000)
 
   test("failover: the optimizer's chosen host is down, only that host is blocked and another one takes the cluster", async () => {

@@ -141,7 +141,7 @@ describe('logs flags', () => {
   })
 
   test('sky api logs -l takes a request log path', async () => {
-    const rows = (await (await fetch(`${h.endpoint}/api/status?all_status=true`)).json()) as { request_id: string; name: string }[]
+    const rows = (await (await h.fetch('/api/status?all_status=true')).json()) as { request_id: string; name: string }[]
     const launch = rows.find((x) => x.name === 'sky.launch')!
     const r = await h.sky(['api', 'logs', '-l', join(h.dir, 'api_server', 'request_logs', `${launch.request_id}.log`), '--no-follow'])
     expect(r.code).toBe(0)

@@ -49,13 +49,13 @@ describe('a local server of another build', () => {
     homes.push(h)
     const started = Bun.spawnSync([other, 'api', 'start'], { env: h.env })
     expect(started.exitCode).toBe(0)
-    const first = JSON.parse(readFileSync(join(h.dir, 'api_server', 'server.json'), 'utf8')).pid as number
+    const first = h.serverPid()!
     const otherBuild = (await fetch(`${h.endpoint}/api/health`)).headers.get('x-sky-build')
     expect(otherBuild).toBeTruthy()
     const r = await h.sky(['status'])
     expect(r.code).toBe(0)
     expect(r.stderr).toContain('Restarting the local API server: it runs sky')
-    const second = JSON.parse(readFileSync(join(h.dir, 'api_server', 'server.json'), 'utf8')).pid as number
+    const second = h.serverPid()!
     expect(second).not.toBe(first)
     const now = (await fetch(`${h.endpoint}/api/health`)).headers.get('x-sky-build')
     expect(now).toBeTruthy()
@@ -63,6 +63,6 @@ describe('a local server of another build', () => {
     // The build the client has is now the server's: no restart the second time.
     const again = await h.sky(['status'])
     expect(again.stderr).not.toContain('Restarting')
-    expect(JSON.parse(readFileSync(join(h.dir, 'api_server', 'server.json'), 'utf8')).pid).toBe(second)
+    expect(h.serverPid()).toBe(second)
   }, 180_000)
 })

@@ -24,7 +24,7 @@ afterAll(async () => {
 })
 
 async function statuses(ids: string[]): Promise<Record<string, string>> {
-  const r = await fetch(`${h.endpoint}/api/status?all_status=true&all_users=true&request_ids=${ids.join(',')}`)
+  const r = await h.fetch(`/api/status?all_status=true&all_users=true&request_ids=${ids.join(',')}`)
   return Object.fromEntries(((await r.json()) as { request_id: string; status: string }[]).map((x) => [x.request_id, x.status]))
 }
 
@@ -32,7 +32,7 @@ async function statuses(ids: string[]): Promise<Record<string, string>> {
 async function failures(ids: string[]): Promise<string[]> {
   const out: string[] = []
   for (const id of ids) {
-    const g = await fetch(`${h.endpoint}/api/get?request_id=${id}`)
+    const g = await h.fetch(`/api/get?request_id=${id}`)
     const r = (await g.json()) as { status: string; error?: { message: string } }
     if (r.status !== 'SUCCEEDED') out.push(`${id.slice(0, 8)} ${r.status}: ${r.error?.message ?? ''}\n${(await h.sky(['api', 'logs', id.slice(0, 8), '--no-follow'])).stdout.slice(-1500)}`)
   }

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { tempHome, waitFor, type TempHome } from '../harness'
+import { localSandbox, type LocalSandbox } from '../harness/sandbox'
 import { launchBrowser, newPage, screenshot } from '../harness/browser'
 
 let browser: Browser
@@ -20,6 +21,14 @@ afterAll(async () => {
 
 /** Page errors other than the HTTP errors the tests provoke on purpose (401, 403, 404). */
 const realErrors = (errors: string[]) => errors.filter((e) => !/Failed to load resource: the server responded with a status of 40[134]/.test(e))
+
+/** A local server's dashboard link from `sky dashboard` (it carries a one-time code), at `path`. */
+async function dashboardLink(h: TempHome, path: string): Promise<string> {
+  const url = (await h.sky(['dashboard', '--no-open'])).stdout.trim()
+  const code = /#code=([0-9a-f]+)$/.exec(url)?.[1]
+  if (!code) throw new Error(`sky dashboard printed no link with a code: ${url}`)
+  return `${h.endpoint}/dashboard/${path}#code=${code}`
+}
 
 /** Confirm the open dialog with its main button. */
 async function confirm(page: Page, label: string) {
@@ -51,8 +60,11 @@ describe('local API server', () => {
   test('the clusters page lists a cluster launched from the CLI; search and keyboard work', async () => {
     const ticks = 'for i in $(seq 1 900); do echo tick-$i; sleep 0.1; done'
     expect((await h.sky(['launch', '-y', '-d', '-c', 'web', '--cpus', '1', '--', ticks])).code).toBe(0)
-    // / redirects to the clusters page, which lists the CLI's cluster as UP.
+    // Without the link, a local server's page says how to open it; the link from `sky dashboard`
+    // opens the clusters page, which lists the CLI's cluster as UP.
     await page.goto(`${h.endpoint}/`)
+    await page.locator('.login:has-text("sky dashboard")').waitFor()
+    await page.goto(await dashboardLink(h, ''))
     await page.waitForURL('**/dashboard/clusters')
     await row().locator('.badge.st-up').waitFor()
     const text = await row().innerText()
@@ -140,7 +152,7 @@ describe('local API server', () => {
       ['clusters', 'tr[data-key="web"] .badge.st-up', 'clusters-phone'],
       ['clusters/web/1', '[data-log] pre:has-text("tick-")', 'cluster-phone'],
     ]) {
-      await phone.page.goto(`${h.endpoint}/dashboard/${path}`)
+      await phone.page.goto(await dashboardLink(h, path))
       await phone.page.locator(ready).waitFor()
       expect(await phone.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true)
       await screenshot(phone.page, shot)
@@ -172,11 +184,11 @@ describe('local API server', () => {
   })
 
   test('sky dashboard prints the URL; opens a browser only where there is one', async () => {
-    const url = `${h.endpoint}/dashboard`
-    // No DISPLAY in the test env: the URL and a hint, exit 0.
+    const url = new RegExp(`^${h.endpoint}/dashboard/#code=[0-9a-f]{32}$`)
+    // No DISPLAY in the test env: the URL (with a one-time code) and a hint, exit 0.
     const plain = await h.sky(['dashboard'])
     expect(plain.code).toBe(0)
-    expect(plain.stdout.trim()).toBe(url)
+    expect(plain.stdout.trim()).toMatch(url)
     expect(plain.stderr).toContain('No display found')
     // $BROWSER wins: a stand-in records what it was asked to open.
     const opened = join(h.dir, 'opened.txt')
@@ -186,7 +198,7 @@ describe('local API server', () => {
     const r = await h.sky(['dashboard'], { env: { BROWSER: fake } })
     expect(r.code).toBe(0)
     expect(r.stderr).toContain('Opening the dashboard')
-    expect(await waitFor(() => existsSync(opened) && readFileSync(opened, 'utf8').trim())).toBe(url)
+    expect(await waitFor(() => existsSync(opened) && readFileSync(opened, 'utf8').trim())).toMatch(url)
     // --no-open never starts one; a missing opener is not an error either.
     expect((await h.sky(['dashboard', '--no-open'], { env: { BROWSER: fake, DISPLAY: ':0' } })).stderr).toBe('')
     const missing = await h.sky(['dashboard'], { env: { BROWSER: join(h.dir, 'no-such-browser') } })
@@ -200,8 +212,12 @@ describe('deployed API server', () => {
   let server: Bun.Subprocess
   const as = (cred: string, args: string[]) => h.sky(args, { env: { SKYPILOT_API_SERVER_ENDPOINT: `http://${cred}@127.0.0.1:${h.port}` } })
 
+  let sandbox: LocalSandbox
   beforeAll(async () => {
     h = await tempHome()
+    // Jobs on this machine run as a sandbox account (the deployed server's local policy).
+    sandbox = await localSandbox()
+    h.config(sandbox.config)
     server = h.spawn(['api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(h.port)], { env: { SKYPILOT_INITIAL_ADMIN: 'admin:adminpw' } })
     await waitFor(() => fetch(`${h.endpoint}/api/health`).then((r) => r.ok, () => false), 20_000)
     for (const name of ['alice', 'bob']) expect((await as('admin:adminpw', ['users', 'create', name, '--password', `${name}pw`])).code).toBe(0)
@@ -211,6 +227,7 @@ describe('deployed API server', () => {
     server?.kill('SIGTERM')
     await server?.exited
     await h.cleanup()
+    await sandbox?.cleanup()
   })
 
   test('login works; a non-admin cannot stop another user\'s cluster; admins see users', async () => {

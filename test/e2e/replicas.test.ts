@@ -2,12 +2,21 @@
 // one are streamed, fetched and cancelled from the other, a batch submitted to both runs each
 // request exactly once, and when a replica is SIGKILLed mid-request the other takes over after
 // the lease: the idempotent request is re-run and succeeds, the other fails naming the replica.
+// A server on PostgreSQL must authenticate, so the replicas run with --deploy and a shared
+// secrets key, and every call logs in as the first admin.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { SQL } from 'bun'
-import { ensureBinary, submitPlugin, tempHome, waitFor, type TempHome } from '../harness'
+import { ensureBinary, tempHome, waitFor, type TempHome } from '../harness'
 import { startPostgres, type PgServer } from '../harness/postgres'
 
 const LEASE_MS = 1500
+const AUTH = { authorization: 'Basic ' + Buffer.from('admin:adminpw').toString('base64') }
+const fetch = (url: string, init: RequestInit = {}) => globalThis.fetch(url, { ...init, headers: { ...AUTH, ...(init.headers as Record<string, string>) } })
+async function submitPlugin(url: string, name: string, body: unknown): Promise<string> {
+  const r = await fetch(`${url}/api/plugins/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  if (r.status !== 200) throw new Error(`submit ${name}: HTTP ${r.status} ${await r.text()}`)
+  return r.headers.get('x-skypilot-request-id')!
+}
 
 interface Replica {
   id: string
@@ -25,9 +34,15 @@ let B: Replica
 
 async function startReplica(id: string): Promise<Replica> {
   const home = await tempHome({ plugins: true, config: `api_server:\n  lease_seconds: ${LEASE_MS / 1000}\n` })
-  const proc = home.spawn(['api', 'start', '--foreground', '--host', '127.0.0.1', '--port', String(home.port)], {
-    env: { SKYPILOT_DB_CONNECTION_URI: dbUrl, SKYPILOT_API_SERVER_REPLICA_ID: id },
+  const proc = home.spawn(['api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(home.port)], {
+    env: {
+      SKYPILOT_DB_CONNECTION_URI: dbUrl,
+      SKYPILOT_API_SERVER_REPLICA_ID: id,
+      SKYPILOT_INITIAL_ADMIN: 'admin:adminpw',
+      SKYPILOT_SECRETS_KEY: '11'.repeat(32),
+    },
   })
+  home.env.SKYPILOT_API_SERVER_ENDPOINT = `http://admin:adminpw@127.0.0.1:${home.port}`
   const r: Replica = { id, home, proc, url: home.endpoint, stderr: '' }
   // Keep the pipe drained (and the text, for failure messages).
   void (async () => {
@@ -117,7 +132,7 @@ describe('two replicas on one PostgreSQL', () => {
     const logs = await B.home.sky(['api', 'logs', id!.slice(0, 6), '--no-follow'])
     expect(logs.stderr).toBe('')
     expect(logs.stdout).toBe(streamed)
-    // The request belongs to A's local user, so B's CLI lists it with -u.
+    // The request belongs to the admin who submitted it; B's CLI lists it too.
     const st = await B.home.sky(['api', 'status', '-a', '-u', id!.slice(0, 8)])
     expect(st.code).toBe(0)
     expect(st.stdout).toContain(id!)

@@ -1,7 +1,7 @@
 // The API server in this process, answered through `app.handle` (no socket): real store (SQLite
 // in a temp dir), real request service, real worker threads. `client()` is an SDK client whose
 // HTTP goes to the same handler. Dispose with `await using` or close().
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SkyClient } from '../../src/sdk/client'
@@ -12,8 +12,11 @@ import { setEnv, TEST_PLUGIN } from './index'
 export interface InProcessServer extends AsyncDisposable {
   dir: string
   srv: RunningServer
-  /** One request through the app: `handle('/status', { method: 'POST', json: {} })`. */
-  handle(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>
+  /**
+   * One request through the app: `handle('/status', { method: 'POST', json: {} })`. A local
+   * server's requests carry its owner's token (as the CLI sends it) unless `localToken: false`.
+   */
+  handle(path: string, init?: RequestInit & { json?: unknown; localToken?: boolean }): Promise<Response>
   /** An SDK client talking to this app (as `user`, or with an Authorization header). */
   client(o?: { user?: { id: string; name: string }; authorization?: string; token?: string }): SkyClient
   close(): Promise<void>
@@ -33,9 +36,11 @@ export async function inProcessServer(o: { deploy?: boolean; plugins?: boolean; 
     plugins: o.plugins ? [TEST_PLUGIN] : [],
     db: { kind: 'sqlite', path: join(dir, 'state.db') },
   })
-  const handle = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const { json, ...rest } = init
+  const token = o.deploy ? undefined : readFileSync(join(dir, 'api_server', 'local.token'), 'utf8').trim()
+  const handle = (path: string, init: RequestInit & { json?: unknown; localToken?: boolean } = {}) => {
+    const { json, localToken, ...rest } = init
     const headers = new Headers(rest.headers)
+    if (token && localToken !== false && !headers.has('x-sky-local-token')) headers.set('x-sky-local-token', token)
     if (json !== undefined) headers.set('content-type', 'application/json')
     return srv.app.handle(new Request(`http://localhost${path}`, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body }))
   }

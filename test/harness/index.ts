@@ -57,6 +57,24 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   })
 }
 
+/** Each temp home's endpoint → its SKY_HOME, so local-server calls can carry its token. */
+const homes = new Map<string, string>()
+
+/** The local token headers for a URL on a temp home's local server ({} when none). */
+export function localAuth(url: string): Record<string, string> {
+  for (const [ep, dir] of homes) {
+    if (!url.startsWith(ep)) continue
+    const f = join(dir, 'api_server', 'local.token')
+    if (existsSync(f)) return { 'x-sky-local-token': readFileSync(f, 'utf8').trim() }
+  }
+  return {}
+}
+
+/** fetch with the owner's local token for a temp home's local server (as the CLI sends it). */
+export function authedFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...localAuth(url), ...(init.headers as Record<string, string> | undefined) } })
+}
+
 export interface TempHome {
   dir: string
   port: number
@@ -68,6 +86,8 @@ export interface TempHome {
   sky(args: string[], o?: { env?: Record<string, string>; timeoutMs?: number; stdin?: string; cwd?: string }): Promise<RunOut>
   spawn(args: string[], o?: { env?: Record<string, string> }): Bun.Subprocess<'ignore', 'pipe', 'pipe'>
   serverPid(): number | undefined
+  /** fetch on this home's server with its local token. */
+  fetch(path: string, init?: RequestInit): Promise<Response>
   cleanup(): Promise<void>
 }
 
@@ -119,8 +139,11 @@ export async function tempHome(o: { plugins?: boolean; config?: string } = {}): 
       spawned.push(p)
       return p
     },
+    fetch(path, init) {
+      return authedFetch(endpoint + path, init)
+    },
     serverPid() {
-      const f = join(dir, 'api_server', 'server.json')
+      const f = join(dir, 'api_server', `server-${port}.json`)
       if (!existsSync(f)) return undefined
       return (JSON.parse(readFileSync(f, 'utf8')) as { pid: number }).pid
     },
@@ -143,9 +166,11 @@ export async function tempHome(o: { plugins?: boolean; config?: string } = {}): 
           process.kill(Number(line), 'SIGKILL')
         } catch {}
       }
+      homes.delete(endpoint)
       rmSync(dir, { recursive: true, force: true })
     },
   }
+  homes.set(endpoint, dir)
   if (o.plugins || o.config) {
     const cfg = (o.config ? parse(o.config) : {}) as { api_server?: Record<string, unknown> }
     if (o.plugins) cfg.api_server = { ...cfg.api_server, plugins: [TEST_PLUGIN] }
@@ -198,13 +223,13 @@ export { setEnv } from './cloud/env'
 
 /** Submit a plugin operation straight over HTTP; returns the request id. */
 export async function submitPlugin(endpoint: string, name: string, body: unknown): Promise<string> {
-  const r = await fetch(`${endpoint}/api/plugins/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const r = await authedFetch(`${endpoint}/api/plugins/${name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
   if (r.status !== 200) throw new Error(`submit ${name}: HTTP ${r.status} ${await r.text()}`)
   return r.headers.get('x-skypilot-request-id')!
 }
 
 export async function requestRow(endpoint: string, id: string): Promise<{ status: string; error?: { message: string }; return_value?: unknown }> {
-  const r = await fetch(`${endpoint}/api/status?request_ids=${id}&all_status=true`)
+  const r = await authedFetch(`${endpoint}/api/status?request_ids=${id}&all_status=true`)
   const rows = (await r.json()) as { status: string; error?: { message: string } }[]
   return rows[0]!
 }

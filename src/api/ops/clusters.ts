@@ -1,7 +1,7 @@
 // Cluster operations: sky status, launch, start, stop, down, autostop.
 import { Type as T } from '@sinclair/typebox'
 import { defineOp } from '../define'
-import { ClusterName, TaskYaml, WaitFor, clusterOf } from '../schemas'
+import { ClusterName, TaskYaml, WaitFor, clusterOf, Uploads } from '../schemas'
 import { Cluster, JobSubmitted } from '../wire'
 
 const impl = () => import('../../server/ops/impl/clusters')
@@ -15,7 +15,7 @@ export const status = defineOp({
   lane: 'short',
   idempotent: true,
   body: T.Object({
-    cluster_names: T.Optional(T.Array(T.String({ minLength: 1 }), { description: 'Names or glob patterns' })),
+    cluster_names: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 256 }), { maxItems: 10_000, description: 'Names or glob patterns' })),
     all_users: T.Optional(T.Boolean()),
     refresh: T.Optional(T.Boolean({ description: "Ask each UP cluster's agent for its state first" })),
   }),
@@ -43,7 +43,8 @@ export const launch = defineOp({
     detach_run: T.Optional(T.Boolean({ description: 'Return once the job is submitted' })),
     wait_for: T.Optional(WaitFor),
     quiet_optimizer: T.Optional(T.Boolean({ description: "The client already showed the optimizer's plan; do not print it again" })),
-    command: T.Optional(T.String({ description: 'The command line, shown by sky status -v' })),
+    command: T.Optional(T.String({ maxLength: 4096, description: 'The command line, shown by sky status -v' })),
+    uploads: T.Optional(Uploads),
   }),
   result: JobSubmitted,
   handler: async () => (await impl()).launch,

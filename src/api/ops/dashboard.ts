@@ -3,6 +3,7 @@
 // the store (no request row per poll) and answered with an ETag (304 when unchanged).
 import { Type as T } from '@sinclair/typebox'
 import { defineEndpoint } from '../define'
+import { PageQuery } from '../schemas'
 import { Cluster, RequestPayload } from '../wire'
 
 const impl = () => import('../../server/endpoints/dashboard')
@@ -12,9 +13,15 @@ export const dashboardClusters = defineEndpoint({
   route: '/api/dashboard/clusters',
   method: 'GET',
   tag: 'dashboard',
-  summary: "The caller's clusters (or everyone's), as sky status lists them.",
+  summary: "The caller's clusters (or everyone's), as sky status lists them, by name, up to 5,000 a page (X-Sky-Next-Cursor).",
   access: 'user',
-  input: T.Object({ all_users: T.Optional(T.Boolean()), name: T.Optional(T.String()) }),
+  paged: true,
+  input: T.Object({
+    all_users: T.Optional(T.Boolean()),
+    name: T.Optional(T.String({ maxLength: 256 })),
+    limit: T.Optional(T.Integer({ minimum: 1, maximum: 5000 })),
+    cursor: PageQuery.cursor,
+  }),
   result: T.Array(Cluster),
   handler: async () => (await impl()).clusters,
 })
@@ -26,7 +33,31 @@ export const dashboardRequests = defineEndpoint({
   tag: 'dashboard',
   summary: "The caller's requests (or everyone's) of every status, newest first.",
   access: 'user',
-  input: T.Object({ all_users: T.Optional(T.Boolean()), limit: T.Optional(T.Integer({ minimum: 1, maximum: 5000 })) }),
+  input: T.Object({ all_users: T.Optional(T.Boolean()), limit: PageQuery.limit }),
   result: T.Array(RequestPayload),
   handler: async () => (await impl()).requests,
+})
+
+export const dashboardLoginCode = defineEndpoint({
+  name: 'dashboard.login_code',
+  route: '/api/dashboard/login-code',
+  method: 'POST',
+  tag: 'dashboard',
+  summary: 'Local server: a one-time code (two minutes) that opens the dashboard; `sky dashboard` puts it in the URL fragment.',
+  access: 'user',
+  input: T.Object({}),
+  result: T.Object({ code: T.String() }),
+  handler: async () => (await impl()).loginCode,
+})
+
+export const dashboardSession = defineEndpoint({
+  name: 'dashboard.session',
+  route: '/api/dashboard/session',
+  method: 'POST',
+  tag: 'dashboard',
+  summary: "Local server: trade a one-time code for the owner's token, once.",
+  access: 'public',
+  input: T.Object({ code: T.String({ minLength: 1, maxLength: 100 }) }),
+  result: T.Object({ local_token: T.String() }),
+  handler: async () => (await impl()).session,
 })

@@ -1,7 +1,7 @@
 // Jobs on a cluster: sky exec, queue, cancel, logs, job status.
 import { Type as T } from '@sinclair/typebox'
 import { defineOp } from '../define'
-import { ClusterName, JobIds, TaskYaml, clusterOf } from '../schemas'
+import { ClusterName, JobIds, TaskYaml, Uploads, clusterOf } from '../schemas'
 import { ClusterJob, JobStatus, JobSubmitted, LogsResult } from '../wire'
 
 const impl = () => import('../../server/ops/impl/jobs')
@@ -16,7 +16,7 @@ export const exec = defineOp({
   // Safe to re-run: the job it submits carries the request id, which the agent deduplicates.
   idempotent: true,
   cluster: clusterOf,
-  body: T.Object({ task: TaskYaml, cluster_name: ClusterName, detach_run: T.Optional(T.Boolean()) }),
+  body: T.Object({ task: TaskYaml, cluster_name: ClusterName, detach_run: T.Optional(T.Boolean()), uploads: T.Optional(Uploads) }),
   result: JobSubmitted,
   handler: async () => (await impl()).exec,
 })

@@ -2,6 +2,7 @@
 // cancel requests; and the health probe every client starts with.
 import { Type as T } from '@sinclair/typebox'
 import { defineEndpoint } from '../define'
+import { PageQuery } from '../schemas'
 import { CancelResult, Health, RequestPayload } from '../wire'
 
 const impl = () => import('../../server/endpoints/requests')
@@ -25,7 +26,7 @@ export const apiGet = defineEndpoint({
   tag: 'requests',
   summary: 'A request, once final (HTTP 200), or as it is after `timeout` seconds (HTTP 202). Ids may be unique prefixes.',
   access: 'user',
-  input: T.Object({ request_id: T.String({ minLength: 1 }), timeout: T.Optional(T.Number({ minimum: 0, description: 'Seconds to wait (at most 50)' })) }),
+  input: T.Object({ request_id: T.String({ minLength: 1, maxLength: 64 }), timeout: T.Optional(T.Number({ minimum: 0, description: 'Seconds to wait (at most 50)' })) }),
   result: RequestPayload,
   handler: async () => (await impl()).get,
 })
@@ -39,9 +40,9 @@ export const apiStream = defineEndpoint({
   access: 'user',
   produces: 'text',
   input: T.Object({
-    request_id: T.Optional(T.String()),
+    request_id: T.Optional(T.String({ maxLength: 64 })),
     follow: T.Optional(T.Boolean({ description: 'Default true' })),
-    tail: T.Optional(T.Integer({ minimum: 0, description: 'Only the last N lines' })),
+    tail: T.Optional(T.Integer({ minimum: 0, maximum: 1_000_000, description: 'Only the last N lines' })),
     format: T.Optional(T.String({ description: 'Accepted for SkyPilot clients; the log is always plain text' })),
   }),
   result: T.String(),
@@ -53,14 +54,15 @@ export const apiStatus = defineEndpoint({
   route: '/api/status',
   method: 'GET',
   tag: 'requests',
-  summary: "Requests, newest first: the caller's active ones by default.",
+  summary: "Requests, newest first: the caller's active ones by default. One page at a time (X-Sky-Next-Cursor).",
   access: 'user',
+  paged: true,
   input: T.Object({
-    request_ids: T.Optional(T.String({ description: 'Comma-separated id prefixes' })),
+    request_ids: T.Optional(T.String({ maxLength: 4000, description: 'Comma-separated id prefixes (at most 100)' })),
     all_status: T.Optional(T.Boolean({ description: 'Include finished requests' })),
     all_users: T.Optional(T.Boolean()),
-    cluster_name: T.Optional(T.String()),
-    limit: T.Optional(T.Integer({ minimum: 0 })),
+    cluster_name: T.Optional(T.String({ maxLength: 200 })),
+    ...PageQuery,
   }),
   result: T.Array(RequestPayload),
   handler: async () => (await impl()).status,
@@ -74,7 +76,7 @@ export const apiCancel = defineEndpoint({
   summary: "Cancel requests by id prefix, or all of the caller's (all), or everyone's (all_users, admins).",
   access: 'user',
   input: T.Object({
-    request_ids: T.Optional(T.Array(T.String({ minLength: 1 }))),
+    request_ids: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 64 }), { maxItems: 1000 })),
     all: T.Optional(T.Boolean()),
     all_users: T.Optional(T.Boolean()),
   }),

@@ -2,6 +2,7 @@
 // server has no users and answers 404 with how to get them. Per-user rules live in UserService.
 import { Type as T } from '@sinclair/typebox'
 import { defineEndpoint } from '../define'
+import { PageQuery } from '../schemas'
 import { Me, NewToken, Role, Token, User } from '../wire'
 
 const impl = () => import('../../server/endpoints/users')
@@ -12,9 +13,10 @@ export const listUsers = defineEndpoint({
   route: '/users',
   method: 'GET',
   tag: 'users',
-  summary: 'Every user (admins).',
+  summary: 'Every user (admins), by name, one page at a time (X-Sky-Next-Cursor).',
   access: 'admin',
-  input: T.Object({}),
+  paged: true,
+  input: T.Object({ ...PageQuery }),
   result: T.Array(User),
   handler: async () => (await impl()).list,
 })
@@ -38,7 +40,7 @@ export const createUser = defineEndpoint({
   tag: 'users',
   summary: 'Create a user (admins); without a password it can use only service-account tokens.',
   access: 'admin',
-  input: T.Object({ name: UserName, password: T.Optional(T.String()), role: T.Optional(Role) }),
+  input: T.Object({ name: UserName, password: T.Optional(T.String({ maxLength: 1024 })), role: T.Optional(Role) }),
   result: User,
   handler: async () => (await impl()).create,
 })
@@ -74,7 +76,7 @@ export const setUserPassword = defineEndpoint({
   tag: 'users',
   summary: "Set a password: admins anyone's, users their own.",
   access: 'user',
-  input: T.Object({ name: UserName, password: T.String() }),
+  input: T.Object({ name: UserName, password: T.String({ maxLength: 1024 }) }),
   result: T.Object({ updated: T.String() }),
   handler: async () => (await impl()).password,
 })
@@ -86,7 +88,8 @@ export const listTokens = defineEndpoint({
   tag: 'users',
   summary: "Service-account tokens: the caller's, or a named user's or everyone's (admins).",
   access: 'user',
-  input: T.Object({ name: T.Optional(T.String()) }),
+  paged: true,
+  input: T.Object({ name: T.Optional(T.String({ maxLength: 64 })), ...PageQuery }),
   result: T.Array(Token),
   handler: async () => (await impl()).listTokens,
 })

@@ -1,6 +1,7 @@
 // sky dashboard: print the web dashboard's URL for the API server in use (starting the local
 // server if needed) and open it in a browser when this machine has a display. Never fails for
-// want of a browser: the URL is the result.
+// want of a browser: the URL is the result. For a local server the URL carries a one-time code
+// (valid two minutes) that the page trades for the owner's token.
 import { spawn } from 'node:child_process'
 import { defineCommand } from 'citty'
 import { sky } from '../client'
@@ -42,7 +43,12 @@ export default defineCommand({
     const c = sky()
     // Make sure the server answers (a local one is started) before handing out its URL.
     const h = await c.health()
-    const url = `${c.endpoint.url}/dashboard`
+    let url = `${c.endpoint.url}/dashboard`
+    // A local server serves only its owner: the page gets a one-time code for the owner's token.
+    if (h.auth_mode === 'local-token') {
+      const res = await c.fetch('/api/dashboard/login-code', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+      url += `/#code=${((await res.json()) as { code: string }).code}`
+    }
     out(url)
     if (h.deploy) info('This API server is shared: log in on the page with your user name and password, or a service-account token.')
     if (args.open === false) return

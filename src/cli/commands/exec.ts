@@ -4,11 +4,12 @@ import { defineCommand } from 'citty'
 import { UsageError } from '../../core/errors'
 import { exec as execOp } from '../../api/ops/jobs'
 import { asyncArg, positionals } from '../args'
-import { finish } from '../client'
+import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
 import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch'
 import { taskArgs } from '../task-args'
+import { uploadForTask } from '../uploads'
 import { DESCRIPTIONS } from './descriptions'
 
 export default defineCommand({
@@ -33,7 +34,8 @@ export default defineCommand({
     await checkGitWorkdirs(dag)
     await warnLargeUploads(dag)
     warnTaskConfig(dag)
-    const id = await execOp({ task: taskYaml(dag), cluster_name: cluster, detach_run: !!args['detach-run'] })
+    const uploads = await uploadForTask(sky(), dag.tasks[0]!, { fileMounts: false })
+    const id = await execOp({ task: taskYaml(dag), cluster_name: cluster, detach_run: !!args['detach-run'], uploads })
     throwUnlessSucceeded(cluster, await finish(id, { stream: true, async: !!args.async, name: 'sky.exec' }))
   },
 })

@@ -8,13 +8,15 @@ import { launch as launchOp } from '../../api/ops/clusters'
 import type { Static } from '@sinclair/typebox'
 import type { WaitFor as WaitForSchema } from '../../api/schemas'
 import { asyncArg, positionals, yesArg } from '../args'
-import { finish } from '../client'
+import { finish, sky } from '../client'
 import { loadEntrypoint, taskYaml } from '../entrypoint'
 import { throwUnlessSucceeded } from '../job-exit'
 import { checkGitWorkdirs, warnLargeUploads, warnTaskConfig } from '../prelaunch'
 import { out } from '../output'
 import { confirm } from '../prompt'
 import { taskArgs } from '../task-args'
+import { uploadForTask } from '../uploads'
+import { redactSecretArgs } from '../task-args'
 import { DESCRIPTIONS } from './descriptions'
 
 export function generatedClusterName(): string {
@@ -81,6 +83,7 @@ export default defineCommand({
           : undefined
       if (question && !(await confirm(question))) throw new UsageError('Aborted.')
     }
+    const uploads = await uploadForTask(sky(), dag.tasks[0]!, { fileMounts: true })
     const id = await launchOp({
       task: yaml,
       cluster_name: name,
@@ -92,7 +95,8 @@ export default defineCommand({
       detach_run: !!args['detach-run'],
       wait_for: waitFor,
       quiet_optimizer: planShown,
-      command: `sky ${['launch', ...rawArgs].join(' ')}`.slice(0, 500),
+      command: `sky ${['launch', ...redactSecretArgs(rawArgs)].join(' ')}`.slice(0, 500),
+      uploads,
     })
     throwUnlessSucceeded(name, await finish(id, { stream: true, async: !!args.async, name: 'sky.launch' }))
   },

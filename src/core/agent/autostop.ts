@@ -4,6 +4,7 @@
 //
 // One autostop "minute" lasts 60 s unless the cluster description says otherwise, which only a
 // test server does (src/core/testing.ts), so `--idle-minutes 1` can fire within a second.
+import { runAsPrefix } from './wrapper'
 import type { Database } from 'bun:sqlite'
 import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { uptime, userInfo } from 'node:os'
@@ -126,9 +127,12 @@ export function fireAutostop(L: Layout, db: Database, spec: ClusterSpec, cfg: Au
     if (!hook) return null
     const exitFile = `${L.autostopLog}.exit`
     const head = spec.nodes[0]
-    return Bun.spawn(['bash', '-c', 'bash -c "$SKY_LIFECYCLE_HOOKS"; bash -c "$SKY_AUTOSTOP_HOOK"; rc=$?; echo "$rc" > "$SKY_AUTOSTOP_EXIT_FILE"; exit "$rc"'], {
+    // The task's hooks are user code: a sandboxed cluster's run as its account.
+    const as = spec.runAs ? `${runAsPrefix(spec.runAs)} ` : ''
+    return Bun.spawn(['bash', '-c', `${as}bash -c "$SKY_LIFECYCLE_HOOKS"; bash -c "$SKY_AUTOSTOP_HOOK"; rc=$?; echo "$rc" > "$SKY_AUTOSTOP_EXIT_FILE"; exit "$rc"`], {
       env: {
         ...baseEnv,
+        ...(spec.runAs ? { USER: spec.runAs.user, LOGNAME: spec.runAs.user } : {}),
         SKY_LIFECYCLE_HOOKS: hooksScript(cfg.hooks, cfg.down ? 'down' : 'stop'),
         SKY_AUTOSTOP_HOOK: hook,
         SKY_AUTOSTOP_EXIT_FILE: exitFile,

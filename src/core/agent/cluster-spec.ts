@@ -55,6 +55,7 @@ function ssh(v: unknown, path: string, issues: FieldIssue[]): SshTarget | undefi
     user: v.user,
     keyPath: optString(v.keyPath, `${path}.keyPath`, issues) ?? '',
     ...(typeof v.passwordPath === 'string' && v.passwordPath ? { passwordPath: v.passwordPath } : {}),
+    ...(typeof v.knownHosts === 'string' && v.knownHosts ? { knownHosts: v.knownHosts } : {}),
   }
 }
 
@@ -109,6 +110,12 @@ export function parseClusterSpec(raw: unknown): ClusterSpec {
     agentHost: optString(raw.agentHost, 'agentHost', issues),
   }
   if (raw.autostopMinuteMs !== undefined) spec.autostopMinuteMs = num(raw.autostopMinuteMs, 'autostopMinuteMs', issues, 1)
+  if (raw.runAs !== undefined && raw.runAs !== null) {
+    const r = raw.runAs as Record<string, unknown>
+    if (!isObj(r) || typeof r.user !== 'string' || !Number.isInteger(r.uid) || (r.uid as number) <= 0 || !Number.isInteger(r.gid) || (r.gid as number) < 0) {
+      issues.push({ path: 'runAs', message: 'must be {user, uid > 0, gid}' })
+    } else spec.runAs = { user: r.user, uid: r.uid as number, gid: r.gid as number }
+  }
   if (issues.length) throw new ValidationError(issues)
   return spec
 }

@@ -17,6 +17,7 @@ import { openDb } from './db'
 import { killJobProcs } from './job-kill'
 import { countActive, getDaemonRow, getJob, heartbeat, jobsWithStatus, kvGet, runningIds, scrubSecrets, setDaemonRow, setProcs, transition, type JobRow } from './job-store'
 import { layout, type Layout } from './layout'
+import { jobBaseEnv } from '../sandbox/env'
 import { launchPhase, pollAdoptedLocal, toProc, watchRemoteRank, type LaunchContext, type LiveRank } from './rank-launch'
 import { RunnerPool, type RunnerFactory } from './remote'
 import { groupExists } from './proc'
@@ -73,6 +74,16 @@ export class AgentDaemon {
   /** Last procs written per job, to skip identical writes. */
   private persisted = new Map<number, string>()
   private readonly baseEnv = agentFreeEnv()
+
+  /**
+   * What a job's processes start from. On the local infra the agent runs beside (or inside) the
+   * API server, whose environment is never a job's: a clean one instead (src/core/sandbox/env.ts).
+   * On a node of its own, the agent's login environment (the node's, not the server's).
+   */
+  private jobEnv(): Record<string, string> {
+    if (this.spec?.cloud !== 'local') return this.baseEnv
+    return jobBaseEnv(this.baseEnv, { fixedPath: !!this.spec.runAs })
+  }
   private readonly awk = localAwk()
   private readonly log: (msg: string) => void
   private readonly tickOpt: number | undefined
@@ -209,7 +220,7 @@ export class AgentDaemon {
   }
 
   private ctx(job: LiveJob): LaunchContext {
-    return { L: this.L, spec: this.spec!, baseEnv: this.baseEnv, awk: this.awk, changed: () => this.wake(), signal: job.abort.signal, runners: this.runners }
+    return { L: this.L, spec: this.spec!, baseEnv: this.jobEnv(), awk: this.awk, changed: () => this.wake(), signal: job.abort.signal, runners: this.runners, db: this.db }
   }
 
   /** Take over the ranks of jobs that were running when the previous daemon went away. */
@@ -410,7 +421,7 @@ export class AgentDaemon {
     }
     if (verdict !== 'fire') return
     this.log(`autostop fired (idle ${cfg.idleMinutes} min, ${cfg.down ? 'down' : 'stop'})`)
-    const hook = fireAutostop(this.L, this.db, this.spec, cfg, this.baseEnv)
+    const hook = fireAutostop(this.L, this.db, this.spec, cfg, this.jobEnv())
     hook?.exited.then((rc) => {
       this.log(`autostop hook exited ${rc}`)
       if (rc !== 0 && !this.stopped) resetAutostopTimer(this.db)

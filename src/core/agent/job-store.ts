@@ -2,9 +2,15 @@
 // through `transition`, which only moves a job that is still in one of the expected statuses, so
 // a concurrent `cancel` is never overwritten by the daemon and vice versa.
 import type { Database } from 'bun:sqlite'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import type { Demand, JobStatus, RankAlloc, RankProc, SubmitSpec } from './types'
 
-/** The parts of a submission needed to (re)start the job; secrets are scrubbed once it ends. */
+/**
+ * The parts of a submission needed to (re)start the job. Secret values never enter the database
+ * (nor its WAL): `secrets` holds their names there, and the values live in a 0600 file beside it
+ * (secrets/<id>.json) that is deleted once the job can no longer start.
+ */
 export interface JobCommands {
   setup: string | null
   run: string | null
@@ -106,7 +112,8 @@ export function insertJob(
   makeTaskId: (id: number, submittedAt: number) => string,
   now = Date.now(),
 ): { id: number; existing: boolean } {
-  const commands: JobCommands = { setup: spec.setup, run: spec.run, envs: spec.envs, secrets: spec.secrets, workdir: spec.workdir }
+  const names = Object.fromEntries(Object.keys(spec.secrets).map((k) => [k, '']))
+  const commands: JobCommands = { setup: spec.setup, run: spec.run, envs: spec.envs, secrets: names, workdir: spec.workdir }
   // IMMEDIATE: two submissions with one key serialize here; the unique index backs it up.
   return db.transaction((): { id: number; existing: boolean } => {
     if (spec.idempotencyKey) {
@@ -132,8 +139,35 @@ export function insertJob(
       })
     const id = Number(res.lastInsertRowid)
     db.query('UPDATE jobs SET task_id = $t WHERE id = $id').run({ t: spec.taskId ?? makeTaskId(id, now), id })
+    // Before the row commits: a job is never there without its secrets.
+    if (Object.keys(spec.secrets).length) writeJobSecrets(db, id, spec.secrets)
     return { id, existing: false }
   }).immediate()
+}
+
+/** Where job `id`'s secret values are kept (beside the agent's database). */
+export function jobSecretsPath(db: Database, id: number): string {
+  return join(dirname(db.filename), 'secrets', `${id}.json`)
+}
+
+function writeJobSecrets(db: Database, id: number, secrets: Record<string, string>): void {
+  const file = jobSecretsPath(db, id)
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  const tmp = `${file}.tmp`
+  writeFileSync(tmp, JSON.stringify(secrets), { mode: 0o600 })
+  renameSync(tmp, file)
+}
+
+/** The job with its secret values filled in (from their file), to start its processes. */
+export function withSecrets(db: Database, job: JobRow): JobRow {
+  if (!Object.keys(job.commands.secrets).length) return job
+  let values: Record<string, string> = {}
+  try {
+    values = JSON.parse(readFileSync(jobSecretsPath(db, job.id), 'utf8')) as Record<string, string>
+  } catch {
+    // Gone (the job ended): the names stay, without values.
+  }
+  return { ...job, commands: { ...job.commands, secrets: { ...job.commands.secrets, ...values } } }
 }
 
 export function getJob(db: Database, id: number): JobRow | null {
@@ -225,12 +259,9 @@ export function setProcs(db: Database, id: number, procs: RankProc[]): void {
   db.query('UPDATE jobs SET procs = $p WHERE id = $id').run({ p: JSON.stringify(procs), id })
 }
 
-/** Replace secret values kept for (re)starting a job once it can no longer start. */
+/** Drop the secret values kept for (re)starting a job, once it can no longer start. */
 export function scrubSecrets(db: Database, id: number): void {
-  const job = getJob(db, id)
-  if (!job || Object.keys(job.commands.secrets).length === 0) return
-  const secrets = Object.fromEntries(Object.keys(job.commands.secrets).map((k) => [k, '<redacted>']))
-  db.query('UPDATE jobs SET spec = $s WHERE id = $id').run({ s: JSON.stringify({ ...job.commands, secrets }), id })
+  rmSync(jobSecretsPath(db, id), { force: true })
 }
 
 export function kvGet(db: Database, key: string): string | null {

@@ -3,7 +3,8 @@
 // runner and their log is copied into the head's run.log until they end.
 import type { Subprocess } from 'bun'
 import { appendFileSync, readFileSync } from 'node:fs'
-import type { JobRow } from './job-store'
+import type { Database } from 'bun:sqlite'
+import { withSecrets, type JobRow } from './job-store'
 import type { Layout } from './layout'
 import { followRemoteLog, remoteExitCode, remoteGroupAlive, remoteRankPaths, startRemoteRank, type RunnerPool } from './remote'
 import { logPrefix, rankCwd, rankEnv } from './task-env'
@@ -31,6 +32,8 @@ export interface LaunchContext {
   signal: AbortSignal
   /** Runners for ssh workers. */
   runners: RunnerPool
+  /** The agent's database (secret values are kept beside it). */
+  db: Database
 }
 
 export function isLocalNode(node: NodeSpec): boolean {
@@ -53,8 +56,10 @@ function note(L: Layout, id: number, line: string): void {
 }
 
 /** Start every rank of `phase`; remote ranks finish starting in the background. */
-export function launchPhase(ctx: LaunchContext, job: JobRow, phase: 'setup' | 'run'): LiveRank[] {
+export function launchPhase(ctx: LaunchContext, stored: JobRow, phase: 'setup' | 'run'): LiveRank[] {
   const { L, spec } = ctx
+  // Secret values come from their file (never from the database).
+  const job = withSecrets(ctx.db, stored)
   const alloc = job.alloc!
   const command = (phase === 'setup' ? job.commands.setup : job.commands.run) ?? ''
   return alloc.map((a, rank) => {
@@ -70,12 +75,14 @@ export function launchPhase(ctx: LaunchContext, job: JobRow, phase: 'setup' | 'r
       tag: jobTag(L.root, job.id),
       clusterTag: spec.tag ?? null,
     }
-    const env = { ...rankEnv({ spec, job, alloc, rank, phase }), HOME: node.home }
+    // A sandboxed local cluster's jobs run as its account (the wrapper switches to it).
+    const sandbox = local && spec.runAs ? spec.runAs : null
+    const env = { ...rankEnv({ spec, job, alloc, rank, phase }), HOME: node.home, ...(sandbox ? { USER: sandbox.user, LOGNAME: sandbox.user } : {}) }
     const live: LiveRank = { rank, node: node.rank, phase, pgid: 0, remote: !local, code: undefined, exitPath: w.exitPath }
     if (local) {
       try {
         const child = Bun.spawn(['bash', '-c', WRAPPER_SCRIPT, 'sky-job'], {
-          env: { ...ctx.baseEnv, ...env, ...wrapperEnv({ ...w, awk: ctx.awk }) },
+          env: { ...ctx.baseEnv, ...env, ...wrapperEnv({ ...w, awk: ctx.awk, runAs: sandbox }) },
           cwd: '/',
           detached: true,
           stdio: ['ignore', 'ignore', 'ignore'],

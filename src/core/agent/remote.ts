@@ -11,12 +11,14 @@ export type RunnerFactory = (node: NodeSpec) => Promise<CommandRunner>
 export async function sshRunnerFor(node: NodeSpec): Promise<CommandRunner> {
   if (!node.ssh) throw new Error(`node ${node.rank} has no ssh target in cluster.json`)
   const { SshRunner } = await import('../runner/ssh')
-  const { host, port, user, keyPath, passwordPath } = node.ssh
+  const { host, port, user, keyPath, passwordPath, knownHosts } = node.ssh
+  // The worker's host key was recorded by the API server and handed to the head: verified only.
+  const trust = knownHosts ? { knownHosts, tofu: false } : {}
   if (!keyPath && passwordPath) {
     const { readFileSync } = await import('node:fs')
-    return new SshRunner({ host, port, user, password: readFileSync(passwordPath, 'utf8') })
+    return new SshRunner({ host, port, user, password: readFileSync(passwordPath, 'utf8'), ...trust })
   }
-  return new SshRunner({ host, port, user, ...(keyPath ? { identityFile: keyPath } : {}) })
+  return new SshRunner({ host, port, user, ...(keyPath ? { identityFile: keyPath } : {}), ...trust })
 }
 
 /** Runners for ssh workers, one per host, reused until closed. Owned by a daemon or a command. */

@@ -50,6 +50,8 @@ export interface SshTarget {
   keyPath: string
   /** A 0600 file on the head holding the worker's SSH password (hosts reached by password only). */
   passwordPath?: string
+  /** known_hosts on the head holding the worker's host key (then verified, never learnt). */
+  knownHosts?: string
 }
 
 export interface NodeSpec {
@@ -101,6 +103,11 @@ export interface ClusterSpec {
   agentHost?: string | null
   /** Length of one autostop minute in ms (default 60000); set only by a test server (src/core/testing.ts). */
   autostopMinuteMs?: number
+  /**
+   * Local clusters of a deployed server: the unprivileged account the cluster's jobs (and lifecycle
+   * hooks) run as; the agent itself stays with the server.
+   */
+  runAs?: { user: string; uid: number; gid: number } | null
 }
 
 export interface Demand {

@@ -40,14 +40,15 @@ __sky_sec=$SKY_AGENT_SECRET_NAMES
 __sky_cwd=$SKY_AGENT_CWD
 __sky_awk=$SKY_AGENT_AWK
 __sky_pidf=$SKY_AGENT_PIDFILE
-unset SKY_AGENT_CMD SKY_AGENT_LOG SKY_AGENT_EXIT SKY_AGENT_PREFIX SKY_AGENT_SECRET_NAMES SKY_AGENT_CWD SKY_AGENT_AWK SKY_AGENT_PIDFILE
+__sky_as=$SKY_AGENT_RUN_AS
+unset SKY_AGENT_CMD SKY_AGENT_LOG SKY_AGENT_EXIT SKY_AGENT_PREFIX SKY_AGENT_SECRET_NAMES SKY_AGENT_CWD SKY_AGENT_AWK SKY_AGENT_PIDFILE SKY_AGENT_RUN_AS
 if [ -n "$__sky_pidf" ]; then echo "$$" > "$__sky_pidf"; fi
 cd "$__sky_cwd" 2>/dev/null || cd "$HOME" 2>/dev/null || cd /
 if [ -z "$__sky_awk" ]; then
   case "$(awk -W version 2>&1 < /dev/null)" in *mawk*) __sky_awk="awk -W interactive" ;; *) __sky_awk=awk ;; esac
 fi
 __sky_prog='${AWK_PROGRAM}'
-bash -c "$__sky_cmd" < /dev/null 2>&1 | SKY_AGENT_LINE_PREFIX="${'$'}{__sky_pfx//'{pid}'/$$}" SKY_AGENT_SECRET_NAMES="$__sky_sec" $__sky_awk "$__sky_prog" >> "$__sky_log"
+$__sky_as bash -c "$__sky_cmd" < /dev/null 2>&1 | SKY_AGENT_LINE_PREFIX="${'$'}{__sky_pfx//'{pid}'/$$}" SKY_AGENT_SECRET_NAMES="$__sky_sec" $__sky_awk "$__sky_prog" >> "$__sky_log"
 __sky_rc=${'$'}{PIPESTATUS[0]}
 printf '%s\n' "$__sky_rc" > "$__sky_exit.tmp" && mv -f "$__sky_exit.tmp" "$__sky_exit"
 exit "$__sky_rc"
@@ -68,6 +69,13 @@ export interface WrapperInput {
   tag: string
   /** The cluster's tag (ClusterSpec.tag), kept the same way: teardown finds every process by it. */
   clusterTag?: string | null
+  /** Run the user's command as this account (a deployed server's local sandbox user). */
+  runAs?: { uid: number; gid: number } | null
+}
+
+/** Words that run a command as `u`: its own groups, no way to gain privileges back. */
+export function runAsPrefix(u: { uid: number; gid: number }): string {
+  return `setpriv --reuid=${u.uid} --regid=${u.gid} --init-groups --no-new-privs --`
 }
 
 /** The SKY_AGENT_* variables a wrapper reads. */
@@ -84,6 +92,7 @@ export function wrapperEnv(w: WrapperInput): Record<string, string> {
   if (w.clusterTag) env.SKY_AGENT_CLUSTER_TAG = w.clusterTag
   if (w.pidPath) env.SKY_AGENT_PIDFILE = w.pidPath
   if (w.awk) env.SKY_AGENT_AWK = w.awk
+  if (w.runAs) env.SKY_AGENT_RUN_AS = runAsPrefix(w.runAs)
   return env
 }
 

@@ -66,6 +66,8 @@ export interface RawCloudCatalog {
   regions: RawRegion[]
   families: RawFamily[]
   attachableGpus?: RawAttachableGpu[]
+  /** Boot images by role (`cpu`, `gpu`) and by SkyPilot image tag (`skypilot:gpu-ubuntu-2204`). */
+  images?: Record<string, string>
 }
 
 // ---------------------------------------------------------------------------------------------

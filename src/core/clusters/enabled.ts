@@ -6,6 +6,7 @@ import { applyAllowLists, checkInfra, enabledInfraFromChecks } from '../infra/ch
 import type { InfraCheck } from '../infra/check'
 import type { EnabledInfra, LiveNode } from '../infra/types'
 import { INFRA, descriptor, hasProvisioner } from '../provision/registry'
+import { localInfraOff } from '../sandbox/users'
 import type { Store } from '../state/store'
 
 const KEY = 'enabled_infra'
@@ -54,10 +55,19 @@ export async function optimizerContext(store: Store): Promise<{ enabled: Enabled
   // of: checked again, so a config change takes effect at once.
   const again = INFRA.filter((d) => {
     const c = remembered.find((x) => x.infra === d.name)
-    return !c || (!c.enabled && c.reason.startsWith('not in allowed_clouds'))
+    // This machine's check is free and follows the server's config (local.allow_on_deploy).
+    return d.name === 'local' || !c || (!c.enabled && c.reason.startsWith('not in allowed_clouds'))
   }).map((d) => d.name)
   if (again.length) remembered = [...remembered.filter((c) => !again.includes(c.infra)), ...(await checkInfra({ only: again, config, validate: false }))]
   // A check saved by an older build may name infra this build cannot launch on.
-  const checks = applyAllowLists(remembered, config).map((c) => (c.enabled && !hasProvisioner(c.infra) ? { ...c, enabled: false, reason: 'not supported by this build' } : c))
+  const localOff = localInfraOff()
+  const checks = applyAllowLists(remembered, config).map((c) =>
+    c.enabled && !hasProvisioner(c.infra)
+      ? { ...c, enabled: false, reason: 'not supported by this build' }
+      : // The server's policy for its own machine applies whatever an older check said.
+        c.infra === 'local' && c.enabled && localOff
+        ? { ...c, enabled: false, reason: localOff }
+        : c,
+  )
   return { enabled: enabledInfraFromChecks(checks), liveNodes: await liveNodes(checks), checks }
 }

@@ -36,6 +36,8 @@ export interface EnsureRequest {
   retryBackoffMs?: number
   /** The caller already showed the optimizer's plan (the CLI, before its confirmation prompt). */
   quietPlan?: boolean
+  /** Checks that depend on where the cluster is (e.g. file destinations), before it is made or used. */
+  checkInfra?: (infra: string) => Promise<void>
 }
 
 export interface EnsureResult {
@@ -106,6 +108,7 @@ async function useExisting(ctx: OpsContext, c: ClusterRecord, req: EnsureRequest
   if (!c.handle && c.status !== 'INIT') throw new ConflictError(`Cluster '${c.name}' has no handle; take it down: sky down ${c.name}`)
   const cap = c.handle ? handleOf(c).capacity : { cpus: launchedOf(c).cpus, memoryGb: launchedOf(c).memoryGb, gpus: launchedOf(c).accelerators }
   checkClusterCanRun(req.task, req.task.resources.candidates[0], launchedOf(c).infra, c.name, { fileMounts: true })
+  await req.checkInfra?.(launchedOf(c).infra)
   const request = onCluster(req.task.resources.candidates[0], cap)
   const why = misfit(req.task, request, cap, c.numNodes)
   if (why) {
@@ -182,6 +185,7 @@ async function provisionNew(ctx: OpsContext, req: EnsureRequest, blocked: Blocke
       lasting.push({ infra: c.infra })
       continue
     }
+    await req.checkInfra?.(c.infra)
     // Every zone of this region, in order, before the optimizer moves on.
     const zones: (string | null)[] = c.zones.length ? c.zones : [null]
     for (const zone of zones) {

@@ -12,7 +12,8 @@ import type { OpsContext } from './context'
 import { jobDemand, misfit, onCluster } from './demand'
 import { singleTask } from './plan'
 import { getOwnedCluster, handleOf, isAdmin, type Actor } from './record'
-import { syncFiles } from './sync'
+import { checkSyncable, syncFiles } from './sync'
+import type { UploadRefs } from '../uploads/sources'
 import { checkClusterCanRun } from '../infra/features'
 import { descriptor } from '../provision/registry'
 import { unresolvedSecretRefs } from '../task/overrides'
@@ -223,6 +224,8 @@ export interface ExecBody {
   task: string
   cluster_name: string
   detach_run?: boolean
+  /** The uploaded workdir (a deployed server syncs only uploads). */
+  uploads?: UploadRefs
 }
 
 /** `sky exec`: queue a task on an UP cluster (workdir synced, no setup); safe to repeat (keyed by the request). */
@@ -231,12 +234,14 @@ export async function exec(ctx: OpsContext, body: ExecBody): Promise<JobOutcome 
   const c = await upCluster(ctx.store, body.cluster_name, ctx.actor)
   const handle = handleOf(c)
   checkClusterCanRun(task, task.resources.candidates[0], handle.infra, c.name, { fileMounts: false })
+  const files = { fileMounts: false, uploads: body.uploads, userId: ctx.actor.id }
+  await checkSyncable(task, { ...files, infra: handle.infra })
   const request = onCluster(task.resources.candidates[0], handle.capacity)
   const why = misfit(task, request, handle.capacity, c.numNodes)
   if (why) throw new ConflictError(`The task does not fit cluster '${c.name}': ${why}.`, { hint: `Launch a bigger cluster: sky launch -c <new-name> ...` })
   // A re-run after a crash finds its job and does not sync again under it.
   const prior = await jobByKey(handle, ctx.owner)
-  if (prior.jobId === null) await syncFiles(handle, task, ctx.log, { fileMounts: false })
+  if (prior.jobId === null) await syncFiles(handle, task, ctx.log, files)
   const out = await runJob(ctx, c, task, { setup: false, detach: !!body.detach_run, request })
   return { cluster_name: c.name, ...out }
 }

@@ -15,7 +15,8 @@ import { provisionerFor } from '../provision/registry'
 import type { ClusterRecord } from '../state/clusters'
 import type { Resources, Task } from '../task/types'
 import { handleOf, launchedOf, refOf } from './record'
-import { syncFiles } from './sync'
+import { checkSyncable, syncFiles } from './sync'
+import type { UploadRefs } from '../uploads/sources'
 
 export interface LaunchBody {
   task: string
@@ -31,6 +32,8 @@ export interface LaunchBody {
   /** The client already printed the optimizer's plan (before its confirmation prompt). */
   quiet_optimizer?: boolean
   command?: string
+  /** The uploaded workdir and file mounts (a deployed server syncs only these). */
+  uploads?: UploadRefs
 }
 
 export interface LaunchResult extends Partial<Omit<JobOutcome, 'job_id'>> {
@@ -40,17 +43,31 @@ export interface LaunchResult extends Partial<Omit<JobOutcome, 'job_id'>> {
 
 export { planFor, singleTask } from './plan'
 
+/** `text` with every (non-trivial) value replaced by <redacted>, longest first. */
+export function redactValues(text: string, values: (string | null | undefined)[]): string {
+  let out = text
+  for (const v of values.filter((x): x is string => !!x && x.length >= 3).sort((a, b) => b.length - a.length)) out = out.split(v).join('<redacted>')
+  return out
+}
+
 export async function launch(ctx: OpsContext, body: LaunchBody, o: { blocked?: BlockedResource[] } = {}): Promise<LaunchResult> {
   const task = singleTask(body.task, 'sky launch')
   if (task.run || task.setup) checkSecretsSupplied(task)
   const name = body.cluster_name
-  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command: body.command ?? null, purpose: 'sky.launch', blocked: o.blocked, quietPlan: body.quiet_optimizer })
+  // Sources and destinations are checked before anything is provisioned (where they may go
+  // depends on the infra: no absolute destinations on local nodes).
+  const files = { fileMounts: true, uploads: body.uploads, userId: ctx.actor.id }
+  await checkSyncable(task, files)
+  const checkInfra = (infra: string) => checkSyncable(task, { ...files, infra })
+  // The command line is kept on the cluster record: never with a secret's value in it.
+  const command = body.command ? redactValues(body.command, Object.values(task.secrets)) : null
+  const ensured = await ensureCluster(ctx, { name, task, retryUntilUp: body.retry_until_up, command, purpose: 'sky.launch', blocked: o.blocked, quietPlan: body.quiet_optimizer, checkInfra })
   let c = ensured.cluster
   const handle = handleOf(c)
   const request = ensured.request
   c = await recordPortsAndHooks(ctx, c, task, request)
   const prior = task.run || task.setup ? await jobByKey(handle, ctx.owner) : { jobId: null }
-  if (prior.jobId === null) await syncFiles(handle, task, ctx.log, { fileMounts: true })
+  if (prior.jobId === null) await syncFiles(handle, task, ctx.log, files)
 
   const auto = body.idle_minutes_to_autostop ?? (request?.autostop?.enabled ? request.autostop.idleMinutes : null)
   const autoDown = body.down || !!body.autostop_down || !!request?.autostop?.down

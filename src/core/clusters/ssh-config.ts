@@ -15,7 +15,8 @@ function hostBlock(e: SshHostEntry): string {
   if (e.identityFile) lines.push(`  IdentityFile ${e.identityFile}`, '  IdentitiesOnly yes')
   if (e.proxyJump) lines.push(`  ProxyJump ${e.proxyJump}`)
   if (e.proxyCommand) lines.push(`  ProxyCommand ${e.proxyCommand}`)
-  lines.push('  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null', '  LogLevel ERROR')
+  if (e.knownHostsFile) lines.push('  StrictHostKeyChecking yes', `  UserKnownHostsFile ${e.knownHostsFile}`, '  LogLevel ERROR')
+  else lines.push('  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null', '  LogLevel ERROR')
   return lines.join('\n')
 }
 

@@ -99,7 +99,9 @@ export function enabledInfraFromChecks(checks: InfraCheck[]): EnabledInfra {
   const regions: Record<string, string[]> = {}
   for (const c of enabled) if (c.regions && !(c.regions.length === 1 && c.regions[0] === c.infra)) regions[c.infra] = c.regions
   const disabled: Record<string, string> = {}
-  for (const c of checks) if (!c.enabled && c.reason.startsWith('not in allowed_clouds')) disabled[c.infra] = c.reason
+  // Reasons worth repeating where a task asks for the infra: the config's (and the server's own
+  // policy for its machine, local.allow_on_deploy).
+  for (const c of checks) if (!c.enabled && (c.reason.startsWith('not in allowed_clouds') || c.infra === 'local')) disabled[c.infra] = c.reason
   return { infra: enabled.map((c) => c.infra), regions, ...(Object.keys(disabled).length ? { disabled } : {}) }
 }
 

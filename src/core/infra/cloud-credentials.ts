@@ -2,6 +2,7 @@
 // for `sky check` to say whether a cloud can be used and, if not, what to do about it.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { describeGcpCredentials, gcpCredentials as resolveGcp } from '../provision/gcp/credentials'
 
 export type Env = Record<string, string | undefined>
 
@@ -73,57 +74,8 @@ export function awsCredentials(env: Env, home: string): CredentialResult {
   return { found: false, detail: hint }
 }
 
-function gcloudConfigDir(env: Env, home: string): string {
-  return env.CLOUDSDK_CONFIG || join(home, '.config', 'gcloud')
-}
-
-function projectFromGcloud(env: Env, home: string): string | undefined {
-  const dir = gcloudConfigDir(env, home)
-  let active = 'default'
-  try {
-    const f = join(dir, 'active_config')
-    if (existsSync(f)) active = readFileSync(f, 'utf8').trim() || 'default'
-  } catch {
-    // keep default
-  }
-  return readIni(join(dir, 'configurations', `config_${active}`))?.core?.project
-}
-
-function projectFromKeyFile(file: string): string | undefined {
-  try {
-    const j = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-    const p = j.project_id ?? j.quota_project_id
-    return typeof p === 'string' && p ? p : undefined
-  } catch {
-    return undefined
-  }
-}
-
+/** GCP credentials and project as Google's tools find them (src/core/provision/gcp/credentials.ts). */
 export function gcpCredentials(env: Env, home: string): CredentialResult {
-  let file: string | undefined
-  let source: string
-  if (env.GOOGLE_APPLICATION_CREDENTIALS) {
-    file = env.GOOGLE_APPLICATION_CREDENTIALS
-    if (!existsSync(file)) {
-      return {
-        found: false,
-        detail: `GOOGLE_APPLICATION_CREDENTIALS points to ${file}, which does not exist`,
-      }
-    }
-    source = `GOOGLE_APPLICATION_CREDENTIALS (${tilde(file, home)})`
-  } else {
-    const adc = join(gcloudConfigDir(env, home), 'application_default_credentials.json')
-    if (!existsSync(adc)) {
-      return {
-        found: false,
-        detail:
-          'no GCP credentials found: run `gcloud auth application-default login`, or set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file',
-      }
-    }
-    file = adc
-    source = `gcloud application default credentials (${tilde(adc, home)})`
-  }
-  const project =
-    env.GOOGLE_CLOUD_PROJECT || env.CLOUDSDK_CORE_PROJECT || projectFromKeyFile(file) || projectFromGcloud(env, home)
-  return { found: true, detail: project ? `${source}, project '${project}'` : `${source}; no project set (set GOOGLE_CLOUD_PROJECT)` }
+  const c = resolveGcp(env, home)
+  return { found: c.found, detail: describeGcpCredentials(c) }
 }

@@ -270,6 +270,8 @@ export interface SshHostEntry {
   identityFile?: string
   proxyJump?: string
   proxyCommand?: string
+  /** known_hosts with the node's recorded key: then checked strictly (else not checked). */
+  knownHostsFile?: string
 }
 
 export interface InfraDescriptor {

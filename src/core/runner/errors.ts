@@ -11,6 +11,7 @@ export type TransportReason =
   | 'key'
   | 'closed'
   | 'protocol'
+  | 'hostkey'
 
 /** The node could not be reached or logged into, or the connection dropped. */
 export class RunnerTransportError extends ProvisionError {

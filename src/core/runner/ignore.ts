@@ -166,6 +166,8 @@ export interface WalkOptions {
   exclude?: string[]
   /** Ignore `.skyignore`/`.gitignore` files (only `.git` and `exclude` apply). Default false. */
   noIgnoreFiles?: boolean
+  /** Absolute paths never listed nor descended into (SKY_HOME: its database is never synced). */
+  skipPaths?: string[]
 }
 
 async function readText(path: string): Promise<string | null> {
@@ -203,6 +205,7 @@ export async function listSyncEntries(root: string, opts: WalkOptions = {}): Pro
   const { sets, useGitignore } = await rootRuleSets(root, opts)
   const extra: RuleSet = { base: '', rules: (opts.exclude ?? []).flatMap((p) => parseIgnoreLine(p) ?? []) }
   const out: SyncEntry[] = []
+  const skip = new Set(opts.skipPaths ?? [])
 
   const walk = async (dirAbs: string, dirRel: string, inherited: RuleSet[]): Promise<void> => {
     let entries: Dirent[]
@@ -226,7 +229,7 @@ export async function listSyncEntries(root: string, opts: WalkOptions = {}): Pro
       const rel = dirRel ? `${dirRel}/${e.name}` : e.name
       const abs = join(dirAbs, e.name)
       const isDir = e.isDirectory()
-      if (isIgnored(all, rel, isDir)) continue
+      if (skip.has(abs) || isIgnored(all, rel, isDir)) continue
       if (!isDir && !e.isFile() && !e.isSymbolicLink()) continue // sockets, fifos, devices
       const st = await lstat(abs).catch(() => null)
       if (!st) continue

@@ -1,10 +1,16 @@
 // LocalRunner: the node is this machine. Commands run as `bash -c` in their own session (so abort
 // and timeout kill the whole process tree by process group); upload and download are local copies
-// that honour the same ignore rules as remote syncs.
+// that honour the same ignore rules as remote syncs. Commands start from a clean environment
+// (src/core/sandbox/env.ts), never the server's. With `runAs` (a sandbox user of a deployed
+// server) commands run as that user, and files are written into the node as that user (a tar
+// stream unpacked by it), so nothing the job planted in its home (a symlink to SKY_HOME, say)
+// can make the server write or read outside what that user may.
 import { readdirSync, readFileSync } from 'node:fs'
 import { chmod, copyFile, lstat, mkdir, rm, stat, symlink } from 'node:fs/promises'
 import { constants as osConstants, homedir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
+import { jobBaseEnv } from '../sandbox/env'
+import { asUser, type SandboxUser } from '../sandbox/users'
 import { RunnerFileError } from './errors'
 import { listSyncEntries } from './ignore'
 import type { CommandRunner, RunOptions, RunResult, UploadOptions } from './types'
@@ -14,8 +20,10 @@ export interface LocalRunnerOptions {
   label?: string
   /** The node's home: default cwd, `~` in upload/download paths, and `$HOME` of commands. Default: the user's home. */
   home?: string
-  /** Environment for every command, over process.env and under RunOptions.env. */
+  /** Environment for every command, over the clean base and under RunOptions.env. */
   env?: Record<string, string>
+  /** Run commands and write files as this (unprivileged) user; needs root. */
+  runAs?: SandboxUser
   /** How long a killed tree gets between SIGTERM and SIGKILL. Default 2000 ms. */
   killGraceMs?: number
 }
@@ -34,19 +42,28 @@ export class LocalRunner implements CommandRunner {
   private readonly home: string
   private readonly env: Record<string, string>
   private readonly killGraceMs: number
+  private readonly runAs: SandboxUser | undefined
 
   constructor(opts: LocalRunnerOptions = {}) {
     this.label = opts.label ?? 'local'
     this.home = opts.home ?? homedir()
-    this.env = { ...opts.env, ...(opts.home ? { HOME: opts.home } : {}) }
+    this.runAs = opts.runAs
+    // sky's own knobs (the agent's minute, how to re-run this binary) pass; nothing else does.
+    const own = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && (k.startsWith('SKY_AGENT_') || k === 'SKY_SELF_EXEC'))) as Record<string, string>
+    const who: Record<string, string> = opts.runAs ? { USER: opts.runAs.name, LOGNAME: opts.runAs.name } : {}
+    this.env = { ...jobBaseEnv(process.env, { fixedPath: !!opts.runAs }), ...(opts.runAs ? {} : own), ...who, ...opts.env, HOME: this.home }
     this.killGraceMs = opts.killGraceMs ?? 2000
+  }
+
+  private argv(cmd: string): string[] {
+    return this.runAs ? asUser(this.runAs, ['bash', '-c', cmd]) : ['bash', '-c', cmd]
   }
 
   async run(cmd: string, opts: RunOptions = {}): Promise<RunResult> {
     if (opts.signal?.aborted) return { code: SIGTERM_CODE, stdout: '', stderr: '' }
-    const proc = Bun.spawn(['bash', '-c', cmd], {
+    const proc = Bun.spawn(this.argv(cmd), {
       cwd: opts.cwd ? expandHome(opts.cwd, this.home) : this.home,
-      env: { ...process.env, ...this.env, ...opts.env },
+      env: { ...this.env, ...opts.env },
       stdin: opts.stdin === undefined ? 'ignore' : 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
@@ -92,6 +109,7 @@ export class LocalRunner implements CommandRunner {
     const dest = expandHome(remotePath, this.home)
     const st = await stat(localPath).catch(() => null)
     if (!st) throw new RunnerFileError(this.label, `upload ${localPath}: no such file or directory`)
+    if (this.runAs) return this.uploadAsUser(localPath, remotePath, dest, st.isDirectory(), opts)
     try {
       if (!st.isDirectory()) {
         const target = remotePath.endsWith('/') ? join(dest, basename(localPath)) : dest
@@ -123,8 +141,47 @@ export class LocalRunner implements CommandRunner {
     }
   }
 
+  /**
+   * Copy as the sandbox user: the server packs the files (tar, read as itself) and the user's own
+   * tar unpacks them, so every write happens with that user's rights, whatever symlinks the node
+   * holds.
+   */
+  private async uploadAsUser(localPath: string, remotePath: string, dest: string, isDir: boolean, opts: UploadOptions): Promise<void> {
+    const u = this.runAs!
+    const entries = isDir ? await listSyncEntries(localPath, { exclude: opts.exclude }) : []
+    const target = !isDir && remotePath.endsWith('/') ? join(dest, basename(localPath)) : dest
+    const into = isDir ? dest : dirname(target)
+    const names = isDir ? entries.map((e) => e.rel) : [basename(localPath)]
+    const pack = Bun.spawn(['tar', '-C', isDir ? localPath : dirname(localPath), '--no-recursion', '--null', '-T', '-', '-cf', '-'], {
+      stdin: new TextEncoder().encode(names.map((n) => `${n}\0`).join('')),
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    // `--no-overwrite-dir` keeps existing directories' modes; a symlink the user planted is
+    // replaced, never followed (GNU tar's default), and the user could only write there anyway.
+    const script = `mkdir -p -- "$1" && tar -C "$1" --no-same-owner --no-overwrite-dir -xf - ${!isDir && basename(target) !== basename(localPath) ? `&& mv -f -- "$1/$2" "$3"` : ''}`
+    const unpack = Bun.spawn(asUser(u, ['sh', '-c', script, 'sky-upload', into, basename(localPath), target]), {
+      stdin: pack.stdout,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      env: this.env,
+    })
+    const [pc, uc, perr, uerr] = await Promise.all([pack.exited, unpack.exited, new Response(pack.stderr).text(), new Response(unpack.stderr).text()])
+    if (pc !== 0 || uc !== 0) {
+      throw new RunnerFileError(this.label, `upload ${localPath} -> ${dest} as ${u.name}: ${(uerr || perr).trim().split('\n').slice(-1)[0] || `tar exited ${pc}/${uc}`}`)
+    }
+  }
+
   async download(remotePath: string, localPath: string): Promise<void> {
     const src = expandHome(remotePath, this.home)
+    if (this.runAs) {
+      // Read as the user (a symlink in their home must not reach the server's files).
+      const r = Bun.spawnSync(asUser(this.runAs, ['cat', '--', src]), { stdout: 'pipe', stderr: 'pipe', env: this.env })
+      if (r.exitCode !== 0) throw new RunnerFileError(this.label, `download ${src}: ${r.stderr.toString().trim()}`)
+      await mkdir(dirname(localPath), { recursive: true })
+      await Bun.write(localPath, r.stdout)
+      return
+    }
     const st = await lstat(src).catch(() => null)
     if (!st) throw new RunnerFileError(this.label, `download ${src}: no such file`)
     if (st.isDirectory()) throw new RunnerFileError(this.label, `download ${src}: is a directory`)

@@ -1,11 +1,14 @@
 // Open one authenticated ssh2 connection to a node, optionally through a jump host (ProxyJump:
 // the jump connection's `forwardOut` stream carries the inner connection) or a ProxyCommand (a
-// child process's stdio carries it, see proxy-command.ts). Failures become
+// child process's stdio carries it, see proxy-command.ts). With `knownHosts`, the host key is
+// recorded on first use and verified afterwards (src/core/ssh/known-hosts.ts), jump hosts
+// included. Failures become
 // RunnerTransportErrors that name the node and say what went wrong in plain words.
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Client, utils, type AnyAuthMethod, type ClientChannel, type ConnectConfig } from 'ssh2'
+import { hostKeyCheck, type HostKeyCheck } from '../ssh/known-hosts'
 import { RunnerTransportError, type TransportReason } from './errors'
 import { expandProxyCommand, openProxyCommand, type ProxySocket } from './proxy-command'
 
@@ -25,6 +28,10 @@ export interface SshTarget {
   jump?: SshTarget
   /** Reach this node through a command's stdin/stdout (OpenSSH's ProxyCommand; %h %p %r expanded). */
   proxyCommand?: string
+  /** known_hosts file to verify the host key against (and record it in, with `tofu`). */
+  knownHosts?: string
+  /** Record the key of a host not yet in `knownHosts` (default true). */
+  tofu?: boolean
   /** TCP connect + handshake + auth budget. Default 10000 ms. */
   connectTimeoutMs?: number
   /** Default 15000 ms; 0 disables keepalives. */
@@ -114,11 +121,15 @@ function describe(
   auth: AuthPlan,
   timeoutMs: number,
   elapsedMs: number,
+  hostKey?: HostKeyCheck,
 ): RunnerTransportError {
   const msg = err.message
   let reason: TransportReason = 'protocol'
   let text = `ssh connection failed: ${msg}`
-  if (err.level === 'client-authentication') {
+  if (hostKey?.refusal()) {
+    reason = 'hostkey'
+    text = `refused to connect: ${hostKey.refusal()}`
+  } else if (err.level === 'client-authentication') {
     reason = 'auth'
     text = `authentication failed (${auth.what})`
   } else if (err.code === 'ECONNREFUSED' && elapsedMs >= 2500) {
@@ -170,7 +181,8 @@ export async function openSshConnection(t: SshTarget): Promise<SshConnection> {
   const label = targetLabel(t)
   const timeoutMs = t.connectTimeoutMs ?? 10_000
   const auth = planAuth(t, label)
-  const jump = t.jump ? await openSshConnection({ connectTimeoutMs: timeoutMs, ...t.jump }) : null
+  const jump = t.jump ? await openSshConnection({ connectTimeoutMs: timeoutMs, knownHosts: t.knownHosts, tofu: t.tofu, ...t.jump }) : null
+  const hostKey = t.knownHosts ? hostKeyCheck(t.knownHosts, t.host, port, { tofu: t.tofu ?? true }) : undefined
   const shownLabel = jump ? `${label} (via ${jump.label})` : label
 
   let sock: ClientChannel | ProxySocket['sock'] | undefined
@@ -192,7 +204,8 @@ export async function openSshConnection(t: SshTarget): Promise<SshConnection> {
     readyTimeout: timeoutMs,
     keepaliveInterval: t.keepaliveIntervalMs ?? 15_000,
     keepaliveCountMax: t.keepaliveCountMax ?? 3,
-    hostVerifier: t.hostVerifier ?? (() => true),
+    hostVerifier: t.hostVerifier ?? (hostKey ? (key: Buffer) => hostKey.verify(key) : () => true),
+    ...(hostKey?.algorithms ? { algorithms: { serverHostKey: hostKey.algorithms as never } } : {}),
     authHandler: (_left, _partial, next) => next(pending.shift() ?? (false as never)),
     ...(sock ? { sock } : {}),
   }
@@ -223,8 +236,8 @@ export async function openSshConnection(t: SshTarget): Promise<SshConnection> {
       clearTimeout(timer)
       client.destroy()
       jump?.close()
-      const e = describe(err, shownLabel, auth, timeoutMs, Date.now() - startedAt)
-      if (!proxy) return reject(e)
+      const e = describe(err, shownLabel, auth, timeoutMs, Date.now() - startedAt, hostKey)
+      if (!proxy || e.reason === 'hostkey') return reject(e)
       // The proxy's own words say why (refused address, unknown host, jump host down): give it a
       // moment to finish writing them.
       void Promise.race([proxy.exited, Bun.sleep(300)]).then(() => {

@@ -155,6 +155,16 @@ export const migrations: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 30,
+    name: 'request indexes for keyset paging (all, by user) and for retention',
+    sql: [
+      `DROP INDEX IF EXISTS requests_created`,
+      `CREATE INDEX IF NOT EXISTS requests_created_id ON requests (created_at, request_id)`,
+      `CREATE INDEX IF NOT EXISTS requests_user_created ON requests (user_id, created_at, request_id)`,
+      `CREATE INDEX IF NOT EXISTS requests_finished ON requests (finished_at)`,
+    ],
+  },
 ]
 
 /** Replicas starting together on one PostgreSQL: the first migrates, the others wait for it. */

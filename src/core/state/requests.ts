@@ -50,7 +50,18 @@ interface RawRequest {
 
 const num = (v: number | bigint | null): number | null => (v === null || v === undefined ? null : Number(v))
 
-function fromRow(r: RawRequest, withBody = true): RequestRecord {
+/**
+ * Seals request bodies that carry secrets before they are stored, and opens them when read, so
+ * no secret value is ever written in clear to the database (its WAL and free pages included).
+ */
+export interface BodyCipher {
+  /** The stored form of a body's JSON, or undefined to store it as is. */
+  seal(json: string): string | undefined
+  /** The JSON of a stored body (sealed or not). */
+  open(stored: string): string
+}
+
+function fromRow(r: RawRequest, withBody = true, cipher?: BodyCipher): RequestRecord {
   return {
     requestId: r.request_id,
     name: r.name,
@@ -59,7 +70,7 @@ function fromRow(r: RawRequest, withBody = true): RequestRecord {
     status: r.status,
     lane: r.lane,
     clusterName: r.cluster_name,
-    body: withBody && r.body ? JSON.parse(r.body) : undefined,
+    body: withBody && r.body ? JSON.parse(cipher ? cipher.open(r.body) : r.body) : undefined,
     result: r.result ? JSON.parse(r.result) : null,
     error: r.error ? JSON.parse(r.error) : null,
     statusMsg: r.status_msg,
@@ -79,6 +90,8 @@ export interface ListFilter {
   limit?: number
   idPrefixes?: string[]
   includeBody?: boolean
+  /** Keyset paging: only rows strictly after this one in (created_at DESC, request_id DESC) order. */
+  after?: { createdAt: number; requestId: string }
 }
 
 const LIST_COLS =
@@ -92,20 +105,24 @@ export class RequestRepo {
   /** `request_id` compared byte-wise (PostgreSQL's default collation may not sort '\uffff' last). */
   private idCol: string
 
+  /** Set on the server thread (the only reader of bodies): seals bodies holding secrets. */
+  cipher: BodyCipher | undefined
+
   constructor(private db: Db) {
     this.idCol = db.kind === 'postgres' ? 'request_id COLLATE "C"' : 'request_id'
   }
 
   async insert(r: NewRequest): Promise<void> {
+    const json = JSON.stringify(r.body ?? {})
     await this.db.run(
       `INSERT INTO requests (request_id, name, user_id, user_name, user_role, status, lane, cluster_name, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [r.requestId, r.name, r.userId, r.userName, r.userRole ?? null, r.status, r.lane, r.clusterName, JSON.stringify(r.body ?? {}), r.createdAt],
+      [r.requestId, r.name, r.userId, r.userName, r.userRole ?? null, r.status, r.lane, r.clusterName, this.cipher?.seal(json) ?? json, r.createdAt],
     )
   }
 
   async get(id: string): Promise<RequestRecord | undefined> {
     const r = await this.db.get<RawRequest>(`SELECT * FROM requests WHERE request_id = ?`, [id])
-    return r ? fromRow(r) : undefined
+    return r ? fromRow(r, true, this.cipher) : undefined
   }
 
   async exists(id: string): Promise<boolean> {
@@ -140,14 +157,22 @@ export class RequestRepo {
       where.push(`(${f.idPrefixes.map(() => `(${this.idCol} >= ? AND ${this.idCol} < ?)`).join(' OR ')})`)
       for (const p of f.idPrefixes) params.push(p, p + '\uffff')
     }
+    if (f.after) {
+      where.push(`(created_at, request_id) < (?, ?)`)
+      params.push(f.after.createdAt, f.after.requestId)
+    }
     const cols = f.includeBody ? '*' : LIST_COLS
-    let sql = `SELECT ${cols} FROM requests${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC`
+    // Newest first, by (created_at, request_id): keyset pages walk an index. Active requests are
+    // few: on SQLite (no statistics) the unary + keeps the planner on the status index rather
+    // than scanning a user's whole history in order.
+    const order = f.statuses?.length && this.db.kind === 'sqlite' ? '+created_at DESC, +request_id DESC' : 'created_at DESC, request_id DESC'
+    let sql = `SELECT ${cols} FROM requests${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY ${order}`
     if (f.limit && f.limit > 0) {
       sql += ' LIMIT ?'
       params.push(f.limit)
     }
     const rows = await this.db.all<RawRequest>(sql, params)
-    return rows.map((r) => fromRow(r, !!f.includeBody))
+    return rows.map((r) => fromRow(r, !!f.includeBody, this.cipher))
   }
 
   /** PENDING → RUNNING; false when it was not PENDING any more (cancelled, claimed elsewhere). */
@@ -204,7 +229,7 @@ export class RequestRepo {
         [now, replicaId, leaseUntil, lane, limit],
       )
     }
-    return rows.map((r) => fromRow(r)).sort((a, b) => a.createdAt - b.createdAt)
+    return rows.map((r) => fromRow(r, true, this.cipher)).sort((a, b) => a.createdAt - b.createdAt)
   }
 
   /** Extend the lease of every request `replicaId` runs; returns the ids it still holds. */
@@ -224,7 +249,7 @@ export class RequestRepo {
   /** RUNNING requests whose replica stopped renewing their lease before `now`. */
   async expiredLeases(now: number): Promise<RequestRecord[]> {
     const rows = await this.db.all<RawRequest>(`SELECT * FROM requests WHERE status = 'RUNNING' AND lease_until IS NOT NULL AND lease_until < ? ORDER BY created_at`, [now])
-    return rows.map((r) => fromRow(r))
+    return rows.map((r) => fromRow(r, true, this.cipher))
   }
 
   /** Take over an expired lease: back to PENDING (to re-run) if it is still expired. */
@@ -267,10 +292,16 @@ export class RequestRepo {
     await this.db.run(`UPDATE requests SET status_msg = ? WHERE request_id = ?`, [msg, id])
   }
 
-  async deleteFinishedBefore(cutoff: number): Promise<string[]> {
+  /**
+   * Delete up to `limit` finished requests older than `cutoff` (one short statement, so a big
+   * backlog is collected in many small steps that never hold the write lock for long).
+   */
+  async deleteFinishedBefore(cutoff: number, limit = 500): Promise<string[]> {
     const rows = await this.db.all<{ request_id: string }>(
-      `DELETE FROM requests WHERE status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') AND finished_at < ? RETURNING request_id`,
-      [cutoff],
+      `DELETE FROM requests WHERE request_id IN (
+         SELECT request_id FROM requests WHERE finished_at < ? AND status IN ('SUCCEEDED', 'FAILED', 'CANCELLED') LIMIT ?
+       ) RETURNING request_id`,
+      [cutoff, limit],
     )
     return rows.map((r) => r.request_id)
   }

@@ -1,13 +1,17 @@
 // SQLite backend on bun:sqlite: WAL, NORMAL sync, a busy timeout so worker threads and the server
 // thread can share one file. Statements are cached by bun:sqlite's `query`.
 import { Database } from 'bun:sqlite'
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Db, Row, SqlValue } from './db'
 
 export function openSqlite(path: string): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+  const fresh = path === ':memory:' || !existsSync(path) || statSync(path).size === 0
   const raw = new Database(path, { create: true, strict: true })
+  // A new file gets incremental auto-vacuum (set before anything is written), so freed pages can
+  // be given back to the file system (see src/server/retention.ts).
+  if (fresh) raw.exec('PRAGMA auto_vacuum = INCREMENTAL')
   raw.exec('PRAGMA journal_mode = WAL')
   raw.exec('PRAGMA synchronous = NORMAL')
   raw.exec('PRAGMA busy_timeout = 10000')

@@ -60,7 +60,13 @@ export class UserService {
     if (!spec) return false
     const { name, password } = parseInitialAdmin(spec)
     if ((await this.store.users.count()) > 0) return false
-    return this.insertUser(name, 'admin', await hashPassword(password))
+    try {
+      return await this.insertUser(name, 'admin', await hashPassword(password))
+    } catch (e) {
+      // Another replica made the first admin at the same moment.
+      if (isUniqueViolation(e)) return false
+      throw e
+    }
   }
 
   private async insertUser(name: string, role: Role, passwordHash: string | null): Promise<boolean> {

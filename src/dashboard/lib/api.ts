@@ -51,7 +51,7 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   // Marks the call as a script's, so a server can answer 401 without a browser password prompt.
   headers.set('x-requested-with', 'XMLHttpRequest')
   const auth = authHeader()
-  if (auth) headers.set('authorization', auth)
+  if (auth) headers.set(auth[0], auth[1])
   let res: Response
   try {
     res = await fetch(path, { ...init, headers, credentials: 'omit', cache: 'no-store' })

@@ -4,7 +4,8 @@
 const KEY = 'sky.dashboard.auth'
 
 export interface Credentials {
-  kind: 'basic' | 'token'
+  /** basic/token: Authorization header; local: a local server's token (X-Sky-Local-Token). */
+  kind: 'basic' | 'token' | 'local'
   /** User name (basic) or a label for the token. */
   name: string
   header: string
@@ -20,6 +21,10 @@ export function basicCredentials(user: string, password: string): Credentials {
 
 export function tokenCredentials(token: string): Credentials {
   return { kind: 'token', name: 'service account', header: `Bearer ${token.trim()}` }
+}
+
+export function localCredentials(token: string): Credentials {
+  return { kind: 'local', name: 'local', header: token }
 }
 
 export function loadCredentials(): Credentials | undefined {
@@ -39,6 +44,9 @@ export function clearCredentials(): void {
   sessionStorage.removeItem(KEY)
 }
 
-export function authHeader(): string | undefined {
-  return loadCredentials()?.header
+/** The header carrying this tab's credentials, if any. */
+export function authHeader(): [string, string] | undefined {
+  const c = loadCredentials()
+  if (!c) return undefined
+  return [c.kind === 'local' ? 'x-sky-local-token' : 'authorization', c.header]
 }

@@ -6,7 +6,10 @@
 //    (user, password) under a per-process random key, valid only while the user's stored hash is
 //    the one it verified against (a password change ends it everywhere);
 //  - concurrent first requests with the same credentials share one verification.
-// Failures are limited per (user, peer address) and per peer address, from the socket's address.
+// Tokens are checked by their hash before anything else: a valid token is never slowed or
+// refused. Password attempts are throttled per (client address, user) with growing delays
+// (rate-limit.ts) that never refuse a correct password because of someone else's failures; only
+// credentials already proven correct skip the queue, so the cache answers no guesses.
 import { createHmac, randomBytes } from 'node:crypto'
 import { AuthRequiredError } from '../../core/errors'
 import type { Store } from '../../core/state/store'
@@ -14,17 +17,17 @@ import type { TokenWithUser, UserRecord } from '../../core/state/users'
 import { hashPassword, hashToken, looksLikeToken, verifyPassword } from '../../core/users/credentials'
 import type { Requester } from '../requests/service'
 import { parseAuthorization } from './credentials-header'
-import { FailureLimiter } from './rate-limit'
+import { LoginThrottle, Semaphore, ThrottledError, type ThrottleOptions } from './rate-limit'
 
 export interface AuthenticatorOptions {
   /** How long a verified password is trusted without re-hashing (default 5 min). */
   verifiedTtlMs?: number
   /** How long a user or token row is reused before it is read again (default 1 s). */
   lookupTtlMs?: number
-  /** Failures allowed per user and peer address per minute (default 5). */
-  failuresPerUser?: number
-  /** Failures allowed per peer address per minute, whatever the user (default 30). */
-  failuresPerPeer?: number
+  /** Login throttling per (client address, user). */
+  throttle?: ThrottleOptions
+  /** Slow password hashes verified at once (default 4). */
+  concurrentHashes?: number
 }
 
 interface Timed<T> {
@@ -40,7 +43,7 @@ function authError(message: string): AuthRequiredError {
 }
 
 function rateLimited(seconds: number): AuthRequiredError {
-  const e = new AuthRequiredError(`Too many failed logins; try again in ${seconds} s.`, { details: { retry_after: seconds } })
+  const e = new AuthRequiredError(`Too many login attempts for this user from this address are waiting; try again in ${seconds} s.`, { details: { retry_after: seconds } })
   e.httpStatus = 429
   return e
 }
@@ -58,8 +61,10 @@ export class Authenticator {
   private inflight = new Map<string, Promise<boolean>>()
   private touched = new Map<string, number>()
   private dummyHash: Promise<string> | undefined
-  private byUser: FailureLimiter
-  private byPeer: FailureLimiter
+  readonly throttle: LoginThrottle
+  private hashing: Semaphore
+  /** Invalid tokens per client address (each answer waits a little longer, never a valid token). */
+  private badTokens = new Map<string, { n: number; at: number }>()
   private verifiedTtl: number
   private lookupTtl: number
 
@@ -69,8 +74,8 @@ export class Authenticator {
   ) {
     this.verifiedTtl = o.verifiedTtlMs ?? 300_000
     this.lookupTtl = o.lookupTtlMs ?? 1000
-    this.byUser = new FailureLimiter(o.failuresPerUser ?? 5)
-    this.byPeer = new FailureLimiter(o.failuresPerPeer ?? 30)
+    this.throttle = new LoginThrottle(o.throttle)
+    this.hashing = new Semaphore(o.concurrentHashes ?? 4)
   }
 
   /** Forget everything cached about a user (their password, role, tokens or existence changed). */
@@ -89,17 +94,6 @@ export class Authenticator {
     return this.byPassword(presented.name, presented.password, peer)
   }
 
-  private checkLimits(userKey: string, peerKey: string): void {
-    const wait = Math.max(this.byUser.retryAfter(userKey), this.byPeer.retryAfter(peerKey))
-    if (wait > 0) throw rateLimited(wait)
-  }
-
-  private failed(userKey: string, peerKey: string, message: string): never {
-    this.byUser.fail(userKey)
-    this.byPeer.fail(peerKey)
-    throw authError(message)
-  }
-
   private async userNamed(name: string): Promise<UserRecord | undefined> {
     const now = Date.now()
     const hit = this.users.get(name)
@@ -110,40 +104,77 @@ export class Authenticator {
     return u
   }
 
+  private verify(password: string, hash: string): Promise<boolean> {
+    return this.hashing.use(() => verifyPassword(password, hash))
+  }
+
   private async byPassword(name: string, password: string, peer: string): Promise<Requester> {
-    const userKey = `u:${name}|${peer}`
-    const peerKey = `p:${peer}`
-    this.checkLimits(userKey, peerKey)
-    const user = await this.userNamed(name)
+    const key = `${peer}|${name}`
     const digest = createHmac('sha256', this.secret).update(name).update('\0').update(password).digest('base64')
-    const now = Date.now()
-    const known = this.verified.get(digest)
-    if (user?.passwordHash && known && known.until > now && known.value.userId === user.id && known.value.passwordHash === user.passwordHash) {
-      return { id: user.id, name: user.name, role: user.role, isAdmin: user.role === 'admin' }
+    // Fast path: credentials already proven correct, on a key with no failures or attempts in
+    // flight. Checked before any await so a burst of guesses cannot all take it.
+    if (!this.throttle.watched(key) && this.verified.has(digest)) {
+      const who = await this.fromCache(name, digest)
+      if (who) return who
     }
+    try {
+      return await this.throttle.run(key, async () => {
+        const who = await this.check(name, password, digest)
+        return { ok: who !== undefined, value: who }
+      }).then((who) => who ?? this.refuse('Invalid user name or password.'))
+    } catch (e) {
+      if (e instanceof ThrottledError) throw rateLimited(e.retryAfterSeconds)
+      throw e
+    }
+  }
+
+  private refuse(message: string): never {
+    throw authError(message)
+  }
+
+  private async fromCache(name: string, digest: string): Promise<Requester | undefined> {
+    const known = this.verified.get(digest)
+    if (!known || known.until <= Date.now()) return undefined
+    const user = await this.userNamed(name)
+    if (!user?.passwordHash || known.value.userId !== user.id || known.value.passwordHash !== user.passwordHash) return undefined
+    return { id: user.id, name: user.name, role: user.role, isAdmin: user.role === 'admin' }
+  }
+
+  /** A full check (cache, else the slow hash); undefined when the credentials are wrong. */
+  private async check(name: string, password: string, digest: string): Promise<Requester | undefined> {
+    const cached = await this.fromCache(name, digest)
+    if (cached) return cached
+    const user = await this.userNamed(name)
     if (!user || !user.passwordHash) {
       // Spend the same time as a real check, so timing does not tell which users exist.
-      await verifyPassword(password, await (this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'))))
-      this.failed(userKey, peerKey, 'Invalid user name or password.')
+      await this.verify(password, await (this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'))))
+      return undefined
     }
     const hash = user.passwordHash
     const key = `${digest}|${hash}`
     let check = this.inflight.get(key)
     if (!check) {
-      check = verifyPassword(password, hash).finally(() => this.inflight.delete(key))
+      check = this.verify(password, hash).finally(() => this.inflight.delete(key))
       this.inflight.set(key, check)
     }
-    if (!(await check)) this.failed(userKey, peerKey, 'Invalid user name or password.')
+    if (!(await check)) return undefined
     put(this.verified, digest, { value: { userId: user.id, passwordHash: hash }, until: Date.now() + this.verifiedTtl })
-    this.byUser.reset(userKey)
     return { id: user.id, name: user.name, role: user.role, isAdmin: user.role === 'admin' }
   }
 
+  /** An invalid token: the answer waits 0.1 s per recent failure from the address (at most 2 s). */
+  private async badToken(peer: string, message: string): Promise<never> {
+    const now = Date.now()
+    const rec = this.badTokens.get(peer)
+    const n = rec && now - rec.at < 60_000 ? rec.n + 1 : 1
+    if (this.badTokens.size > 50_000) this.badTokens.clear()
+    this.badTokens.set(peer, { n, at: now })
+    if (n > 3) await Bun.sleep(Math.min(2000, 100 * (n - 3)))
+    throw authError(message)
+  }
+
   private async byToken(token: string, peer: string): Promise<Requester> {
-    const userKey = `t|${peer}`
-    const peerKey = `p:${peer}`
-    this.checkLimits(userKey, peerKey)
-    if (!looksLikeToken(token)) this.failed(userKey, peerKey, 'Invalid service-account token.')
+    if (!looksLikeToken(token)) return this.badToken(peer, 'Invalid service-account token.')
     const h = hashToken(token)
     const now = Date.now()
     const hit = this.tokens.get(h)
@@ -152,10 +183,10 @@ export class Authenticator {
       rec = await this.store.users.tokenByHash(h)
       if (rec) put(this.tokens, h, { value: rec, until: now + this.lookupTtl })
     }
-    if (!rec) this.failed(userKey, peerKey, 'Invalid service-account token.')
-    if (rec.revokedAt !== null) this.failed(userKey, peerKey, `Service-account token ${rec.tokenId} has been revoked.`)
+    if (!rec) return this.badToken(peer, 'Invalid service-account token.')
+    if (rec.revokedAt !== null) return this.badToken(peer, `Service-account token ${rec.tokenId} has been revoked.`)
     if (rec.expiresAt !== null && rec.expiresAt <= now) {
-      this.failed(userKey, peerKey, `Service-account token ${rec.tokenId} expired on ${new Date(rec.expiresAt).toISOString()}.`)
+      return this.badToken(peer, `Service-account token ${rec.tokenId} expired on ${new Date(rec.expiresAt).toISOString()}.`)
     }
     const last = this.touched.get(rec.tokenId) ?? rec.lastUsedAt ?? 0
     if (now - last > 60_000) {

@@ -1,7 +1,9 @@
 // Handlers of the dashboard's polled lists (src/api/ops/dashboard.ts): the same rows and rules as
 // `sky status` and `sky api status`, answered with a weak ETag (304 when unchanged).
 import { clusterListFilter, requestListFilter } from '../../core/access'
+import { NotFoundError } from '../../core/errors'
 import type { EndpointContext as Ctx } from '../ops/types'
+import { pageByKey } from '../paging'
 import { toWireCluster } from '../present'
 import { encodeRequest } from '../requests/encode'
 
@@ -12,22 +14,40 @@ export function matches(ifNoneMatch: string | null, etag: string): boolean {
 }
 
 /** JSON with a weak ETag of its bytes; 304 when the client already has it. */
-export function jsonWithEtag(req: Request, value: unknown): Response {
+export function jsonWithEtag(req: Request, value: unknown, extra: Record<string, string | number> = {}): Response {
   const body = JSON.stringify(value)
   const etag = `W/"${Bun.hash(body).toString(36)}-${body.length.toString(36)}"`
-  const headers = { etag, 'cache-control': 'no-cache', 'content-type': 'application/json' }
+  const headers = { etag, 'cache-control': 'no-cache', 'content-type': 'application/json', ...(extra as Record<string, string>) }
   if (matches(req.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers })
   return new Response(body, { headers })
 }
 
-export async function clusters({ deps, who, request }: Ctx, q: { all_users?: boolean; name?: string }): Promise<Response> {
+/** The most clusters one dashboard page lists (the rest through X-Sky-Next-Cursor). */
+const CLUSTERS_PAGE_MAX = 5000
+
+export async function clusters({ deps, who, request }: Ctx, q: { all_users?: boolean; name?: string; limit?: number; cursor?: string }): Promise<Response> {
   // A named cluster is shown whoever owns it, as `sky status NAME -u` would.
   let rows = await deps.store.clusters.list(clusterListFilter(who, { allUsers: q.all_users || !!q.name }))
   if (q.name) rows = rows.filter((c) => c.name === q.name)
-  return jsonWithEtag(request, rows.map(toWireCluster))
+  const headers: Record<string, string | number> = {}
+  const page = pageByKey(rows, (c) => c.name, q.cursor, q.limit ?? CLUSTERS_PAGE_MAX, headers)
+  return jsonWithEtag(request, page.map(toWireCluster), headers)
 }
 
 export async function requests({ deps, who, request }: Ctx, q: { all_users?: boolean; limit?: number }): Promise<Response> {
   const rows = await deps.store.requests.list({ ...requestListFilter(who, { allUsers: q.all_users }), limit: q.limit ?? 500 })
   return jsonWithEtag(request, rows.map((r) => encodeRequest(r, false)))
+}
+
+// Local server: `sky dashboard` asks for a one-time code (with the owner's token) and opens the
+// page with it in the URL fragment; the page trades it here for the token, once.
+export async function loginCode({ deps }: Ctx): Promise<{ code: string }> {
+  if (!deps.local) throw new NotFoundError('A deployed API server has no login codes; log in on the page.')
+  return { code: deps.local.newCode() }
+}
+
+export async function session({ deps }: Ctx, b: { code: string }): Promise<{ local_token: string }> {
+  const token = deps.local?.redeem(b.code)
+  if (!token) throw new NotFoundError('This dashboard link has expired or was already used.', { hint: 'Run sky dashboard again for a new link.' })
+  return { local_token: token }
 }

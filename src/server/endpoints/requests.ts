@@ -4,9 +4,10 @@
 import type { EndpointContext as Ctx } from '../ops/types'
 import type { CancelResult, Health, RequestPayload } from '../../api/wire'
 import { canCancelRequest, checkSeeRequest, requestListFilter } from '../../core/access'
-import { NotFoundError } from '../../core/errors'
+import { NotFoundError, ValidationError } from '../../core/errors'
 import { FINAL_STATUSES, type RequestStatus } from '../../core/state/requests'
 import { API_VERSION, COMMIT, VERSION } from '../../version'
+import { decodeCursor, encodeCursor, HEADER_NEXT_CURSOR, MAX_PAGE } from '../paging'
 import { encodeRequest } from '../requests/encode'
 import { streamRequestLog } from '../requests/stream'
 
@@ -19,6 +20,7 @@ export const health = async ({ deps, who, anonymous }: Ctx): Promise<Health> => 
   commit: COMMIT,
   ...(anonymous ? {} : { user: { name: who.name, id: who.id } }),
   deploy: deps.info.deploy,
+  auth_mode: deps.info.authMode,
   basic_auth_enabled: deps.info.deploy,
   service_account_token_enabled: deps.info.deploy,
   started_at: deps.info.startedAt / 1000,
@@ -27,9 +29,12 @@ export const health = async ({ deps, who, anonymous }: Ctx): Promise<Health> => 
 export async function get({ deps, who, set }: Ctx, q: { request_id: string; timeout?: number }): Promise<RequestPayload> {
   const svc = deps.requests
   const id = await svc.resolveId(q.request_id)
-  const r = await svc.waitFinal(id, q.timeout !== undefined ? Math.min(q.timeout * 1000, GET_WAIT_MS) : GET_WAIT_MS)
+  // Whose it is, before waiting on it.
+  const row = await deps.store.requests.get(id)
+  if (!row) throw new NotFoundError(`Request '${q.request_id}' not found.`)
+  checkSeeRequest(row, who)
+  const r = await svc.waitFinal(id, q.timeout !== undefined ? Math.min(q.timeout * 1000, GET_WAIT_MS) : GET_WAIT_MS, row)
   if (!r) throw new NotFoundError(`Request '${q.request_id}' not found.`)
-  checkSeeRequest(r, who)
   if (!FINAL_STATUSES.has(r.status)) set.status = 202
   return encodeRequest(r)
 }
@@ -62,18 +67,28 @@ export async function stream({ deps, who }: Ctx, q: { request_id?: string; follo
 }
 
 export async function status(
-  { deps, who }: Ctx,
-  q: { request_ids?: string; all_status?: boolean; all_users?: boolean; cluster_name?: string; limit?: number },
+  { deps, who, set }: Ctx,
+  q: { request_ids?: string; all_status?: boolean; all_users?: boolean; cluster_name?: string; limit?: number; cursor?: string },
 ): Promise<RequestPayload[]> {
   const prefixes = q.request_ids ? q.request_ids.split(',').filter(Boolean) : undefined
+  if (prefixes && prefixes.length > 100) throw new ValidationError([{ path: 'request_ids', message: 'at most 100 id prefixes at once' }])
+  // One page (newest first); X-Sky-Next-Cursor leads to the next.
+  const limit = q.limit ?? MAX_PAGE
+  const after = decodeCursor(q.cursor, ['n', 's'])
   const rows = await deps.store.requests.list({
     statuses: q.all_status || prefixes ? undefined : (['PENDING', 'RUNNING'] as RequestStatus[]),
     ...requestListFilter(who, { allUsers: q.all_users }),
     clusterName: q.cluster_name || undefined,
     idPrefixes: prefixes,
-    limit: q.limit || undefined,
+    limit: limit + 1,
+    after: after ? { createdAt: after[0] as number, requestId: after[1] as string } : undefined,
   })
-  return rows.map((r) => encodeRequest(r, false))
+  const page = rows.slice(0, limit)
+  if (rows.length > limit) {
+    const last = page[page.length - 1]!
+    set.headers[HEADER_NEXT_CURSOR] = encodeCursor([last.createdAt, last.requestId])
+  }
+  return page.map((r) => encodeRequest(r, false))
 }
 
 export async function cancel({ deps, who }: Ctx, b: { request_ids?: string[]; all?: boolean; all_users?: boolean }): Promise<CancelResult> {

@@ -4,6 +4,9 @@ import type { Me, NewToken, Token, User } from '../../api/wire'
 import { NotFoundError, ValidationError } from '../../core/errors'
 import type { UserActor } from '../../core/users/service'
 import type { EndpointContext as Ctx } from '../ops/types'
+import { MAX_PAGE, pageByKey } from '../paging'
+
+type Page = { limit?: number; cursor?: string }
 
 function actor({ deps, who }: Ctx): UserActor {
   if (!deps.info.deploy) {
@@ -14,7 +17,7 @@ function actor({ deps, who }: Ctx): UserActor {
   return { id: who.id, name: who.name, role: who.role }
 }
 
-export const list = async (c: Ctx): Promise<User[]> => c.deps.users.list(actor(c))
+export const list = async (c: Ctx, q: Page): Promise<User[]> => pageByKey(await c.deps.users.list(actor(c)), (u) => u.name, q.cursor, q.limit ?? MAX_PAGE, c.set.headers)
 
 export const me = async ({ who }: Ctx): Promise<Me> => ({ id: who.id, name: who.name, role: who.role ?? 'user' })
 
@@ -32,7 +35,8 @@ export async function password(c: Ctx, b: { name: string; password: string }): P
   return { updated: b.name }
 }
 
-export const listTokens = async (c: Ctx, q: { name?: string }): Promise<Token[]> => c.deps.users.listTokens(actor(c), q.name || undefined)
+export const listTokens = async (c: Ctx, q: Page & { name?: string }): Promise<Token[]> =>
+  pageByKey(await c.deps.users.listTokens(actor(c), q.name || undefined), (x) => x.token_id, q.cursor, q.limit ?? MAX_PAGE, c.set.headers)
 
 export const createToken = async (c: Ctx, b: { name?: string; token_name?: string; expires_in_days?: number | null }): Promise<NewToken> =>
   c.deps.users.createToken(actor(c), b)

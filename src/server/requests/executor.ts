@@ -51,6 +51,8 @@ export interface ExecutorOptions {
   onRoom?: (lane: Lane) => void
   /** The worker script (default: the request worker; tests give a stand-in). */
   workerUrl?: string | URL
+  /** Environment the worker threads get (SKY_HOME and the server's mode). */
+  workerEnv?: Record<string, string>
 }
 
 export class Executor {
@@ -182,7 +184,7 @@ export class Executor {
       ev.preventDefault?.()
       this.killSlot(lane, slot, `worker crashed: ${(ev as ErrorEvent).message ?? 'unknown error'}`)
     }
-    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir, env: { SKY_HOME: this.home } })
+    worker.postMessage({ type: 'init', db: this.o.db, plugins: this.o.plugins, logDir: this.o.logDir, env: { SKY_HOME: this.home, ...this.o.workerEnv } })
     this.slots[lane].push(slot)
     return slot
   }
@@ -196,6 +198,11 @@ export class Executor {
       slot.running.delete(job.id)
       this.where.delete(job.id)
       this.pump(lane)
+      return
+    }
+    if ((job.body as { sealed_body_unreadable?: boolean } | null)?.sealed_body_unreadable) {
+      const message = 'This request holds secrets sealed with another secrets key than this server\'s; set the same SKYPILOT_SECRETS_KEY on every replica and run the command again.'
+      await this.finish(lane, slot, job.id, { name: 'InternalError', code: 'INTERNAL', message }, null)
       return
     }
     try {

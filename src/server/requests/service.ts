@@ -6,6 +6,7 @@ import type { Store } from '../../core/state/store'
 import type { OpMeta, OpUser } from '../ops/types'
 import type { DbQueue } from './db-queue'
 import type { Executor } from './executor'
+import { Retention } from '../retention'
 import type { LogStore } from './log-store'
 
 export interface Requester extends OpUser {
@@ -24,6 +25,8 @@ export class RequestService {
   /** Set when several replicas share a PostgreSQL store: the database is the queue. */
   dbQueue: DbQueue | undefined
   readonly defaultRole: string
+  /** Collects old requests in small batches (set by the server; made on first use otherwise). */
+  retention: Retention | undefined
 
   constructor(
     private store: Store,
@@ -77,8 +80,8 @@ export class RequestService {
   }
 
   /** Resolve when the request is final (or after timeoutMs; then returns the current row). */
-  async waitFinal(id: string, timeoutMs: number): Promise<RequestRecord | undefined> {
-    const cur = await this.store.requests.get(id)
+  async waitFinal(id: string, timeoutMs: number, current?: RequestRecord): Promise<RequestRecord | undefined> {
+    const cur = current ?? (await this.store.requests.get(id))
     if (!cur || FINAL_STATUSES.has(cur.status)) return cur
     await new Promise<void>((resolve) => {
       let set = this.waiters.get(id)
@@ -182,9 +185,8 @@ export class RequestService {
     return { requeued, failed }
   }
 
-  async gc(retentionMs: number): Promise<number> {
-    const ids = await this.store.requests.deleteFinishedBefore(Date.now() - retentionMs)
-    for (const id of ids) await this.logs.remove(id)
-    return ids.length
+  /** Delete finished requests older than `retentionMs` with their logs (in small batches). */
+  gc(retentionMs: number): Promise<number> {
+    return (this.retention ??= new Retention(this.store, this.logs)).collect(retentionMs)
   }
 }

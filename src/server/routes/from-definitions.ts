@@ -51,11 +51,13 @@ async function caller(d: AppDeps, def: AnyEndpoint, request: Request): Promise<{
     checkCall(def.access, who, def.name)
     return { who, anonymous: false }
   }
+  // A local server names its owner only to a caller that presents the owner's token.
+  if (d.local && !d.local.valid(request)) return { who: ANONYMOUS, anonymous: true }
   try {
     return { who: await d.identify(request), anonymous: false }
   } catch (e) {
     // Open to all, but credentials that were sent must be right (sky api login checks them here).
-    if (request.headers.has('authorization')) throw e
+    if (request.headers.has('authorization') && d.info.deploy) throw e
     return { who: ANONYMOUS, anonymous: true }
   }
 }

@@ -8,6 +8,7 @@
 import { startAwsPeer, type AwsPeer } from './peer.ts'
 import { createSshMapping, type SshMapping } from '../cloud/ssh-map.ts'
 import { watchPower, type PowerWatcher } from '../cloud/power.ts'
+import { requireRoot, startBridgeRelay } from '../cloud/relay.ts'
 import { startSshHosts, type SshHosts } from '../sshd.ts'
 import { describeInstances } from './ec2-raw.ts'
 
@@ -30,11 +31,7 @@ export interface AwsWorld {
 export const MOTO_VPC_CIDR = '172.31.0.0/16'
 
 export async function startAwsWorld(o: { hosts?: number; regions?: string[] } = {}): Promise<AwsWorld> {
-  const isRoot = process.getuid?.() === 0
-  if (!isRoot) {
-    // Without namespaces every "instance" would share one home and one address: no honest cluster.
-    throw new Error('The AWS cluster tests need root: each moto instance gets an sshd host in its own network namespace, with its own home and private IP (as CI runs them).')
-  }
+  requireRoot('AWS')
   const regions = o.regions ?? ['us-east-1', 'us-east-2', 'us-west-2']
   const peer = await startAwsPeer()
   const hosts = await startSshHosts(o.hosts ?? 4, { loginAliases: ['ubuntu'], mode: 'netns' })
@@ -46,23 +43,8 @@ export async function startAwsWorld(o: { hosts?: number; regions?: string[] } = 
   const map = createSshMapping({ hosts, ec2: { endpoint: peer.moto.endpoint, regions }, privateNetwork: { cidr: MOTO_VPC_CIDR } })
   const power = watchPower(hosts, map, [{ kind: 'ec2', endpoint: peer.moto.endpoint, regions }])
   // The hosts' namespaces reach this one through the bridge address (10.213.k.254).
-  const bridge = hosts.hosts[0]!.ip.replace(/\.\d+$/, '.254')
-  const relay = Bun.serve({
-    hostname: bridge,
-    port: 0,
-    async fetch(req) {
-      const url = new URL(req.url)
-      const headers = new Headers(req.headers)
-      headers.delete('host')
-      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await req.arrayBuffer()
-      const r = await fetch(`${peer.endpoint}${url.pathname}${url.search}`, { method: req.method, headers, body })
-      const out = new Headers(r.headers)
-      out.delete('content-encoding')
-      out.delete('content-length')
-      return new Response(await r.arrayBuffer(), { status: r.status, headers: out })
-    },
-  })
-  const endpoint = `http://${bridge}:${relay.port}`
+  const relay = startBridgeRelay(hosts, peer.endpoint)
+  const endpoint = relay.endpoint
   const env = { ...peer.env, AWS_ENDPOINT_URL_EC2: endpoint, AWS_ENDPOINT_URL: endpoint }
   return {
     peer,
@@ -77,7 +59,7 @@ export async function startAwsWorld(o: { hosts?: number; regions?: string[] } = 
     },
     async stop() {
       power.stop()
-      relay.stop(true)
+      relay.stop()
       map.stop()
       await hosts.stop()
       await peer.stop()

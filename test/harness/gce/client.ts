@@ -3,31 +3,15 @@
 // `/compute/v1/` — and GOOGLE_OAUTH_ACCESS_TOKEN, a ready access token. @google-cloud/compute
 // takes a host (`apiEndpoint`), a `port` and a `protocol` (without protocol 'http' it speaks TLS to
 // an http port and hangs), always adds /compute/v1/ itself, and must be given an auth client so it
-// never looks for application-default credentials or the metadata server.
+// never looks for application-default credentials or the metadata server. The endpoint parser is
+// sky's own (src/core/provision/gcp/endpoint.ts), so these tests hold it to the real client too.
 import { OAuth2Client } from 'google-auth-library'
+import { parseComputeEndpoint as parseEndpoint, type ComputeEndpoint } from '../../../src/core/provision/gcp/endpoint.ts'
 
-export interface ComputeEndpoint {
-  apiEndpoint: string
-  port: number
-  protocol: 'http' | 'https'
-}
+export type { ComputeEndpoint }
 
-/** Parse GOOGLE_COMPUTE_CUSTOM_ENDPOINT; the error names the setting and the accepted forms. */
-export function parseComputeEndpoint(setting: string): ComputeEndpoint {
-  let url: URL
-  try {
-    url = new URL(setting)
-  } catch {
-    throw new Error(`GOOGLE_COMPUTE_CUSTOM_ENDPOINT: '${setting}' is not a URL; use http(s)://host:port or a base URL ending in /compute/v1/`)
-  }
-  const path = url.pathname.replace(/\/+$/, '')
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`GOOGLE_COMPUTE_CUSTOM_ENDPOINT: unsupported scheme '${url.protocol}' (http or https)`)
-  if (path !== '' && path !== '/compute/v1') {
-    throw new Error(`GOOGLE_COMPUTE_CUSTOM_ENDPOINT: the path must be empty or /compute/v1/ (the client adds /compute/v1/ itself), got '${url.pathname}'`)
-  }
-  const protocol = url.protocol === 'http:' ? 'http' : 'https'
-  return { apiEndpoint: url.hostname, port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443, protocol }
-}
+/** Parse GOOGLE_COMPUTE_CUSTOM_ENDPOINT (sky's own parser); the error names the setting and the accepted forms. */
+export const parseComputeEndpoint = (setting: string): ComputeEndpoint => parseEndpoint(setting)
 
 /** An auth client that only ever presents `token` (far expiry, no refresh token: it never refreshes). */
 export function fixedTokenAuth(token: string): OAuth2Client {

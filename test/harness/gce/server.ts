@@ -40,6 +40,8 @@ export interface GceCall extends GceCallFields {
   fault?: string
   /** Name of the operation returned, if any. */
   operation?: string
+  /** The request body, as sent (POST calls). */
+  body?: Json
 }
 
 type Route = { http: string; re: RegExp; keys: string[]; method: string; handler: Handler }
@@ -137,6 +139,7 @@ export function createGceServer(opts: GceServerOptions = {}) {
           throw new GceHttpError(400, 'parseError', 'Parse Error')
         }
       }
+      if (body) call.body = body
       if (params.zone) Object.assign(call, { zone: params.zone, region: regionOfZone(params.zone) })
       if (params.region) call.region = params.region
       if (r.method === 'instances.insert') Object.assign(call, instanceFields(body))

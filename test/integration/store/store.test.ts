@@ -283,7 +283,7 @@ describe('postgres only', () => {
     const loc = await fx.location()
     const stores = await Promise.all(Array.from({ length: 5 }, () => fx.open(loc)))
     const rows = await stores[0]!.db.all<{ version: number }>(`SELECT version FROM schema_migrations ORDER BY version`)
-    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version))
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version).sort((a, b) => a - b))
     await stores[4]!.requests.insert(newRequest({ requestId: 'seen-everywhere' }))
     for (const s of stores) expect(await s.requests.exists('seen-everywhere')).toBe(true)
   })

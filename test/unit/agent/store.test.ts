@@ -1,12 +1,12 @@
 // The job DB: migrations, transitions that never overwrite a concurrent outcome, secrets scrubbing;
 // and the autostop idle test.
 import { afterAll, describe, expect, test } from 'bun:test'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { idleVerdict } from '../../../src/core/agent/autostop'
 import { migrate, openDb, SCHEMA_VERSION, schemaVersion } from '../../../src/core/agent/db'
-import { getJob, insertJob, jobByKey, jobsWithStatus, listJobs, scrubSecrets, transition } from '../../../src/core/agent/job-store'
+import { getJob, insertJob, jobByKey, jobSecretsPath, jobsWithStatus, listJobs, scrubSecrets, transition, withSecrets } from '../../../src/core/agent/job-store'
 import { parseSubmitSpec } from '../../../src/core/agent/submit-spec'
 import type { AutostopConfig } from '../../../src/core/agent/types'
 
@@ -33,7 +33,10 @@ describe('job store', () => {
     const a = insertJob(db, spec(), '1x[CPU:0.5]', (id) => `task-${id}`).id
     const b = insertJob(db, spec({ priority: 5 }), '1x[CPU:0.5]', (id) => `task-${id}`).id
     const c = insertJob(db, spec({ taskId: 'given' }), '1x[CPU:0.5]', (id) => `task-${id}`).id
-    expect(getJob(db, a)).toMatchObject({ status: 'PENDING', taskId: 'task-1', commands: { secrets: { S: 'x' } } })
+    // The database keeps the secret's name only; the value sits in a 0600 file beside it.
+    expect(getJob(db, a)).toMatchObject({ status: 'PENDING', taskId: 'task-1', commands: { secrets: { S: '' } } })
+    expect(withSecrets(db, getJob(db, a)!).commands.secrets).toEqual({ S: 'x' })
+    expect(statSync(jobSecretsPath(db, a)).mode & 0o777).toBe(0o600)
     expect(getJob(db, c)!.taskId).toBe('given')
     expect(jobsWithStatus(db, ['PENDING']).map((j) => j.id)).toEqual([b, a, c])
     expect(listJobs(db).map((j) => j.id)).toEqual([c, b, a])
@@ -45,8 +48,11 @@ describe('job store', () => {
     expect(transition(db, a, ['SETTING_UP', 'RUNNING'], 'FAILED', { exitCode: 143 })).toBe(false)
     expect(getJob(db, a)).toMatchObject({ status: 'CANCELLED', startedAt: 5, endedAt: 6, exitCode: null, procs: [{ pgid: 9 }] })
     scrubSecrets(db, a)
-    expect(getJob(db, a)!.commands.secrets).toEqual({ S: '<redacted>' })
+    expect(existsSync(jobSecretsPath(db, a))).toBe(false)
+    expect(withSecrets(db, getJob(db, a)!).commands.secrets).toEqual({ S: '' })
     db.close()
+    // Neither the database nor its WAL ever held the value.
+    for (const f of [join(dir, 'j.db'), join(dir, 'j.db-wal')]) if (existsSync(f)) expect(readFileSync(f).includes(Buffer.from('"S":"x"'))).toBe(false)
   })
 
   test('an idempotency key submitted twice gives the first job back, whatever its status', () => {

@@ -43,11 +43,16 @@ describe('config schema', () => {
     expect(r.issues).toEqual([])
     expect(r.unsupported.sort()).toEqual(['api_server.logs_retention_hours', 'aws.use_ssm', 'docker', 'jobs', 'kubernetes.pod_config', 'kubernetes.some_plugin_key'])
     expect(checkConfig({ aws: { use_internal_ips: 'yes', ssh_proxy_command: { 'us-east-1': 5 } } }).issues.map((i) => i.path)).toEqual(['aws.use_internal_ips', 'aws.ssh_proxy_command'])
+    const g = checkConfig({ gcp: { labels: { team: 'ml' }, vpc_name: 'net', compute_endpoint: 'http://127.0.0.1:9/compute/v1/', enable_gvnic: true } })
+    expect(g).toEqual({ issues: [], unsupported: ['gcp.enable_gvnic'] })
+    expect(checkConfig({ gcp: { compute_endpoint: 'compute.googleapis.com', use_internal_ips: 1 } }).issues.map((i) => i.path)).toEqual(['gcp.compute_endpoint', 'gcp.use_internal_ips'])
   })
 
   test('a client cannot set the keys that run or hand out things on the server', async () => {
     const { withoutServerOnly } = await import('../../../src/core/config-schema')
     expect(withoutServerOnly<Record<string, unknown>>({ aws: { ssh_proxy_command: 'nc %h %p', remote_identity: 'LOCAL_CREDENTIALS', labels: { team: 'ml' } }, db: 'x', jobs: {} })).toEqual({ aws: { labels: { team: 'ml' } }, jobs: {} })
+    // A client pointing the server's Google credentials at another endpoint, or running a proxy command there: dropped.
+    expect(withoutServerOnly<Record<string, unknown>>({ gcp: { compute_endpoint: 'http://evil:80', ssh_proxy_command: 'nc %h %p', remote_identity: 'NO_UPLOAD', vpc_name: 'net' } })).toEqual({ gcp: { vpc_name: 'net' } })
   })
 
   test('validateLayer names the file in errors and in warnings', () => {

@@ -85,14 +85,13 @@ describe('sky check', () => {
     expect(aws.reason).toContain('SSO')
   })
 
-  test('GCP application default credentials, key file, and a missing key file', async () => {
+  test('GCP application default credentials, key file, and a missing key file; without validation (a real call) GCP is not enabled', async () => {
     write(join(home, '.config', 'gcloud', 'application_default_credentials.json'), '{"type":"authorized_user"}')
     write(join(home, '.config', 'gcloud', 'configurations', 'config_default'), '[core]\nproject = my-proj\n')
     const adc = byInfra(await check({ env: env() }), 'gcp')
-    expect(adc.enabled).toBe(false)
-    expect(adc.reason).toContain('not supported by this build')
-    expect(adc.reason).toContain("project 'my-proj'")
-    const key = write(join(root, 'key.json'), '{"type":"service_account","project_id":"svc-proj"}')
+    expect(adc).toMatchObject({ enabled: false, capabilities: [] })
+    expect(adc.reason).toBe("credentials: gcloud application default credentials (~/.config/gcloud/application_default_credentials.json, user credentials), project 'my-proj' (not validated; run: sky check gcp)")
+    const key = write(join(root, 'key.json'), '{"type":"service_account","project_id":"svc-proj","client_email":"a@svc-proj.iam.gserviceaccount.com","private_key":"k"}')
     expect(byInfra(await check({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: key }) }), 'gcp').reason).toContain("project 'svc-proj'")
     const gone = byInfra(await check({ env: env({ GOOGLE_APPLICATION_CREDENTIALS: join(root, 'nope.json') }) }), 'gcp')
     expect(gone.enabled).toBe(false)

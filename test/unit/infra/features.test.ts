@@ -12,13 +12,14 @@ const task = (yaml: string) => parseDag(yaml).tasks[0]!
 const live = [{ infra: 'local' as const, region: 'local', name: 'localhost', cpus: 8, memoryGb: 32 }]
 
 describe('task features per infra', () => {
-  test('a docker image runs on Kubernetes and GCP, not on local, SSH or AWS (tasks run on the VM there)', () => {
+  test('a docker image runs on Kubernetes, not on local, SSH, AWS or GCP (tasks run on the host or VM there)', () => {
     const t = task('resources:\n  image_id: docker:ubuntu:22.04\nrun: echo ok\n')
     const r = t.resources.candidates[0]!
     expect(unsupportedReason([], 'local', r)).toBe('cannot run image_id docker:ubuntu:22.04: Local runs tasks directly on the host, not in containers')
     expect(unsupportedReason([], 'ssh', r)).toContain('SSH runs tasks directly on the host')
     expect(unsupportedReason([], 'aws', r)).toBe('cannot run image_id docker:ubuntu:22.04: AWS runs tasks directly on the host, not in containers')
-    for (const ok of ['kubernetes', 'gcp']) expect(unsupportedReason([], ok, r)).toBeUndefined()
+    expect(unsupportedReason([], 'gcp', r)).toBe('cannot run image_id docker:ubuntu:22.04: GCP runs tasks directly on the host, not in containers')
+    expect(unsupportedReason([], 'kubernetes', r)).toBeUndefined()
     expect(unsupportedReason([], 'local', { imageId: 'ami-123' })).toBeUndefined()
   })
 
@@ -39,8 +40,9 @@ describe('task features per infra', () => {
     } catch (e) {
       expect((e as Error).message).toContain('local: cannot run image_id docker:python:3.11')
     }
-    const plan = optimize({ spec: t.resources, enabled: { infra: ['local', 'aws', 'gcp'] }, liveNodes: live, unsupported: featureFilter(t) })
-    expect(plan.chosen.infra).toBe('gcp')
+    const k8s = [...live, { infra: 'kubernetes' as const, region: 'ctx', name: 'node-1', cpus: 8, memoryGb: 32 }]
+    const plan = optimize({ spec: t.resources, enabled: { infra: ['local', 'aws', 'gcp', 'kubernetes'], regions: { kubernetes: ['ctx'] } }, liveNodes: k8s, unsupported: featureFilter(t) })
+    expect(plan.chosen.infra).toBe('kubernetes')
   })
 })
 

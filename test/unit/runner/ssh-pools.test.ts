@@ -6,6 +6,9 @@ import { ValidationError } from '../../../src/core/errors.ts'
 import { loadSshPools, parseSshPools } from '../../../src/core/provision/ssh/pools.ts'
 import { paths } from '../../../src/core/paths.ts'
 
+/** Every parsed host is checked against SKY_HOME's known_hosts. */
+const KH = expect.any(String) as unknown as string
+
 const dir = mkdtempSync(join(tmpdir(), 'sky-pools-'))
 const key = join(dir, 'id_key')
 writeFileSync(key, 'not checked for content')
@@ -43,17 +46,17 @@ my-box:
     )
     expect(Object.keys(pools)).toEqual(['my-cluster', 'my-box'])
     expect(pools['my-cluster']!.hosts).toEqual([
-      { host: '1.2.3.4', port: 22, user: 'ubuntu', identityFile: key },
-      { host: '1.2.3.5', port: 22, user: 'admin', identityFile: key, password: 'secret' },
-      { host: 'gpu-box', port: 2222, user: 'ubuntu', identityFile: key },
+      { host: '1.2.3.4', knownHosts: KH, port: 22, user: 'ubuntu', identityFile: key },
+      { host: '1.2.3.5', knownHosts: KH, port: 22, user: 'admin', identityFile: key, password: 'secret' },
+      { host: 'gpu-box', knownHosts: KH, port: 2222, user: 'ubuntu', identityFile: key },
     ])
     expect(pools['my-cluster']!.user).toBe('ubuntu')
-    expect(pools['my-box']!.hosts).toEqual([{ host: 'hostname_in_ssh_config', port: 22, user: userInfo().username }])
+    expect(pools['my-box']!.hosts).toEqual([{ host: 'hostname_in_ssh_config', knownHosts: KH, port: 22, user: userInfo().username }])
   })
 
   test('pool port, numeric passwords and ~ in identity files', () => {
     const pools = parseSshPools('p:\n  port: 2200\n  password: 1234\n  identity_file: ~/.ssh/k\n  hosts: [10.0.0.1]\n', { checkFiles: false })
-    expect(pools.p!.hosts[0]).toEqual({ host: '10.0.0.1', port: 2200, user: userInfo().username, password: '1234', identityFile: join(homedir(), '.ssh/k') })
+    expect(pools.p!.hosts[0]).toEqual({ host: '10.0.0.1', knownHosts: KH, port: 2200, user: userInfo().username, password: '1234', identityFile: join(homedir(), '.ssh/k') })
   })
 
   test('jump hosts: pool default as a string, per-host mapping, and per-host opt-out', () => {
@@ -73,8 +76,8 @@ p:
       { checkFiles: false },
     )
     const [a, b, c] = pools.p!.hosts
-    expect(a!.jump).toEqual({ host: 'bastion', port: 2022, user: 'ops', identityFile: '/k' })
-    expect(b!.jump).toEqual({ host: '10.0.0.9', port: 22, user: 'jumper', identityFile: '/j' })
+    expect(a!.jump).toEqual({ host: 'bastion', knownHosts: KH, port: 2022, user: 'ops', identityFile: '/k' })
+    expect(b!.jump).toEqual({ host: '10.0.0.9', knownHosts: KH, port: 22, user: 'jumper', identityFile: '/j' })
     expect(c!.jump).toBeUndefined()
   })
 
@@ -144,7 +147,7 @@ describe('loadSshPools', () => {
     try {
       expect(loadSshPools()).toEqual({})
       writeFileSync(paths.sshNodePools(), `lab:\n  user: me\n  identity_file: ${key}\n  hosts: [192.168.1.10]\n`)
-      expect(loadSshPools().lab!.hosts).toEqual([{ host: '192.168.1.10', port: 22, user: 'me', identityFile: key }])
+      expect(loadSshPools().lab!.hosts).toEqual([{ host: '192.168.1.10', knownHosts: KH, port: 22, user: 'me', identityFile: key }])
       writeFileSync(paths.sshNodePools(), 'lab:\n  hosts:\n    - {user: me}\n')
       expect(() => loadSshPools()).toThrow('lab.hosts[0].ip: missing')
     } finally {

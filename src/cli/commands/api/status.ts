@@ -1,12 +1,16 @@
-// sky api status: requests on the server (active ones by default; -a for all).
+// sky api status: requests on the server (active ones by default; -a for all). Requests come a
+// page at a time and are printed as they come, so `-a -l all` works for any number of them with
+// bounded memory: column widths are fixed by the first page.
 import { defineCommand } from 'citty'
 import { UsageError } from '../../../core/errors'
 import { relativeTime } from '../../../lib/time'
 import { color } from '../../../lib/colors'
-import { renderTable } from '../../../lib/table'
+import { renderTable, visibleWidth } from '../../../lib/table'
 import { allUsersArg, outputArg, outputFormat, positionals, verboseArg } from '../../args'
 import { apiStatus } from '../../../api/ops/requests'
-import { out, printJson } from '../../output'
+import type { RequestPayload } from '../../../api/wire'
+import { pages } from '../../../sdk/requests'
+import { out } from '../../output'
 
 const statusColor: Record<string, (s: string) => string> = {
   PENDING: color.blue,
@@ -37,32 +41,62 @@ export default defineCommand({
         if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit: '${args.limit}' must be a positive integer, "none" or "all".`)
       }
     }
-    const rows = await apiStatus({
+    const list = pages(apiStatus, {
       request_ids: ids.length ? ids.join(',') : undefined,
       all_status: !!args['all-status'],
       all_users: !!args['all-users'],
       cluster_name: args.cluster,
-      limit: limit === undefined ? undefined : limit + 1,
+    }, {
+      max: limit === undefined ? undefined : limit + 1,
     })
-    const shown = limit === undefined ? rows : rows.slice(0, limit)
-    if (outputFormat(args.output) === 'json') {
-      printJson(shown)
+    const json = outputFormat(args.output) === 'json'
+    const headers = ['ID', 'User', 'Name', ...(args.verbose ? ['Cluster'] : []), 'Created', 'Status']
+    const cells = (r: RequestPayload) => [
+      r.request_id,
+      r.user_name,
+      r.name,
+      ...(args.verbose ? [r.cluster_name ?? '-'] : []),
+      relativeTime(r.created_at * 1000),
+      (statusColor[r.status] ?? ((s: string) => s))(r.status),
+    ]
+    let shown = 0
+    let more = false
+    let widths: number[] | undefined
+    if (json) process.stdout.write('[')
+    for await (const page of list) {
+      let rows = page
+      if (limit !== undefined && shown + rows.length > limit) {
+        rows = rows.slice(0, limit - shown)
+        more = true
+      }
+      if (json) {
+        process.stdout.write(rows.map((r) => (shown++ ? ',\n' : '\n') + JSON.stringify(r)).join(''))
+        continue
+      }
+      const texts = rows.map(cells)
+      if (!widths) {
+        // The first page fixes the columns; later pages line up under them.
+        const table = renderTable(headers, texts)
+        out(table)
+        const lines = table.split('\n')
+        widths = headers.map((_, i) => (i === headers.length - 1 ? 0 : columnWidth(lines[0]!, headers, i)))
+      } else {
+        out(texts.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(Math.max(1, widths![i]! - visibleWidth(c))))).join('')).join('\n'))
+      }
+      shown += rows.length
+    }
+    if (json) {
+      process.stdout.write(shown ? '\n]\n' : ']\n')
       return
     }
-    const headers = ['ID', 'User', 'Name', ...(args.verbose ? ['Cluster'] : []), 'Created', 'Status']
-    out(
-      renderTable(
-        headers,
-        shown.map((r) => [
-          args.verbose ? r.request_id : r.request_id.slice(0, 36),
-          r.user_name,
-          r.name,
-          ...(args.verbose ? [r.cluster_name ?? '-'] : []),
-          relativeTime(r.created_at * 1000),
-          (statusColor[r.status] ?? ((s: string) => s))(r.status),
-        ]),
-      ),
-    )
-    if (limit !== undefined && rows.length > limit) out(`Showing ${limit} requests. Use "-l none" or "-l all" to show all requests.`)
+    if (!widths) out(renderTable(headers, []))
+    if (more) out(`Showing ${limit} requests. Use "-l none" or "-l all" to show all requests.`)
   },
 })
+
+/** Width of column `i` (its text plus the gap) in a rendered header line. */
+function columnWidth(headerLine: string, headers: string[], i: number): number {
+  const start = headerLine.indexOf(headers[i]!)
+  const next = headerLine.indexOf(headers[i + 1]!, start + headers[i]!.length)
+  return next - start
+}

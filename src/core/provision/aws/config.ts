@@ -6,7 +6,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { configGet } from '../../config'
 import { parseIni } from '../../infra/cloud-credentials'
-import { InfraConfigError } from '../errors'
+import { proxyCommandIn, sectionReader } from '../cloud-vm/settings'
 
 export interface AwsSettings {
   /** aws.vpc_name: the VPC (by its Name tag) to launch into; default: the region's default VPC. */
@@ -31,39 +31,23 @@ export interface AwsSettings {
   diskEncrypted: boolean
 }
 
+const reader = sectionReader('aws')
+const { str, strMap, strOrMap } = reader
 function bad(key: string, what: string): never {
-  throw new InfraConfigError(`Config key aws.${key} ${what}.`, { infra: 'aws', hint: 'Fix it in ~/.sky/config.yaml, then run: sky check aws' })
-}
-
-function str(v: unknown, key: string): string | null {
-  if (v === undefined || v === null) return null
-  if (typeof v !== 'string' || !v.trim()) bad(key, 'must be a non-empty string')
-  return v
-}
-
-function strMap(v: unknown, key: string): Record<string, string> {
-  if (v === undefined || v === null) return {}
-  if (typeof v !== 'object' || Array.isArray(v)) bad(key, 'must be a mapping of names to strings')
-  const out: Record<string, string> = {}
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-    if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') bad(`${key}.${k}`, 'must be a string')
-    out[k] = String(x)
-  }
-  return out
+  return reader.bad(key, what)
 }
 
 export function awsSettings(): AwsSettings {
   const raw = configGet<Record<string, unknown>>('aws') ?? {}
   // Unknown keys and SkyPilot's others are reported when the config is loaded (config-schema.ts).
   if (typeof raw !== 'object' || Array.isArray(raw)) bad('', 'must be a mapping')
-  const proxy = raw.ssh_proxy_command
   const identity = raw.remote_identity ?? 'LOCAL_CREDENTIALS'
   if (typeof identity !== 'string' || !identity) bad('remote_identity', 'must be LOCAL_CREDENTIALS, SERVICE_ACCOUNT, NO_UPLOAD or an instance profile name')
   for (const k of ['use_internal_ips', 'disk_encrypted'] as const) if (raw[k] !== undefined && typeof raw[k] !== 'boolean') bad(k, 'must be true or false')
   return {
     vpcName: str(raw.vpc_name, 'vpc_name'),
     useInternalIps: raw.use_internal_ips === true,
-    proxyCommand: proxy === undefined || proxy === null ? null : typeof proxy === 'string' ? str(proxy, 'ssh_proxy_command') : strMap(proxy, 'ssh_proxy_command'),
+    proxyCommand: strOrMap(raw.ssh_proxy_command, 'ssh_proxy_command'),
     labels: strMap(raw.labels, 'labels'),
     remoteIdentity: identity,
     securityGroupName: str(raw.security_group_name, 'security_group_name'),
@@ -74,8 +58,7 @@ export function awsSettings(): AwsSettings {
 
 /** The proxy command for a region (a per-region map may leave regions out: no proxy there). */
 export function proxyCommandFor(s: AwsSettings, region: string): string | null {
-  if (!s.proxyCommand) return null
-  return typeof s.proxyCommand === 'string' ? s.proxyCommand : (s.proxyCommand[region] ?? null)
+  return proxyCommandIn(s.proxyCommand, region)
 }
 
 /** The home region as the AWS CLI finds it: AWS_REGION, AWS_DEFAULT_REGION, the profile's region, else us-east-1. */

@@ -9,6 +9,7 @@ import { loadConfig } from '../../config'
 import { detectLocalCapacity, type LocalCapacity } from '../../infra/local-capacity'
 import type { LiveNode } from '../../infra/types'
 import { paths } from '../../paths'
+import { localPolicy, sandboxed, type SandboxUser } from '../../sandbox/users'
 import { CapacityError, FatalProvisionError } from '../errors'
 
 /** What a node gets when the task names no CPUs (SkyPilot's default task CPU demand). */
@@ -35,6 +36,8 @@ export interface Allocation {
   nameOnCloud: string
   createdAt: number
   nodes: NodeAlloc[]
+  /** A deployed server's sandbox account the cluster's jobs run as (absent: the server's user). */
+  runAs?: SandboxUser
 }
 
 export interface NodeRequest {
@@ -43,7 +46,12 @@ export interface NodeRequest {
   gpus: { name: string; count: number } | null
 }
 
-export const localDir = () => paths.localNodesDir()
+/**
+ * Where local clusters live: $SKY_HOME/local, or, when jobs run as sandbox users (a deployed
+ * server that allows the local infra), `local.sandbox_dir`, outside SKY_HOME, which those users
+ * cannot enter.
+ */
+export const localDir = () => (sandboxed() ? localPolicy().sandboxDir : paths.localNodesDir())
 export const clusterDir = (nameOnCloud: string) => join(localDir(), nameOnCloud)
 const allocFile = (nameOnCloud: string) => join(clusterDir(nameOnCloud), 'alloc.json')
 export const stoppedMarker = (nameOnCloud: string) => join(clusterDir(nameOnCloud), 'STOPPED')

@@ -3,7 +3,8 @@
 // runs, every one of which carries SKY_AGENT_CLUSTER_TAG=<tag> in its environment; that tag and the
 // directory are how teardown finds everything, with or without a handle. Agents of all local
 // clusters run in one resident agent host, reached in-process (no process per agent call).
-import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync, rmSync } from 'node:fs'
+import { ensureSandboxUser, sandboxed } from '../../sandbox/users'
 import { join } from 'node:path'
 import type { ClusterSpec } from '../../agent/types'
 import { InternalError } from '../../errors'
@@ -35,7 +36,8 @@ export function localTag(nameOnCloud: string): string {
 }
 
 const nodeHome = (nameOnCloud: string, rank: number) => join(clusterDir(nameOnCloud), `node-${rank}`)
-const runtimeDir = (nameOnCloud: string) => join(nodeHome(nameOnCloud, 0), '.sky-runtime')
+/** The agent's directory: in the head's home, or (sandboxed) beside it, out of the job's reach. */
+const runtimeDir = (nameOnCloud: string, sandbox: boolean) => (sandbox ? join(clusterDir(nameOnCloud), 'runtime') : join(nodeHome(nameOnCloud, 0), '.sky-runtime'))
 export const agentHostDir = () => join(localDir(), '.agent-host')
 
 function handleFrom(a: Allocation): ClusterHandle {
@@ -54,7 +56,7 @@ function handleFrom(a: Allocation): ClusterHandle {
       ...(n.gpuIndices.length ? { gpuIndices: n.gpuIndices } : {}),
     })),
     headIp: head.ip,
-    runtimeDir: runtimeDir(a.nameOnCloud),
+    runtimeDir: runtimeDir(a.nameOnCloud, !!a.runAs),
     agentCmd: localAgentCommand(),
     capacity: { cpus: head.cpus, memoryGb: head.memoryGb, gpus: head.gpuName && head.gpuIndices.length ? { name: head.gpuName, count: head.gpuIndices.length } : null },
     instanceType: null,
@@ -63,7 +65,7 @@ function handleFrom(a: Allocation): ClusterHandle {
 
 /** Stop the cluster's agent (in the host) and every process carrying its tag; verify none is left. */
 async function killAll(ref: ClusterRef): Promise<void> {
-  const root = runtimeDir(ref.nameOnCloud)
+  const root = ref.handle?.runtimeDir ?? runtimeDir(ref.nameOnCloud, !!readAllocation(ref.nameOnCloud)?.runAs)
   if (existsSync(join(root, 'agent.db'))) {
     await inProcessTransport(root)
       .call('stop-all')
@@ -78,6 +80,28 @@ async function killAll(ref: ClusterRef): Promise<void> {
   }
 }
 
+/**
+ * A sandboxed cluster's directories: the sandbox dir and the cluster's (root, 0711: passable, not
+ * listable), the agent's (root, 0700) and each node's home (the sandbox user's, 0700).
+ */
+function prepareSandbox(nameOnCloud: string, a: Allocation): void {
+  const u = a.runAs!
+  for (const d of [localDir(), clusterDir(nameOnCloud)]) {
+    mkdirSync(d, { recursive: true })
+    chmodSync(d, 0o711)
+  }
+  for (const d of [agentHostDir(), runtimeDir(nameOnCloud, true)]) {
+    mkdirSync(d, { recursive: true, mode: 0o700 })
+    chmodSync(d, 0o700)
+  }
+  for (const n of a.nodes) {
+    const home = nodeHome(nameOnCloud, n.rank)
+    mkdirSync(home, { recursive: true, mode: 0o700 })
+    chownSync(home, u.uid, u.gid)
+    chmodSync(home, 0o700)
+  }
+}
+
 export const localProvisioner: Provisioner = {
   infra: 'local',
   capabilities: local.capabilities,
@@ -85,16 +109,19 @@ export const localProvisioner: Provisioner = {
   async provision(req: ProvisionRequest): Promise<ProvisionRecord> {
     const { name, nameOnCloud } = req.cluster
     const r = req.resources
+    // On a deployed server that allows this machine: the owner's sandbox account (made on first use).
+    const runAs = sandboxed() ? ensureSandboxUser(req.cluster.userHash) : undefined
     const made = await withLedger(() => {
       const prev = readAllocation(nameOnCloud)
       // Already holding its share: nothing to do (a repeated or resumed provision).
       if (prev && !isStopped(nameOnCloud)) return prev
-      const a = allocate(name, nameOnCloud, r.numNodes, nodeRequest(r), prev)
+      const a: Allocation = { ...allocate(name, nameOnCloud, r.numNodes, nodeRequest(r), prev), ...(runAs ? { runAs } : {}) }
       writeAllocation(a)
       rmSync(stoppedMarker(nameOnCloud), { force: true })
       return a
     }, req.signal)
-    for (const n of made.nodes) mkdirSync(nodeHome(nameOnCloud, n.rank), { recursive: true })
+    if (made.runAs) prepareSandbox(nameOnCloud, made)
+    else for (const n of made.nodes) mkdirSync(nodeHome(nameOnCloud, n.rank), { recursive: true })
     if (made.nodes.length !== r.numNodes) {
       throw new CapacityError(`Cluster '${name}' already has ${made.nodes.length} local nodes; ${r.numNodes} were asked for.`, { infra: 'local', scope: 'stop' })
     }
@@ -158,7 +185,8 @@ export const localProvisioner: Provisioner = {
 
   runner(handle: ClusterHandle, rank: number) {
     const node = handle.nodes[rank]!
-    return new LocalRunner({ label: `local:node-${rank}`, home: node.home, env: { [TAG_VAR]: localTag(handle.nameOnCloud) } })
+    const runAs = readAllocation(handle.nameOnCloud)?.runAs
+    return new LocalRunner({ label: `local:node-${rank}`, home: node.home, env: { [TAG_VAR]: localTag(handle.nameOnCloud) }, ...(runAs ? { runAs } : {}) })
   },
 
   agent(handle: ClusterHandle): AgentTransport {
@@ -181,6 +209,7 @@ export const localProvisioner: Provisioner = {
       onAutostop: `${agent} stop-all --root ${shellQuote(h.runtimeDir)}; ${release}`,
       tag: localTag(ref.nameOnCloud),
       agentHost: agentHostDir(),
+      runAs: ((u) => (u ? { user: u.name, uid: u.uid, gid: u.gid } : null))(readAllocation(ref.nameOnCloud)?.runAs),
     }
   },
 

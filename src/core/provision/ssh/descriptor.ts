@@ -1,4 +1,7 @@
 // The `ssh` infra: machines listed in ~/.sky/ssh_node_pools.yaml. A cluster takes whole hosts.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { paths } from '../../paths'
 import { withoutConnect } from '../handle'
 import type { InfraDescriptor, SshHostEntry } from '../types'
 import type { SshPoolHost } from './pools'
@@ -17,12 +20,17 @@ export const ssh: InfraDescriptor = {
   check: async (ctx) => (await import('./check')).checkSsh(ctx),
   liveNodes: async (check) => (await import('./provisioner')).sshLiveNodes(check.regions ?? []),
   clientHandle: withoutConnect,
+  // `ssh <cluster>` uses the cluster's own key and the host keys sky recorded (strictly checked).
   sshConfig(name, handle): SshHostEntry[] {
+    const clusterKey = join(paths.keysDir(), 'clusters', handle.nameOnCloud, 'id_ed25519')
     return handle.nodes.map((n, rank) => {
       const h = n.connect as SshPoolHost
       const e: SshHostEntry = { alias: rank === 0 ? name : `${name}-worker${rank}`, hostName: h.host, user: h.user, port: h.port }
-      if (h.identityFile) e.identityFile = h.identityFile
+      if (existsSync(clusterKey)) e.identityFile = clusterKey
+      else if (h.identityFile) e.identityFile = h.identityFile
       if (h.jump) e.proxyJump = `${h.jump.user}@${h.jump.host}:${h.jump.port}`
+      else if (h.proxyCommand) e.proxyCommand = h.proxyCommand
+      if (h.knownHosts) e.knownHostsFile = h.knownHosts
       return e
     })
   },

@@ -1,8 +1,11 @@
 // SSH node pools: `~/.sky/ssh_node_pools.yaml` (SkyPilot's format). Top-level keys are pool names;
 // each pool has `hosts` (plain addresses or `{ip, user, identity_file, password, port, jump_host}`)
 // and optional defaults `user`, `identity_file`, `password`, `port`, `jump_host` that hosts inherit.
-// `port` and `jump_host` are our additions. Every problem is reported at once as a ValidationError
-// naming the field (`my-pool.hosts[1].ip: missing`).
+// `port` and `jump_host` are our additions. A host may be an alias of ~/.ssh/config: its
+// HostName, Port, User, IdentityFile, ProxyJump and ProxyCommand fill in what the pool file does
+// not set. Every host's key is checked against $SKY_HOME/known_hosts (recorded on first use).
+// Every problem is reported at once as a ValidationError naming the field
+// (`my-pool.hosts[1].ip: missing`).
 import { existsSync, readFileSync } from 'node:fs'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +13,7 @@ import { parseDocument } from 'yaml'
 import { ValidationError, type FieldIssue } from '../../errors'
 import { paths } from '../../paths'
 import type { SshTarget } from '../../runner/ssh-connect'
+import { resolveSshConfig, type SshConfigHost } from '../../ssh/config'
 
 /** One node, with everything SshRunner needs (assignable to SshRunnerOptions). */
 export interface SshPoolHost extends SshTarget {
@@ -20,6 +24,8 @@ export interface SshPoolHost extends SshTarget {
   identityFile?: string
   password?: string
   jump?: SshPoolHost
+  /** The ~/.ssh/config alias the pool file named, when it resolved to another address. */
+  alias?: string
 }
 
 export interface SshPool {
@@ -133,20 +139,51 @@ class Checker {
   }
 }
 
-function host(e: { host: string; user?: string; identityFile?: string; password?: string; port?: number; jump?: SshPoolHost }, d: Defaults): SshPoolHost {
-  const h: SshPoolHost = { host: e.host, port: e.port ?? d.port ?? 22, user: e.user ?? d.user ?? userInfo().username }
-  const identityFile = e.identityFile ?? d.identityFile
+/** ~/.ssh/config as read for one parse of the pools file. */
+let sshConfigFor: (alias: string) => SshConfigHost = (alias) => resolveSshConfig(alias)
+
+/** `[user@]host[:port]` hops of a ProxyJump, nearest first, as a chain of jump hosts. */
+function jumpChain(hops: string[], depth = 0): SshPoolHost | undefined {
+  let via: SshPoolHost | undefined
+  for (const hop of hops) {
+    const m = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d+))?$/.exec(hop)
+    if (!m) continue
+    const h = host({ host: m[2]!.replace(/^\[|\]$/g, ''), user: m[1], port: m[3] ? Number(m[3]) : undefined, jump: via }, {}, depth + 1)
+    via = h
+  }
+  return via
+}
+
+function host(e: { host: string; user?: string; identityFile?: string; password?: string; port?: number; jump?: SshPoolHost }, d: Defaults, depth = 0): SshPoolHost {
+  // What the pool file leaves open comes from ~/.ssh/config (the host may be an alias there).
+  const cfg = depth < 8 ? sshConfigFor(e.host) : { identityFiles: [] }
+  const h: SshPoolHost = {
+    host: cfg.hostName ?? e.host,
+    port: e.port ?? d.port ?? cfg.port ?? 22,
+    user: e.user ?? d.user ?? cfg.user ?? userInfo().username,
+    knownHosts: paths.knownHosts(),
+  }
+  const identityFile = e.identityFile ?? d.identityFile ?? cfg.identityFiles.find((f) => existsSync(f))
   const password = e.password ?? d.password
   if (identityFile) h.identityFile = identityFile
   if (password !== undefined) h.password = password
-  const jump = 'jump' in e ? e.jump : d.jump
+  const jump = 'jump' in e ? e.jump : (d.jump ?? (cfg.proxyJump?.length ? jumpChain(cfg.proxyJump, depth) : undefined))
   if (jump) h.jump = jump
+  else if (cfg.proxyCommand && !('jump' in e && e.jump)) h.proxyCommand = cfg.proxyCommand
+  if (h.host !== e.host) h.alias = e.host
   return h
 }
 
 /** Parse and validate the pools file text. Throws ValidationError listing every problem. */
 export function parseSshPools(text: string, opts: ParsePoolsOptions = {}): Record<string, SshPool> {
   const source = opts.source ?? 'ssh_node_pools.yaml'
+  // ~/.ssh/config is read once per parse.
+  const configCache = new Map<string, SshConfigHost>()
+  sshConfigFor = (alias) => {
+    let c = configCache.get(alias)
+    if (!c) configCache.set(alias, (c = resolveSshConfig(alias)))
+    return c
+  }
   const doc = parseDocument(text, { uniqueKeys: true })
   if (doc.errors.length) {
     throw new ValidationError(doc.errors.map((e) => ({ path: '', message: `${source}: ${e.message.split('\n')[0]}` })))

@@ -4,12 +4,16 @@
 // share a host. The head gets this binary in ~/.sky-runtime/bin (no root needed) and runs the
 // agent, which reaches workers over SSH with the pool's key (or password). Every process of the
 // cluster carries SKY_AGENT_CLUSTER_TAG=ssh-<name-on-cloud>; teardown kills by it and checks.
+import { readFileSync } from 'node:fs'
 import type { ClusterSpec, NodeCapacity } from '../../agent/types'
 import { InternalError, toSkyError } from '../../errors'
 import type { LiveNode } from '../../infra/types'
 import { RunnerTransportError } from '../../runner/errors'
 import { shellQuote } from '../agent-command'
 import { installBinary, uploadSecret } from '../runtime'
+import { paths } from '../../paths'
+import { authorizeKeyCommand, clusterKeyMarker, deauthorizeKeyCommand, ensureClusterKey, removeClusterKey } from '../../ssh/cluster-keys'
+import { hostPattern, knownHostsLines } from '../../ssh/known-hosts'
 import { runnerTransport } from '../agent-transport'
 import { CapacityError, InfraAuthError, InfraConfigError, UnsupportedError } from '../errors'
 import type { AgentTransport, ClusterHandle, ClusterRef, NodeHandle, NodeStatus, OpOptions, PortEndpoint, ProvisionRecord, ProvisionRequest, Provisioner } from '../types'
@@ -162,27 +166,35 @@ export const sshProvisioner: Provisioner = {
     try {
       const headHome = handle.nodes[0]!.home
       const bin = await installBinary(head, headHome, log)
-      // The head reaches workers with the pool's keys (or, for hosts with a password only, that
-      // password), copied into a 0700 directory of its runtime dir.
-      const keysDir = `${headHome}/${RUNTIME}/keys`
-      const nodes = await Promise.all(
-        handle.nodes.map(async (n, rank) => {
-          if (rank === 0) return n
-          const h = n.connect as SshPoolHost
-          let keyPath = ''
-          let passwordPath = ''
-          if (h.identityFile || h.password !== undefined) await head.run(`mkdir -p ${shellQuote(keysDir)} && chmod 700 ${shellQuote(keysDir)}`)
-          if (h.identityFile) {
-            keyPath = `${keysDir}/node-${rank}`
-            await head.upload(h.identityFile.replace(/^~(?=\/)/, process.env.HOME ?? '~'), keyPath)
-            await head.run(`chmod 600 ${shellQuote(keyPath)}`)
-          } else if (h.password !== undefined) {
-            passwordPath = `${keysDir}/node-${rank}.password`
-            await uploadSecret(head, h.password, passwordPath)
+      // The cluster's own key pair (made on the API server) is authorised on every node with the
+      // pool's credentials; the head gets that key and its workers' recorded host keys, never the
+      // user's key or password.
+      const key = ensureClusterKey(handle.nameOnCloud)
+      await Promise.all(
+        handle.nodes.map(async (n) => {
+          const r = n.rank === 0 ? head : runnerOf(n.connect as SshPoolHost)
+          try {
+            const res = await r.run(authorizeKeyCommand(key))
+            if (res.code !== 0) throw new Error(`could not authorise the cluster key: ${res.stderr.trim() || `exit ${res.code}`}`)
+          } finally {
+            if (r !== head) await r.close()
           }
-          return { ...n, ssh: { host: h.host, port: h.port, user: h.user, keyPath, ...(passwordPath ? { passwordPath } : {}) } }
         }),
       )
+      const keysDir = `${headHome}/${RUNTIME}/keys`
+      const clusterKey = `${keysDir}/cluster_key`
+      const knownHosts = `${keysDir}/known_hosts`
+      const workers = handle.nodes.slice(1).map((n) => n.connect as SshPoolHost)
+      if (workers.length) {
+        await head.run(`mkdir -p ${shellQuote(keysDir)} && chmod 700 ${shellQuote(keysDir)}`)
+        await uploadSecret(head, readFileSync(key.privatePath, 'utf8'), clusterKey)
+        await uploadSecret(head, knownHostsLines(paths.knownHosts(), workers.map((h) => hostPattern(h.host, h.port))), knownHosts)
+      }
+      const nodes = handle.nodes.map((n, rank) => {
+        if (rank === 0) return n
+        const h = n.connect as SshPoolHost
+        return { ...n, ssh: { host: h.host, port: h.port, user: h.user, keyPath: clusterKey, knownHosts } }
+      })
       return { ...handle, nodes, agentCmd: [bin] }
     } catch (e) {
       throw hostFailure(handle.region ?? '', handle.nodes[0]!.connect as SshPoolHost, e)
@@ -234,7 +246,7 @@ export const sshProvisioner: Provisioner = {
       hosts.map(async (h) => {
         const run = runnerOf(h)
         try {
-          const r = await run.run(releaseScript(ref.nameOnCloud, tag), { timeoutMs: 60_000 })
+          const r = await run.run(`${releaseScript(ref.nameOnCloud, tag)}\n${deauthorizeKeyCommand(clusterKeyMarker(ref.nameOnCloud))}`, { timeoutMs: 60_000 })
           if (r.code !== 0) failures.push(`${hostId(h)}: ${r.stdout.trim() || r.stderr.trim() || `exit ${r.code}`}`)
           else {
             const key = hostKey(ref.resources.region, h)
@@ -252,6 +264,7 @@ export const sshProvisioner: Provisioner = {
       }),
     )
     if (failures.length) throw new InternalError(`Could not release every host of cluster '${ref.name}': ${failures.join('; ')}`, { hint: 'Retry when the hosts answer, or remove the record anyway: sky down --purge' })
+    removeClusterKey(ref.nameOnCloud)
   },
 
   // A host's ports are its own: nothing to open (no firewall is managed); clients reach head:port.
