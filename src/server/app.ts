@@ -8,6 +8,7 @@ import { routeError } from './errors'
 import { clusterRoutes } from './routes/clusters'
 import { dashboardRoutes } from './routes/dashboard'
 import { healthRoutes } from './routes/health'
+import { jobRoutes } from './routes/jobs'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
 import { uploadRoutes } from './routes/uploads'
@@ -53,6 +54,7 @@ export function createApp(d: AppDeps) {
     .use(healthRoutes(d))
     .use(requestRoutes(d))
     .use(clusterRoutes(d))
+    .use(jobRoutes(d))
     .use(pluginRoutes(d))
     .use(userRoutes(d))
     .use(uploadRoutes(d))

@@ -19,6 +19,7 @@ import { createApp } from './app'
 import { deployAuth } from './auth/deploy'
 import { localAuth } from './auth/local'
 import { SERVER_BODY_MAX } from './body'
+import { ControllerHost } from './controllers/host'
 import { startStatusRefresh } from './daemons'
 import type { AppDeps } from './context'
 import { localIdentify } from './identity'
@@ -101,6 +102,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const ops = opIndex(pluginMetas)
   const svc = new RequestService(store, ops, logs)
   let dbQueue: DbQueue | undefined
+  let controllers: ControllerHost | undefined
   const executor = new Executor({
     store,
     db,
@@ -114,6 +116,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       dbQueue?.finished(id, status)
     },
     onCancelCluster: (rid, cluster, except) => svc.cancelClusterRequests(rid, cluster, except),
+    onCancelRequests: (ids) => svc.cancel(ids),
+    onControllerWake: (kind, key, o) => controllers?.wake(kind, key, o),
     onRoom: (lane) => dbQueue?.room(lane),
   })
   svc.attach(executor)
@@ -142,8 +146,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     deps.local = local
     deps.guard = (req) => local.guard(req)
   }
+  const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${o.port || randomBytes(3).toString('hex')}`
+  const leaseMs = o.leaseMs ?? Number(process.env.SKY_REPLICA_LEASE_MS || Number(configGet('api_server.lease_seconds', 30)) * 1000)
   if (store.db.kind === 'postgres') {
-    const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${o.port || randomBytes(3).toString('hex')}`
     executor.replicaId = replicaId
     dbQueue = new DbQueue({
       store,
@@ -151,7 +156,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       ops,
       logs,
       replicaId,
-      leaseMs: o.leaseMs ?? Number(process.env.SKY_REPLICA_LEASE_MS || Number(configGet('api_server.lease_seconds', 30)) * 1000),
+      leaseMs,
       defaultRole: svc.defaultRole,
       onFinal: (id, status) => svc.notifyFinal(id, status),
       watched: () => svc.waitedIds(),
@@ -159,6 +164,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     svc.attach(executor, dbQueue)
   }
   await svc.recover()
+  // Managed jobs (and later services) run in the controller thread, resumed from the store.
+  controllers = new ControllerHost({ db, replicaId, leaseMs, log: (l) => process.stderr.write(`${l}\n`) })
+  void controllers.start().catch(() => {})
 
   // Listen only now, so `sky api start` returns once the server really serves.
   const app = createApp(deps)
@@ -200,7 +208,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       collector.stop()
       stopRefresh()
       deps.info.draining = true
-      await executor.shutdown(graceMs)
+      await Promise.all([executor.shutdown(graceMs), controllers?.stop(graceMs)])
       await dbQueue?.stop()
       app.server?.stop(true)
       if (o.writePidFile) rmSync(pidFile, { force: true })

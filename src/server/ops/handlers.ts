@@ -5,6 +5,7 @@ import type { OpHandler } from './types'
 const clusters = () => import('./impl/clusters')
 const jobs = () => import('./impl/jobs')
 const catalog = () => import('./impl/catalog')
+const managedJobs = () => import('./impl/managed-jobs')
 
 const loaders: Record<string, () => Promise<OpHandler>> = {
   'sky.status': async () => (await import('./impl/status')).status,
@@ -23,6 +24,10 @@ const loaders: Record<string, () => Promise<OpHandler>> = {
   'sky.gpus': async () => (await catalog()).gpus,
   'sky.ssh_up': async () => (await import('./impl/ssh')).sshUp,
   'sky.ssh_down': async () => (await import('./impl/ssh')).sshDown,
+  'sky.jobs.launch': async () => (await managedJobs()).launch,
+  'sky.jobs.queue': async () => (await managedJobs()).queue,
+  'sky.jobs.cancel': async () => (await managedJobs()).cancel,
+  'sky.jobs.logs': async () => (await managedJobs()).logs,
 }
 
 const cache = new Map<string, OpHandler>()

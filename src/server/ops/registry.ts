@@ -1,5 +1,6 @@
 // Every built-in request operation: name, lane, and whether it may be re-run after a crash.
 // Handlers are in handlers.ts (loaded only inside worker threads).
+import { JOBS_OPS } from './jobs'
 import type { OpMeta } from './types'
 
 const cluster = (b: Record<string, unknown>) => (typeof b.cluster_name === 'string' ? b.cluster_name : undefined)
@@ -28,6 +29,7 @@ export const builtinOps: OpMeta[] = [
 
 export function opIndex(extra: OpMeta[] = []): Map<string, OpMeta> {
   const m = new Map<string, OpMeta>()
-  for (const op of [...builtinOps, ...extra]) m.set(op.name, op)
+  const jobs = JOBS_OPS.map(({ name, lane, idempotent }) => ({ name, lane, idempotent }))
+  for (const op of [...builtinOps, ...jobs, ...extra]) m.set(op.name, op)
   return m
 }

@@ -1,0 +1,135 @@
+// Managed jobs: statuses, schedule states and the records the store keeps (SkyPilot's
+// ManagedJobStatus and ManagedJobScheduleState, sky/jobs/state.py).
+
+/** A managed job's (and each of its tasks') status, in lifecycle order. */
+export const MANAGED_JOB_STATUSES = [
+  'PENDING',
+  'STARTING',
+  'RUNNING',
+  'RECOVERING',
+  'CANCELLING',
+  'SUCCEEDED',
+  'CANCELLED',
+  'FAILED',
+  'FAILED_SETUP',
+  'FAILED_PRECHECKS',
+  'FAILED_NO_RESOURCE',
+  'FAILED_CONTROLLER',
+] as const
+export type ManagedJobStatus = (typeof MANAGED_JOB_STATUSES)[number]
+
+export const TERMINAL_JOB_STATUSES: ReadonlySet<ManagedJobStatus> = new Set([
+  'SUCCEEDED',
+  'CANCELLED',
+  'FAILED',
+  'FAILED_SETUP',
+  'FAILED_PRECHECKS',
+  'FAILED_NO_RESOURCE',
+  'FAILED_CONTROLLER',
+])
+
+export const isTerminalJob = (s: ManagedJobStatus): boolean => TERMINAL_JOB_STATUSES.has(s)
+export const isFailedJob = (s: ManagedJobStatus): boolean => s.startsWith('FAILED')
+
+/**
+ * Where a job is in the scheduler: WAITING for its first launch slot, LAUNCHING (holds a launch
+ * slot), ALIVE (its task runs), ALIVE_WAITING (needs a launch slot again: next pipeline task or a
+ * recovery), ALIVE_BACKOFF (a launch failed for lack of capacity; retries at `retry_at`), DONE.
+ */
+export type ScheduleState = 'WAITING' | 'LAUNCHING' | 'ALIVE' | 'ALIVE_WAITING' | 'ALIVE_BACKOFF' | 'DONE'
+
+/** Finer steps of a task, so a restarted controller resumes exactly where it stopped. */
+export type TaskPhase = 'pending' | 'launch' | 'submit' | 'monitor' | 'recover' | 'cleanup' | 'done'
+
+export interface ManagedJobRecord {
+  jobId: number
+  name: string
+  userId: string
+  userName: string
+  userRole: string | null
+  workspace: string
+  dagYaml: string
+  numTasks: number
+  priority: number
+  status: ManagedJobStatus
+  scheduleState: ScheduleState
+  currentTask: number
+  cancelRequested: boolean
+  retryAt: number | null
+  submittedAt: number
+  startedAt: number | null
+  endedAt: number | null
+  updatedAt: number
+  failureReason: string | null
+  entrypoint: string | null
+}
+
+export interface LaunchedInfra {
+  cloud: string
+  region?: string | null
+  zone?: string | null
+}
+
+export interface ManagedTaskRecord {
+  jobId: number
+  taskId: number
+  taskName: string | null
+  /** The REQUESTED column, e.g. `1x[CPU:1+]` or `1x[L4:1][Spot]`. */
+  resources: string
+  status: ManagedJobStatus
+  phase: TaskPhase
+  clusterName: string | null
+  /** The task's cluster may exist and must be torn down before the task is done. */
+  clusterLive: boolean
+  infra: LaunchedInfra | null
+  /** Locations failover and recovery block, carried across launch attempts. */
+  blocked: { infra: string; region?: string; zone?: string }[]
+  submittedAt: number
+  startAt: number | null
+  endAt: number | null
+  lastRecoveredAt: number | null
+  recoveryCount: number
+  restartCount: number
+  launchAttempts: number
+  /** Milliseconds the task ran in finished running periods (the current one not included). */
+  jobDurationMs: number
+  runStartedAt: number | null
+  agentJobId: number | null
+  submitSeq: number
+  /** Offset in the task's log where the current cluster job's output starts. */
+  logBase: number
+  exitCode: number | null
+  /** The task's final status, decided before its cluster is torn down (status follows after). */
+  outcome: ManagedJobStatus | null
+  /** Next launch: anywhere the optimizer allows, or first where it ran (FAILOVER's first step). */
+  relaunch: 'any' | 'same'
+  failureReason: string | null
+}
+
+/** One managed job as `sky jobs queue -o json` and the SDK return it (SkyPilot's field names). */
+export interface ManagedJobWire {
+  job_id: number
+  task_id: number
+  job_name: string
+  task_name: string | null
+  user_name: string
+  user_hash: string
+  workspace: string
+  resources: string
+  status: ManagedJobStatus
+  schedule_state: ScheduleState
+  submitted_at: number
+  start_at: number | null
+  end_at: number | null
+  last_recovered_at: number | null
+  recovery_count: number
+  job_duration: number
+  failure_reason: string | null
+  cluster_name: string | null
+  cloud: string | null
+  region: string | null
+  zone: string | null
+  priority: number
+  /** Number of tasks in the job (pipelines > 1). */
+  num_tasks: number
+}
