@@ -37,8 +37,11 @@ export interface OpsCtx {
 
 export type EnsureResult =
   | { ok: true; infra: LaunchedInfra }
-  /** precheck: nothing could ever fit (FAILED_PRECHECKS); capacity: every candidate failed or is blocked. */
-  | { ok: false; kind: 'precheck' | 'capacity'; message: string; blocked: BlockedResource[] }
+  /**
+   * precheck: nothing could ever fit (FAILED_PRECHECKS); capacity: every candidate failed or is
+   * blocked; busy: the nodes that fit (SSH pools, Kubernetes) are in use by other clusters now.
+   */
+  | { ok: false; kind: 'precheck' | 'capacity' | 'busy'; message: string; blocked: BlockedResource[] }
 
 export interface EnsureOptions {
   name: string
@@ -62,8 +65,11 @@ export async function ensureCluster(c: OpsCtx, o: EnsureOptions): Promise<Ensure
     await planFor(c.store, task)
   } catch (e) {
     const err = toSkyError(e)
-    if (err.code === 'RESOURCES_UNAVAILABLE' || err.code === 'VALIDATION') return { ok: false, kind: o.pinTo ? 'capacity' : 'precheck', message: err.message, blocked: o.blocked }
-    throw err
+    if (err.code !== 'RESOURCES_UNAVAILABLE' && err.code !== 'VALIDATION') throw err
+    // Nodes of SSH pools and Kubernetes contexts in use by other clusters free up later: wait.
+    const rejected = (err.details?.rejected as { infra: string; reason: string }[] | undefined) ?? []
+    const busy = rejected.some((r) => (r.infra === 'ssh' || r.infra === 'kubernetes') && !r.reason.startsWith('not enabled'))
+    return { ok: false, kind: busy ? 'busy' : o.pinTo ? 'capacity' : 'precheck', message: err.message, blocked: o.blocked }
   }
   await waitQuiet(c.store, o.name, c.signal)
   const { run: _run, setup: _setup, ...clusterOnly } = task

@@ -16,9 +16,15 @@ export interface StepResult {
 /** Consecutive polls of a cluster that did not answer, per job (in memory: a restart starts over). */
 const unanswered = new Map<number, number>()
 const UNANSWERED_LIMIT = 3
+/** How often a job waiting for busy nodes (SSH pools, Kubernetes) looks again. */
+const BUSY_RETRY_MS = 3_000
+
+/** When a job last said it waits for busy nodes (the controller log says so once a minute). */
+const busySaid = new Map<number, number>()
 
 export function forgetPolls(jobId: number): void {
   unanswered.delete(jobId)
+  busySaid.delete(jobId)
 }
 
 function pollDelay(r: JobRun): number {
@@ -34,7 +40,7 @@ export async function launchStep(r: JobRun): Promise<StepResult> {
   const name = t.clusterName ?? taskClusterName(spec.name, r.id)
   const status: ManagedJobStatus = t.status === 'RECOVERING' ? 'RECOVERING' : 'STARTING'
   await r.patch({ status }, { status, phase: 'launch', clusterName: name, clusterLive: true, launchAttempts: t.launchAttempts + 1 })
-  r.log(`⚙︎ Launching task ${t.taskId}${spec.name ? ` (${spec.name})` : ''} on cluster ${name}${t.launchAttempts > 1 ? ` (attempt ${t.launchAttempts})` : ''}.`)
+  if (!busySaid.has(r.id)) r.log(`⚙︎ Launching task ${t.taskId}${spec.name ? ` (${spec.name})` : ''} on cluster ${name}${t.launchAttempts > 1 ? ` (attempt ${t.launchAttempts})` : ''}.`)
   const res = await ensureCluster(r.ops(), {
     name,
     task: spec,
@@ -42,14 +48,30 @@ export async function launchStep(r: JobRun): Promise<StepResult> {
     pinTo: t.relaunch === 'same' ? t.infra : null,
     autodownMinutes: s.autodownMinutes,
   })
+  if (res.ok || res.kind !== 'busy') busySaid.delete(r.id)
   if (res.ok) {
     const baseline = await latestTaskJob(r.d.store, name, taskKey(r.job, t.taskId))
     await r.patch({ scheduleState: 'ALIVE' }, { phase: 'submit', infra: res.infra, relaunch: 'any', blocked: [], agentJobId: baseline })
     r.wakeScheduler()
     return submitStep(r)
   }
+  if (res.kind === 'precheck') {
+    r.log(`✗ ${res.message}`)
+    return outcome(r, 'FAILED_PRECHECKS', `No resources fit the task: ${res.message}`, null)
+  }
+  const recovering = t.status === 'RECOVERING'
+  if (res.kind === 'busy') {
+    // Nodes that fit are in use: wait for them without using up the launch retries.
+    const gap = Math.min(s.retryGapMs, BUSY_RETRY_MS)
+    if (Date.now() - (busySaid.get(r.id) ?? 0) > 60_000) {
+      busySaid.set(r.id, Date.now())
+      r.log(`⚙︎ Waiting for nodes to free up:\n${res.message}`)
+    }
+    await r.patch({ scheduleState: 'ALIVE_BACKOFF', retryAt: Date.now() + gap, status: recovering ? 'RECOVERING' : 'PENDING' }, { status: recovering ? 'RECOVERING' : 'PENDING', launchAttempts: t.launchAttempts - 1 })
+    r.wakeScheduler()
+    return { requeueAfterMs: gap }
+  }
   r.log(`↺ ${res.message}`)
-  if (res.kind === 'precheck') return outcome(r, 'FAILED_PRECHECKS', `No resources fit the task: ${res.message}`, null)
   if (t.relaunch === 'same') {
     // FAILOVER: its first try (where the task ran) failed; tear down, then anywhere.
     await r.patch({}, { relaunch: 'any', phase: 'recover' })
@@ -60,7 +82,6 @@ export async function launchStep(r: JobRun): Promise<StepResult> {
     await r.patch({}, { blocked: [] })
     return { requeueAfterMs: 0 }
   }
-  const recovering = t.status === 'RECOVERING'
   if (!recovering && t.launchAttempts > s.launchRetries) {
     return outcome(r, 'FAILED_NO_RESOURCE', `Failed to launch after ${t.launchAttempts} attempts: ${res.message}`, null)
   }
