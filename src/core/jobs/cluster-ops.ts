@@ -61,18 +61,19 @@ function pinned(task: Task, at: LaunchedInfra): Task {
 /** Create (or resume, or reuse) the task's cluster; the job itself is submitted separately. */
 export async function ensureCluster(c: OpsCtx, o: EnsureOptions): Promise<EnsureResult> {
   const task = o.pinTo ? pinned(o.task, o.pinTo) : o.task
+  let chosen: { infra: string; region: string } | undefined
   try {
-    await planFor(c.store, task)
+    chosen = (await planFor(c.store, task)).chosen
   } catch (e) {
     const err = toSkyError(e)
     if (err.code !== 'RESOURCES_UNAVAILABLE' && err.code !== 'VALIDATION') throw err
-    // Nodes of SSH pools and Kubernetes contexts in use by other clusters free up later: wait.
-    const rejected = (err.details?.rejected as { infra: string; reason: string }[] | undefined) ?? []
-    const busy = rejected.some((r) => (r.infra === 'ssh' || r.infra === 'kubernetes') && !r.reason.startsWith('not enabled'))
-    return { ok: false, kind: busy ? 'busy' : o.pinTo ? 'capacity' : 'precheck', message: err.message, blocked: o.blocked }
+    return { ok: false, kind: liveBusy(err) ? 'busy' : o.pinTo ? 'capacity' : 'precheck', message: err.message, blocked: o.blocked }
   }
   await waitQuiet(c.store, o.name, c.signal)
   const { run: _run, setup: _setup, ...clusterOnly } = task
+  // The cluster layer picks an SSH pool's free host without a lock: launches on one pool take
+  // turns here, so two jobs never land on the same host.
+  const release = chosen?.infra === 'ssh' ? await poolTurn(`ssh/${chosen.region}`) : undefined
   try {
     await launch(
       { store: c.store, actor: c.actor, signal: c.signal, log: c.log, write: (t) => c.log(t.replace(/\n$/, '')) },
@@ -89,11 +90,38 @@ export async function ensureCluster(c: OpsCtx, o: EnsureOptions): Promise<Ensure
     const err = toSkyError(e)
     if (err.code !== 'RESOURCES_UNAVAILABLE' && err.code !== 'PROVISION_FAILED') throw err
     const blocked = (err.details?.blocked as BlockedResource[] | undefined) ?? o.blocked
-    return { ok: false, kind: 'capacity', message: err.message, blocked }
+    return { ok: false, kind: liveBusy(err) ? 'busy' : 'capacity', message: err.message, blocked }
+  } finally {
+    release?.()
   }
   const rec = await c.store.clusters.get(o.name)
   if (!rec) throw new Error(`cluster '${o.name}' disappeared right after its launch`)
   return { ok: true, infra: { cloud: rec.infra.cloud, region: rec.infra.region ?? null, zone: rec.infra.zone ?? null } }
+}
+
+/** The optimizer found nothing because the SSH / Kubernetes nodes that fit are in use (they free up). */
+function liveBusy(err: { details?: Record<string, unknown> }): boolean {
+  const rejected = (err.details?.rejected as { infra: string; reason: string }[] | undefined) ?? []
+  // Until provisioners raise a typed "nodes in use" error, the SSH pool's message says so.
+  const failover = (err.details?.failover as string[] | undefined) ?? []
+  if (failover.length && failover.every((f) => /in use by cluster/.test(f))) return true
+  return rejected.some((r) => (r.infra === 'ssh' || r.infra === 'kubernetes') && !r.reason.startsWith('not enabled') && !r.reason.includes('blocked'))
+}
+
+const turns = new Map<string, Promise<void>>()
+
+/** Wait for the pool's previous launch to finish; returns the release of this one. */
+async function poolTurn(pool: string): Promise<() => void> {
+  const prev = turns.get(pool) ?? Promise.resolve()
+  let release!: () => void
+  const mine = new Promise<void>((r) => (release = r))
+  const chain = prev.then(() => mine)
+  turns.set(pool, chain)
+  await prev
+  return () => {
+    release()
+    if (turns.get(pool) === chain) turns.delete(pool)
+  }
 }
 
 /** Wait while someone's stop/down of this cluster is still running (it would undo our launch). */
