@@ -14,7 +14,14 @@ const steps = () => (stepsModule ??= import('./steps'))
 export const JOBS_KIND = 'jobs'
 export const SCHEDULER_KEY = 'scheduler'
 
+/** Wakes arriving within this long of a scheduler run fold into the next one (bursts of submits). */
+const SCHEDULE_EVERY_MS = 25
+let lastSchedule = 0
+
 async function schedule(d: JobDeps, ctx: ReconcileContext): Promise<ReconcileResult> {
+  const since = Date.now() - lastSchedule
+  if (since < SCHEDULE_EVERY_MS) await Bun.sleep(SCHEDULE_EVERY_MS - since)
+  lastSchedule = Date.now()
   const s = d.settings()
   const picked = await d.store.managedJobs.schedule(s.maxConcurrentLaunches, s.maxRunningJobs)
   for (const id of picked) ctx.wake(JOBS_KIND, String(id))

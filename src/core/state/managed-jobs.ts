@@ -1,9 +1,13 @@
 // The managed_jobs and managed_job_tasks tables: recording jobs, the queue views, the scheduler's
 // atomic picks, and the controller's fenced updates.
 import type { LaunchedInfra, ManagedJobRecord, ManagedJobStatus, ManagedTaskRecord, ScheduleState, TaskPhase } from '../jobs/types'
-import type { Db, SqlValue } from './db'
+import { isUniqueViolation, type Db, type SqlValue } from './db'
 import { fenceSql, type Fence } from './leases'
 
+/** Schedule states that hold a job slot (counted against max_running_jobs). */
+const SLOT_STATES = `('LAUNCHING', 'ALIVE', 'ALIVE_WAITING', 'ALIVE_BACKOFF')`
+/** Unfinished statuses, listed (an IN list uses the status index; NOT IN would scan). */
+const ACTIVE_SQL = `('PENDING', 'STARTING', 'RUNNING', 'RECOVERING', 'CANCELLING')`
 const TERMINAL_SQL = `('SUCCEEDED', 'CANCELLED', 'FAILED', 'FAILED_SETUP', 'FAILED_PRECHECKS', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER')`
 
 interface RawJob {
@@ -207,14 +211,24 @@ export interface JobWithTasks extends ManagedJobRecord {
 export class ManagedJobRepo {
   constructor(private db: Db) {}
 
-  /** Record a PENDING job and its tasks in one transaction; returns its id. */
+  /**
+   * Record a PENDING job and its tasks in one transaction; returns its id. A second insert for
+   * the same request (re-run after a crash) returns the job the first one recorded.
+   */
   async insert(j: NewManagedJob): Promise<number> {
+    try {
+      return await this.insertOnce(j)
+    } catch (e) {
+      if (!j.requestId || !isUniqueViolation(e)) throw e
+      const had = await this.db.get<{ job_id: number }>(`SELECT job_id FROM managed_jobs WHERE request_id = ?`, [j.requestId])
+      if (!had) throw e
+      return Number(had.job_id)
+    }
+  }
+
+  private async insertOnce(j: NewManagedJob): Promise<number> {
     const now = Date.now()
     return this.db.tx(async (t) => {
-      if (j.requestId) {
-        const had = await t.get<{ job_id: number }>(`SELECT job_id FROM managed_jobs WHERE request_id = ?`, [j.requestId])
-        if (had) return Number(had.job_id)
-      }
       const row = await t.get<{ job_id: number }>(
         `INSERT INTO managed_jobs (name, user_id, user_name, user_role, workspace, dag_yaml, num_tasks, priority, status, schedule_state, submitted_at, updated_at, entrypoint, request_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 'WAITING', ?, ?, ?, ?) RETURNING job_id`,
@@ -280,7 +294,7 @@ export class ManagedJobRepo {
   /** Unfinished jobs by status (the "In progress tasks" line). */
   async inProgressCounts(userId?: string): Promise<Record<string, number>> {
     const rows = await this.db.all<{ status: string; c: number }>(
-      `SELECT status, COUNT(*) AS c FROM managed_jobs WHERE status NOT IN ${TERMINAL_SQL}${userId ? ' AND user_id = ?' : ''} GROUP BY status`,
+      `SELECT status, COUNT(*) AS c FROM managed_jobs WHERE status IN ${ACTIVE_SQL}${userId ? ' AND user_id = ?' : ''} GROUP BY status`,
       userId ? [userId] : [],
     )
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.c)]))
@@ -301,7 +315,7 @@ export class ManagedJobRepo {
       w.push('name = ?')
       params.push(f.name)
     }
-    if (f.skipFinished) w.push(`status NOT IN ${TERMINAL_SQL}`)
+    if (f.skipFinished) w.push(`status IN ${ACTIVE_SQL}`)
     if (f.statuses?.length) {
       w.push(`status IN (${f.statuses.map(() => '?').join(',')})`)
       params.push(...f.statuses)
@@ -322,13 +336,19 @@ export class ManagedJobRepo {
    * task, recovery) before WAITING ones, each by priority (high first) then submission (FIFO).
    */
   async schedule(maxLaunching: number, maxRunning: number): Promise<number[]> {
-    return this.db.tx(async (t) => {
-      const counts = await t.all<{ schedule_state: string; c: number }>(
-        `SELECT schedule_state, COUNT(*) AS c FROM managed_jobs WHERE schedule_state NOT IN ('WAITING', 'DONE') GROUP BY schedule_state`,
+    const load = async (db: Db) => {
+      const counts = await db.all<{ schedule_state: string; c: number }>(
+        `SELECT schedule_state, COUNT(*) AS c FROM managed_jobs WHERE schedule_state IN ${SLOT_STATES} GROUP BY schedule_state`,
       )
       const count = (s: string) => Number(counts.find((c) => c.schedule_state === s)?.c ?? 0)
-      const running = counts.reduce((a, c) => a + Number(c.c), 0)
-      let launchRoom = maxLaunching - count('LAUNCHING')
+      return { launchRoom: maxLaunching - count('LAUNCHING'), runRoom: maxRunning - counts.reduce((a, c) => a + Number(c.c), 0), relaunches: count('ALIVE_WAITING') }
+    }
+    // Most calls find no room: decide that without taking the write lock.
+    const pre = await load(this.db)
+    if (pre.launchRoom <= 0 || (pre.relaunches === 0 && pre.runRoom <= 0)) return []
+    return this.db.tx(async (t) => {
+      const room = await load(t)
+      let launchRoom = room.launchRoom
       const picked: number[] = []
       const take = async (state: ScheduleState, limit: number) => {
         if (limit <= 0) return 0
@@ -343,7 +363,7 @@ export class ManagedJobRepo {
         return rows.length
       }
       launchRoom -= await take('ALIVE_WAITING', launchRoom)
-      await take('WAITING', Math.min(launchRoom, maxRunning - running))
+      await take('WAITING', Math.min(launchRoom, room.runRoom))
       return picked
     })
   }

@@ -57,8 +57,9 @@ export default defineCommand({
       if (!(await confirm(q))) throw new UsageError('Aborted.')
     }
     const id = await launch(c, yaml, { name, entrypoint: `sky ${['jobs', 'launch', ...rawArgs].join(' ')}`.slice(0, 1000) })
-    const r = await finish<{ job_id: number; name: string }>(id, { stream: true })
+    const r = await finish<{ job_id: number; name: string }>(id)
     if (!r) return
+    out(`✓ Managed job '${r.name}' submitted, ID: ${r.job_id}`)
     if (args['detach-run'] || args.async) {
       info(usefulJobCommands(r.job_id))
       return

@@ -15,7 +15,6 @@ const isAdmin = (u: OpUser) => u.role === 'admin'
 export async function launch(c: OpContext, b: JobsLaunchBody) {
   const r = await submitJob(c.store, c.user, b, c.requestId)
   c.wakeController(JOBS, 'scheduler')
-  c.log(`✓ Managed job '${r.name}' submitted, ID: ${r.job_id}`)
   return r
 }
 
