@@ -124,6 +124,21 @@ describe('managed jobs on local infra', () => {
     expect(localClusterDirs(h)).toEqual([])
   }, 180_000)
 
+  test('FAILOVER: after the loss it relaunches where it ran first', async () => {
+    const go = join(h.dir, 'go-failover')
+    const r = await h.sky(['jobs', 'launch', '-n', 'fo', '-y', '-d', '--job-recovery', 'FAILOVER', `echo fo-started; while [ ! -f ${go} ]; do sleep 0.2; done`])
+    const id = launchedId(out(r))
+    await waitFor(async () => (await jobLogs(h, id)).text.includes('fo-started'), 60_000, 200)
+    expect((await h.sky(['down', '-y', `fo-${id}`])).code).toBe(0)
+    await waitFor(async () => {
+      const j = await jobOf(h, id)
+      return j && j.recovery_count === 1 && j.status === 'RUNNING'
+    }, 60_000, 200)
+    writeFileSync(go, '')
+    expect((await waitStatus(h, id, 'SUCCEEDED')).cloud).toBe('local')
+    expect((await jobLogs(h, id, ['--controller'])).text).toContain('recovering (strategy FAILOVER)')
+  }, 120_000)
+
   test('max_restarts_on_errors: 1 with a task that fails once then succeeds → SUCCEEDED', async () => {
     const marker = join(h.dir, 'flaky-marker')
     const p = yaml(
@@ -241,4 +256,18 @@ describe('cancel in each state', () => {
     expect((await jobOf(c, f))!.status).toBe('CANCELLED')
     expect(existsSync(join(c.dir, 'local', `e-${e}`))).toBe(false)
   }, 180_000)
+
+  test('the scheduler starts waiting jobs by priority, then in submission order', async () => {
+    const gate = join(c.dir, 'gate')
+    const blocker = launchedId(out(await c.sky(['jobs', 'launch', '-y', '-d', '-n', 'blocker', `while [ ! -f ${gate} ]; do sleep 0.2; done`])))
+    await waitStatus(c, blocker, 'RUNNING', 60_000)
+    const low1 = launchedId(out(await c.sky(['jobs', 'launch', '-y', '-d', '-n', 'low-1', 'echo low-1'])))
+    const low2 = launchedId(out(await c.sky(['jobs', 'launch', '-y', '-d', '-n', 'low-2', 'echo low-2'])))
+    const high = launchedId(out(await c.sky(['jobs', 'launch', '-y', '-d', '-n', 'high', '--priority', '10', 'echo high'])))
+    writeFileSync(gate, '')
+    const started = async (id: number) => (await waitStatus(c, id, 'SUCCEEDED', 60_000)).start_at!
+    const [h1, l1, l2] = [await started(high), await started(low1), await started(low2)]
+    expect(h1).toBeLessThan(l1)
+    expect(l1).toBeLessThan(l2)
+  }, 120_000)
 })

@@ -69,6 +69,30 @@ async function cleanupLeftovers(r: JobRun): Promise<ReconcileResult> {
   return { done: true }
 }
 
+/** Consecutive failed reconciles per job; at MAX_FAILURES (about 90 s of backoff) it is FAILED_CONTROLLER. */
+const failures = new Map<number, number>()
+const MAX_FAILURES = 8
+
+/** The controller cannot make progress with this job: end it FAILED_CONTROLLER, cleaning up what it can. */
+async function failController(d: JobDeps, jobId: number, ctx: ReconcileContext, reason: string): Promise<ReconcileResult> {
+  const job = await d.store.managedJobs.getWithTasks(jobId)
+  if (!job) return { done: true }
+  const r = new JobRun(job, d, ctx.fence, ctx.signal)
+  r.log(`✗ ${reason}`)
+  await r.patch({}, { outcome: 'FAILED_CONTROLLER', phase: 'cleanup', failureReason: `FAILED_CONTROLLER: ${reason}` })
+  try {
+    return await (await steps()).finishTask(r)
+  } catch (e) {
+    // Teardown failed too: record the end now; the cluster stays marked live for a later cleanup.
+    const now = Date.now()
+    await d.store.managedJobs.patchRemainingTasks(jobId, 0, { status: 'FAILED_CONTROLLER', phase: 'done', endAt: now }, ctx.fence)
+    await r.patch({ status: 'FAILED_CONTROLLER', scheduleState: 'DONE', endedAt: now, failureReason: reason })
+    r.log(`✗ Cleanup failed: ${(e as Error).message}; it is retried in the background.`)
+    d.wake(JOBS_KIND, SCHEDULER_KEY)
+    return { requeueAfterMs: 60_000 }
+  }
+}
+
 export const jobsController: KindFactory = async (deps) => {
   const d: JobDeps = { store: deps.store, logs: jobLogs(deps.store), settings: jobsSettings, wake: (kind, key) => deps.wake(kind, key) }
   const kind: ControllerKind = {
@@ -77,13 +101,26 @@ export const jobsController: KindFactory = async (deps) => {
     async activeKeys() {
       return (await deps.store.managedJobs.activeIds()).map(String)
     },
-    reconcile(key, ctx) {
+    async reconcile(key, ctx) {
       if (key === SCHEDULER_KEY) return schedule(d, ctx)
-      return reconcileJob(d, Number(key), ctx)
+      const id = Number(key)
+      try {
+        const r = await reconcileJob(d, id, ctx)
+        failures.delete(id)
+        return r
+      } catch (e) {
+        if ((e as { leaseLost?: boolean }).leaseLost || ctx.signal.aborted) throw e
+        const n = (failures.get(id) ?? 0) + 1
+        failures.set(id, n)
+        if (n < MAX_FAILURES) throw e
+        failures.delete(id)
+        return failController(d, id, ctx, `the controller failed ${n} times in a row; last: ${(e as Error).message}`)
+      }
     },
     forget(key) {
       const id = Number(key)
       forgetDag(id)
+      failures.delete(id)
       void stepsModule?.then((m) => m.forgetPolls(id))
     },
     async close() {
