@@ -139,6 +139,28 @@ describe('managed jobs on local infra', () => {
     expect((await jobLogs(h, id, ['--controller'])).text).toContain('recovering (strategy FAILOVER)')
   }, 120_000)
 
+  test('Ctrl+C while sky jobs launch streams: it stops following, the job goes on', async () => {
+    const go = join(h.dir, 'go-ctrlc')
+    const p = h.spawn(['jobs', 'launch', '-y', '-n', 'ctrlc', `echo ctrlc-up; while [ ! -f ${go} ]; do sleep 0.2; done; echo ctrlc-end`])
+    const reader = p.stdout.getReader()
+    let seen = ''
+    while (!seen.includes('ctrlc-up')) {
+      const { value, done } = await reader.read()
+      if (done) break
+      seen += new TextDecoder().decode(value)
+    }
+    const id = launchedId(seen)
+    p.kill('SIGINT')
+    expect(await p.exited).toBe(130)
+    expect(await new Response(p.stderr).text()).toContain(`keeps running.\n├── To stream its logs again: sky jobs logs ${id}`)
+    expect((await jobOf(h, id))!.status).toBe('RUNNING')
+    // Its log follower on the server was cancelled with it.
+    await waitFor(async () => !((await fetch(`${h.endpoint}/api/status`).then((r) => r.json())) as { name: string }[]).some((r) => r.name === 'sky.jobs.logs'), 10_000)
+    writeFileSync(go, '')
+    await waitStatus(h, id, 'SUCCEEDED')
+    expect((await jobLogs(h, id)).text).toContain('ctrlc-end')
+  }, 90_000)
+
   test('max_restarts_on_errors: 1 with a task that fails once then succeeds → SUCCEEDED', async () => {
     const marker = join(h.dir, 'flaky-marker')
     const p = yaml(
