@@ -36,7 +36,7 @@ export default defineCommand({
   args: {
     entrypoint: { type: 'positional', required: false, description: 'Task YAML (several documents = a pipeline), or a shell command (after --).' },
     ...taskArgs,
-    name: { type: 'string', alias: 'n', description: 'Job name (for a single task also its name).', valueHint: 'name' },
+    name: { type: 'string', alias: ['n', 'c'], description: 'Job name (for a single task also its name).', valueHint: 'name' },
     'job-recovery': { type: 'string', description: `Recovery strategy: ${RECOVERY_STRATEGIES.join(' or ')} (default EAGER_NEXT_REGION).`, valueHint: 'strategy' },
     'detach-run': { type: 'boolean', alias: 'd', description: 'Return once the job is recorded, without streaming its logs.' },
     ...yesArg,
