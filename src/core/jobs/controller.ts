@@ -3,6 +3,8 @@
 // within the `jobs.controller` limits. Each reconcile reads the job's recorded state and resumes
 // the step it was in, so a restarted or replacement server continues every job where it stopped.
 import type { ControllerKind, KindFactory, ReconcileContext, ReconcileResult } from '../../server/controllers/types'
+import { withClientConfig } from '../config-scope'
+import type { JobWithTasks } from '../state/managed-jobs'
 import { forgetDag, JobRun, type JobDeps } from './job-run'
 import { jobLogs } from './logs'
 import { jobsSettings } from './settings'
@@ -32,6 +34,12 @@ async function schedule(d: JobDeps, ctx: ReconcileContext): Promise<ReconcileRes
 async function reconcileJob(d: JobDeps, jobId: number, ctx: ReconcileContext): Promise<ReconcileResult> {
   const job = await d.store.managedJobs.getWithTasks(jobId)
   if (!job) return { done: true }
+  // The submitting client's config layers apply to everything the job launches.
+  if (job.config) return withClientConfig(job.config, () => stepJob(d, job, ctx))
+  return stepJob(d, job, ctx)
+}
+
+async function stepJob(d: JobDeps, job: JobWithTasks, ctx: ReconcileContext): Promise<ReconcileResult> {
   const r = new JobRun(job, d, ctx.fence, ctx.signal)
   const { cancelStep, finishTask, launchStep, monitorStep, recoverCleanup, submitStep } = await steps()
   if (job.scheduleState === 'DONE') return cleanupLeftovers(r)

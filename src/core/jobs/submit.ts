@@ -16,6 +16,8 @@ export interface JobsLaunchBody {
   name?: string
   /** The command line, for display. */
   entrypoint?: string
+  /** The client's config layers (sent by the SDK with every request); the job's launches use them. */
+  override_skypilot_config?: Record<string, unknown>
 }
 
 export interface JobSubmitter {
@@ -48,6 +50,7 @@ export async function submitJob(store: Store, who: JobSubmitter, body: JobsLaunc
     priority,
     entrypoint: body.entrypoint ?? null,
     requestId,
+    config: body.override_skypilot_config ?? null,
     tasks: dag.tasks.map((t) => ({ taskName: t.name ?? null, resources: requestedResources(t) })),
   })
   return { job_id: jobId, name: dag.name! }

@@ -62,6 +62,8 @@ export interface ManagedJobRecord {
   updatedAt: number
   failureReason: string | null
   entrypoint: string | null
+  /** The submitting client's config layers (SkyPilot's override_skypilot_config), applied to its launches. */
+  config: Record<string, unknown> | null
 }
 
 export interface LaunchedInfra {

@@ -25,6 +25,7 @@ export interface RawJob {
   failure_reason: string | null
   entrypoint: string | null
   request_id?: string | null
+  config?: string | null
 }
 
 export interface RawTask {
@@ -80,6 +81,7 @@ export function jobFromRow(r: RawJob): ManagedJobRecord {
     updatedAt: Number(r.updated_at),
     failureReason: r.failure_reason,
     entrypoint: r.entrypoint,
+    config: r.config ? (JSON.parse(r.config) as Record<string, unknown>) : null,
   }
 }
 

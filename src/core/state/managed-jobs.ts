@@ -25,6 +25,8 @@ export interface NewManagedJob {
   entrypoint: string | null
   /** The request that recorded it: a re-run of that request finds the job instead of adding one. */
   requestId: string | null
+  /** The client's config layers to apply to the job's launches. */
+  config?: Record<string, unknown> | null
   tasks: { taskName: string | null; resources: string }[]
 }
 
@@ -64,9 +66,9 @@ export class ManagedJobRepo {
     const now = Date.now()
     return this.db.tx(async (t) => {
       const row = await t.get<{ job_id: number }>(
-        `INSERT INTO managed_jobs (name, user_id, user_name, user_role, workspace, dag_yaml, num_tasks, priority, status, schedule_state, submitted_at, updated_at, entrypoint, request_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 'WAITING', ?, ?, ?, ?) RETURNING job_id`,
-        [j.name, j.userId, j.userName, j.userRole, j.workspace, j.dagYaml, j.tasks.length, j.priority, now, now, j.entrypoint, j.requestId],
+        `INSERT INTO managed_jobs (name, user_id, user_name, user_role, workspace, dag_yaml, num_tasks, priority, status, schedule_state, submitted_at, updated_at, entrypoint, request_id, config)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 'WAITING', ?, ?, ?, ?, ?) RETURNING job_id`,
+        [j.name, j.userId, j.userName, j.userRole, j.workspace, j.dagYaml, j.tasks.length, j.priority, now, now, j.entrypoint, j.requestId, j.config ? JSON.stringify(j.config) : null],
       )
       const jobId = Number(row!.job_id)
       for (const [i, task] of j.tasks.entries()) {

@@ -9,6 +9,8 @@ export interface OpDef extends OpMeta {
   body: TSchema
 }
 
+/** The client's config layers, sent with every request (applied per request; jobs keep them). */
+const common = { override_skypilot_config: t.Optional(t.Record(t.String(), t.Unknown())) }
 const jobIds = t.Array(t.Integer({ minimum: 1 }), { maxItems: 10_000 })
 const jobName = t.String({ minLength: 1, maxLength: 256 })
 
@@ -21,6 +23,7 @@ export const JOBS_OPS: OpDef[] = [
     // A re-run finds the job the first run recorded (keyed by request id).
     idempotent: true,
     body: t.Object({
+      ...common,
       task: t.String({ minLength: 1, maxLength: 4 * 1024 * 1024 }),
       name: t.Optional(jobName),
       entrypoint: t.Optional(t.String({ maxLength: 1000 })),
@@ -32,6 +35,7 @@ export const JOBS_OPS: OpDef[] = [
     lane: 'short',
     idempotent: true,
     body: t.Object({
+      ...common,
       all_users: t.Optional(t.Boolean()),
       skip_finished: t.Optional(t.Boolean()),
       job_ids: t.Optional(jobIds),
@@ -46,6 +50,7 @@ export const JOBS_OPS: OpDef[] = [
     lane: 'short',
     idempotent: true,
     body: t.Object({
+      ...common,
       job_ids: t.Optional(jobIds),
       name: t.Optional(jobName),
       all: t.Optional(t.Boolean()),
@@ -58,6 +63,7 @@ export const JOBS_OPS: OpDef[] = [
     lane: 'short',
     idempotent: true,
     body: t.Object({
+      ...common,
       job_id: t.Optional(t.Integer({ minimum: 1 })),
       name: t.Optional(jobName),
       follow: t.Optional(t.Boolean()),
