@@ -2,10 +2,11 @@
 // launching, running, tearing down, done). After the restart every job reaches the right final
 // state, no task ran twice (its output lines are counted), and no cluster is left behind.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
-import { writeFileSync } from 'node:fs'
+import { Database } from 'bun:sqlite'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pidAlive, tempHome, waitFor, type TempHome } from '../harness'
-import { count, jobLogs, launchedId, localClusterDirs, queueJson, waitAllFinal } from '../harness/jobs'
+import { count, jobLogs, launchedId, localClusterDirs, queueJson, TERMINAL, waitAllFinal } from '../harness/jobs'
 
 let h: TempHome
 
@@ -42,7 +43,21 @@ test('SIGKILL with 20 jobs in flight: every job finishes right after the restart
   expect(new Set(stages.map((j) => j.status)).size).toBeGreaterThanOrEqual(3)
 
   // The next command starts a fresh server, which resumes every job from the store.
-  const q = await waitAllFinal(h, 150_000)
+  const q = await waitAllFinal(h, 150_000).catch(async (e) => {
+    // Say what was stuck: the unfinished jobs, their controller logs, the server's log.
+    const left = (await queueJson(h)).filter((j) => !TERMINAL.includes(j.status))
+    for (const j of left) {
+      console.error(JSON.stringify(j), '\n', (await jobLogs(h, j.job_id, ['--controller'])).text)
+      const db = join(h.dir, 'local', j.cluster_name ?? '-', 'node-0', '.sky-runtime', 'agent.db')
+      if (existsSync(db)) {
+        const a = new Database(db, { readonly: true })
+        console.error('agent jobs:', JSON.stringify(a.query('SELECT id, status, exit_code, phase FROM jobs').all()), 'daemon:', JSON.stringify(a.query('SELECT * FROM daemon').all()))
+        a.close()
+      }
+    }
+    console.error(readFileSync(join(h.dir, 'api_server', 'server.log'), 'utf8').slice(-4000))
+    throw e
+  })
   for (let i = 1; i <= 20; i++) {
     const tasks = q.filter((j) => j.job_id === i)
     if (i === PIPELINE) {

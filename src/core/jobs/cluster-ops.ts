@@ -10,13 +10,14 @@ import { Database } from 'bun:sqlite'
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs'
 import { AgentClient } from '../clusters/agent-client'
 import { jobDemand } from '../clusters/demand'
-import { launch, planFor } from '../clusters/launch'
+import { installAgent, launch, planFor } from '../clusters/launch'
 import { downCluster } from '../clusters/lifecycle'
 import { provisionerFor } from '../clusters/provisioners'
 import { handleOf, type Actor } from '../clusters/record'
+import { daemonState } from '../agent/daemon-control'
 import { getJob, listJobs } from '../agent/job-store'
 import { layout } from '../agent/layout'
-import type { JobInfo, JobStatus, SubmitSpec } from '../agent/types'
+import { isTerminal, type JobInfo, type JobStatus, type SubmitSpec } from '../agent/types'
 import { toSkyError } from '../errors'
 import type { BlockedResource } from '../optimizer'
 import { shellQuote } from '../provision/agent-command'
@@ -227,15 +228,27 @@ export async function pollJob(store: Store, name: string, agentJobId: number): P
   if (!cl) return undefined
   try {
     if (cl.handle.cloud === 'local') {
-      const job = localAgentDb(cl.handle, (db) => getJob(db, agentJobId))
-      if (job === undefined) return undefined
-      return { status: job?.status ?? null, exitCode: job?.exitCode ?? null }
+      const seen = localAgentDb(cl.handle, (db) => ({ job: getJob(db, agentJobId), daemon: daemonState(db, cl.handle.runtimeDir) }))
+      if (seen === undefined) return undefined
+      // Nobody else watches a local agent yet: one that died (with the API server that started
+      // it) is started again, and it adopts the jobs it left.
+      if (!seen.daemon.alive && seen.job && !isTerminal(seen.job.status)) await reviveAgent(name, cl.handle)
+      return { status: seen.job?.status ?? null, exitCode: seen.job?.exitCode ?? null }
     }
     const info = (await agentJobs(cl.handle)).find((j) => j.id === agentJobId)
     return { status: info?.status ?? null, exitCode: info?.exitCode ?? null }
   } catch {
     return undefined
   }
+}
+
+const revived = new Map<string, number>()
+
+async function reviveAgent(name: string, handle: ClusterHandle): Promise<void> {
+  const last = revived.get(name) ?? 0
+  if (Date.now() - last < 5_000) return
+  revived.set(name, Date.now())
+  await installAgent(name, handle, AbortSignal.timeout(30_000)).catch(() => undefined)
 }
 
 /** Copy the job's log from byte `offset` on into `write`; returns how many bytes were copied. */
