@@ -14,10 +14,13 @@ const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 const POOL = ['--infra', 'ssh/jobs-pool']
 
 beforeAll(async () => {
-  hosts = await startSshHosts(2)
+  hosts = await startSshHosts(4)
   h = await tempHome({ config: 'jobs:\n  controller:\n    status_check_seconds: 0.5\n' })
-  const list = hosts.hosts.map((x) => `    - ip: ${x.ip}\n      port: ${x.port}\n`).join('')
-  writeFileSync(join(h.dir, 'ssh_node_pools.yaml'), `jobs-pool:\n  user: ${hosts.hosts[0]!.user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n${list}`)
+  // jobs-pool: two hosts; pa and pb: one host each (two "regions" for EAGER_NEXT_REGION).
+  const pool = (name: string, list: typeof hosts.hosts) =>
+    `${name}:\n  user: ${list[0]!.user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n${list.map((x) => `    - ip: ${x.ip}\n      port: ${x.port}\n`).join('')}`
+  const [h1, h2, h3, h4] = hosts.hosts
+  writeFileSync(join(h.dir, 'ssh_node_pools.yaml'), pool('jobs-pool', [h1!, h2!]) + pool('pa', [h3!]) + pool('pb', [h4!]))
   expect((await h.sky(['check', 'ssh'])).code).toBe(0)
 }, 60_000)
 
@@ -71,6 +74,25 @@ describe('managed jobs on SSH hosts', () => {
     writeFileSync(go, '')
     const j = await waitStatus(h, id, 'SUCCEEDED', 120_000)
     expect(j.recovery_count).toBeGreaterThanOrEqual(1)
+  }, 300_000)
+
+  test('EAGER_NEXT_REGION: a job whose pool lost its cluster moves to the other pool', async () => {
+    const go = join(h.dir, 'eager-go')
+    const yaml = join(h.dir, 'eager.yaml')
+    writeFileSync(yaml, `name: eager\nresources:\n  any_of:\n    - infra: ssh/pa\n    - infra: ssh/pb\nrun: |\n  echo on-pool; while [ ! -f ${go} ]; do sleep 0.3; done\n`)
+    const id = launchedId(out(await h.sky(['jobs', 'launch', '-y', '-d', yaml])))
+    await waitFor(async () => (await jobLogs(h, id)).text.includes('on-pool'), 120_000, 300)
+    const first = (await jobOf(h, id))!
+    expect(['pa', 'pb']).toContain(first.region!)
+    expect((await h.sky(['down', '-y', first.cluster_name!], { timeoutMs: 90_000 })).code).toBe(0)
+    const moved = await waitFor(async () => {
+      const j = await jobOf(h, id)
+      return j && j.recovery_count === 1 && j.status === 'RUNNING' ? j : undefined
+    }, 120_000, 300)
+    expect(moved.region).toBe(first.region === 'pa' ? 'pb' : 'pa')
+    expect((await jobLogs(h, id, ['--controller'])).text).toContain(`avoiding ssh/${first.region}`)
+    writeFileSync(go, '')
+    await waitStatus(h, id, 'SUCCEEDED', 120_000)
   }, 300_000)
 
   test('cancel while STARTING and while RECOVERING: CANCELLED, and the host is free again', async () => {

@@ -57,9 +57,9 @@ export function jobIssues(dag: Dag): FieldIssue[] {
   return issues
 }
 
-/** Whether the user pinned where the task runs (then recovery never blocks that place). */
-function pinned(task: Task): boolean {
-  return task.resources.candidates.some((c) => c.infra?.region !== undefined || c.infra?.zone !== undefined)
+/** Whether every alternative the user gave is pinned to where the task was lost (blocking it would leave nothing). */
+function pinnedTo(task: Task, lost: LaunchedInfra): boolean {
+  return task.resources.candidates.every((c) => c.infra?.region !== undefined && c.infra.region === lost.region)
 }
 
 export interface RecoveryPlan {
@@ -72,7 +72,7 @@ export interface RecoveryPlan {
 /** What to do after the task's cluster was lost at `lost` (preempted, torn down behind our back). */
 export function planRecovery(policy: RecoveryPolicy, task: Task, lost: LaunchedInfra | null): RecoveryPlan {
   if (policy.strategy === 'FAILOVER') return { blocked: [], relaunch: lost ? 'same' : 'any' }
-  if (!lost || pinned(task)) return { blocked: [], relaunch: 'any' }
+  if (!lost || pinnedTo(task, lost)) return { blocked: [], relaunch: 'any' }
   return { blocked: [{ infra: lost.cloud, ...(lost.region ? { region: lost.region } : {}) }], relaunch: 'any' }
 }
 
