@@ -184,7 +184,7 @@ if (want('preempt')) {
   const first = await waitUntil(() => s.queue().find((j) => j.job_id === job_id && j.status === 'RUNNING'), 60_000)
   await Bun.sleep(1500)
   // The cluster vanishes: its processes die and its nodes are gone, as when a VM is preempted.
-  const dir = join(s.home, 'local', first.cluster_name!)
+  const dir = join(s.home, 'local', readdirSync(join(s.home, 'local')).find((d) => d.startsWith(`${first.cluster_name}-`))!)
   const lost = Date.now()
   for (const pid of skyPids(dir)) killQuietly(pid)
   rmSync(dir, { recursive: true, force: true })

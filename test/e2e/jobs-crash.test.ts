@@ -48,7 +48,8 @@ test('SIGKILL with 20 jobs in flight: every job finishes right after the restart
     const left = (await queueJson(h)).filter((j) => !TERMINAL.includes(j.status))
     for (const j of left) {
       console.error(JSON.stringify(j), '\n', (await jobLogs(h, j.job_id, ['--controller'])).text)
-      const db = join(h.dir, 'local', j.cluster_name ?? '-', 'node-0', '.sky-runtime', 'agent.db')
+      const dir = localClusterDirs(h).find((d) => d.startsWith(`${j.cluster_name}-`)) ?? '-'
+      const db = join(h.dir, 'local', dir, 'node-0', '.sky-runtime', 'agent.db')
       if (existsSync(db)) {
         const a = new Database(db, { readonly: true })
         console.error('agent jobs:', JSON.stringify(a.query('SELECT id, status, exit_code, phase FROM jobs').all()), 'daemon:', JSON.stringify(a.query('SELECT * FROM daemon').all()))

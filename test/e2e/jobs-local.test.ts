@@ -2,10 +2,10 @@
 // --async loop and queue table, recovery after the cluster is torn down from outside, restarts
 // on user errors, pipelines, cancellation in each state, and bad input.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempHome, waitFor, type TempHome } from '../harness'
-import { apiCall, count, jobLogs, jobOf, launchedId, localClusterDirs, queueJson, waitStatus } from '../harness/jobs'
+import { apiCall, count, hasLocalCluster, jobLogs, jobOf, launchedId, localClusterDirs, queueJson, waitStatus } from '../harness/jobs'
 
 let h: TempHome
 const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
@@ -260,7 +260,7 @@ describe('cancel in each state', () => {
     const ja = (await jobOf(c, a))!
     expect(ja.status).toBe('CANCELLED')
     expect((await c.sky(['status', '-u'])).stdout).not.toContain(`runner-${a}`)
-    expect(existsSync(join(c.dir, 'local', `runner-${a}`))).toBe(false)
+    expect(hasLocalCluster(c, `runner-${a}`)).toBe(false)
     expect((await jobLogs(c, a)).code).toBe(103)
     // The third job got the freed slot and finished; cancelling it is a no-op.
     await waitStatus(c, d, 'SUCCEEDED', 60_000)
@@ -276,7 +276,7 @@ describe('cancel in each state', () => {
     expect(all.stdout).toContain(`Cancelled managed jobs: ${f}, ${e}`)
     expect((await jobOf(c, e))!.status).toBe('CANCELLED')
     expect((await jobOf(c, f))!.status).toBe('CANCELLED')
-    expect(existsSync(join(c.dir, 'local', `e-${e}`))).toBe(false)
+    expect(hasLocalCluster(c, `e-${e}`)).toBe(false)
   }, 180_000)
 
   test('the scheduler starts waiting jobs by priority, then in submission order', async () => {

@@ -49,10 +49,15 @@ export function launchedId(out: string): number {
   return Number(m[1])
 }
 
-/** Local clusters' node directories still on disk under this home. */
+/** Local clusters' directories still on disk under this home (named `<cluster>-<user hash>`). */
 export function localClusterDirs(h: TempHome): string[] {
   const d = join(h.dir, 'local')
-  return existsSync(d) ? readdirSync(d) : []
+  return existsSync(d) ? readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name) : []
+}
+
+/** Whether a directory of this local cluster is still on disk. */
+export function hasLocalCluster(h: TempHome, cluster: string): boolean {
+  return localClusterDirs(h).some((d) => d.startsWith(`${cluster}-`))
 }
 
 export function count(text: string, needle: string): number {

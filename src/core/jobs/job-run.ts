@@ -61,7 +61,9 @@ export class JobRun {
   }
 
   ops(): OpsCtx {
-    return { store: this.d.store, actor: this.actor, signal: this.signal, log: (l) => this.log(l) }
+    // The cluster lock's owner: the same for every attempt of this task, so a resumed controller
+    // (after a crash, or on another replica) re-enters a lock its predecessor held.
+    return { store: this.d.store, actor: this.actor, signal: this.signal, log: (l) => this.log(l), owner: `managed-job-${this.id}-${this.job.currentTask}` }
   }
 
   log(line: string): void {
@@ -85,6 +87,11 @@ export class JobRun {
   wakeScheduler(): void {
     this.d.wake('jobs', 'scheduler')
   }
+}
+
+/** The idempotency key of one submission of a task (a restart or relaunch submits anew). */
+export function submitKey(jobId: number, taskId: number, seq: number): string {
+  return `mj-${jobId}-${taskId}-${seq}`
 }
 
 /** SKYPILOT_TASK_ID of a managed task: stable across restarts and recoveries (checkpoints use it). */

@@ -2,8 +2,8 @@
 // submit it, monitor it (copying its log), recover it after a lost cluster or a user failure,
 // and finish it (tear the cluster down, then record the outcome and move the pipeline on).
 import { isTerminal as agentTerminal, type JobStatus } from '../agent/types'
-import { clusterState, copyLog, ensureCluster, latestTaskJob, pollJob, submitTask, teardown } from './cluster-ops'
-import { taskKey, type JobRun } from './job-run'
+import { clusterState, copyLog, ensureCluster, pollJob, submitTask, teardown } from './cluster-ops'
+import { submitKey, taskKey, type JobRun } from './job-run'
 import { taskClusterName } from './naming'
 import { planRecovery, recoveryPolicy, restartDecision } from './recovery'
 import type { ManagedJobStatus } from './types'
@@ -50,8 +50,7 @@ export async function launchStep(r: JobRun): Promise<StepResult> {
   })
   if (res.ok || res.kind !== 'busy') busySaid.delete(r.id)
   if (res.ok) {
-    const baseline = await latestTaskJob(r.d.store, name, taskKey(r.job, t.taskId))
-    await r.patch({ scheduleState: 'ALIVE' }, { phase: 'submit', infra: res.infra, relaunch: 'any', blocked: [], agentJobId: baseline })
+    await r.patch({ scheduleState: 'ALIVE' }, { phase: 'submit', infra: res.infra, relaunch: 'any', blocked: [], agentJobId: null, submitSeq: t.submitSeq + 1 })
     r.wakeScheduler()
     return submitStep(r)
   }
@@ -98,7 +97,7 @@ export async function submitStep(r: JobRun): Promise<StepResult> {
   const name = t.clusterName!
   let agentJobId: number
   try {
-    agentJobId = await submitTask(r.ops(), { name, task: r.spec(), taskKey: taskKey(r.job, t.taskId), after: t.agentJobId })
+    agentJobId = await submitTask(r.ops(), { name, task: r.spec(), key: submitKey(r.id, t.taskId, t.submitSeq), taskId: taskKey(r.job, t.taskId) })
   } catch (e) {
     if ((await clusterState(r.d.store, name)) !== 'up') return lost(r, 'the cluster went away before the task was submitted')
     throw e
@@ -177,6 +176,7 @@ async function userFailure(r: JobRun, status: JobStatus, exitCode: number | null
     {
       status: 'RECOVERING',
       phase: 'submit',
+      submitSeq: t.submitSeq + 1,
       restartCount: t.restartCount + (decision === 'counted' ? 1 : 0),
       recoveryCount: t.recoveryCount + 1,
       lastRecoveredAt: now,
