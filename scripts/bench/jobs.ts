@@ -161,7 +161,8 @@ if (want('churn')) {
   const s = await server('jobs:\n  controller:\n    max_running_jobs: 64\n    max_concurrent_launches: 16\n    local_status_check_seconds: 0.2\n')
   const c = new SkyClient({ endpoint: parseEndpoint(s.endpoint), autoStart: false })
   const t0 = Date.now()
-  await Promise.all(Array.from({ length: n }, (_, k) => jobs.launch(c, `run: echo trivial ${k}\n`).then((id) => c.get(id))))
+  // A small local share each (the machine's CPUs are divided among its clusters).
+  await Promise.all(Array.from({ length: n }, (_, k) => jobs.launch(c, `resources:\n  cpus: 0.05\nrun: echo trivial ${k}\n`).then((id) => c.get(id))))
   const q = await waitUntil(() => {
     const all = s.queue()
     return all.length === n && all.every((j) => j.end_at !== null) ? all : undefined
@@ -204,7 +205,9 @@ if (want('many')) {
   const c = new SkyClient({ endpoint: parseEndpoint(s.endpoint), autoStart: false })
   const go = join(s.home, 'go')
   const t0 = Date.now()
-  await Promise.all(Array.from({ length: n }, (_, k) => jobs.launch(c, `run: echo hold ${k}; while [ ! -f ${go} ]; do sleep 1; done\n`).then((id) => c.get(id))))
+  // Each job's cluster takes a sliver of this machine, so N of them fit at once.
+  const share = `resources:\n  cpus: ${Math.floor((1.5 / n) * 1000) / 1000}\n  memory: ${Math.floor((8 / n) * 1000) / 1000}\n`
+  await Promise.all(Array.from({ length: n }, (_, k) => jobs.launch(c, `${share}run: echo hold ${k}; while [ ! -f ${go} ]; do sleep 1; done\n`).then((id) => c.get(id))))
   let peak = { pss: 0, rss: 0, procs: 0 }
   await waitUntil(() => {
     const m = memoryOf(s)

@@ -2,7 +2,7 @@
 // --async loop and queue table, recovery after the cluster is torn down from outside, restarts
 // on user errors, pipelines, cancellation in each state, and bad input.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempHome, waitFor, type TempHome } from '../harness'
 import { apiCall, count, hasLocalCluster, jobLogs, jobOf, launchedId, localClusterDirs, queueJson, waitStatus } from '../harness/jobs'
@@ -123,6 +123,24 @@ describe('managed jobs on local infra', () => {
     expect(ctl.text).toContain('recovering (strategy EAGER_NEXT_REGION')
     expect(localClusterDirs(h)).toEqual([])
   }, 180_000)
+
+  test('a cluster whose nodes vanish (directory removed behind its back) is recovered; the lost run is killed', async () => {
+    const go = join(h.dir, 'go-vanish')
+    const token = `vanish-${Date.now()}`
+    const r = await h.sky(['jobs', 'launch', '-n', 'vanish', '-y', '-d', `echo ${token}-up; while [ ! -f ${go} ]; do sleep 0.2; done`])
+    const id = launchedId(out(r))
+    await waitFor(async () => (await jobLogs(h, id)).text.includes(`${token}-up`), 60_000, 200)
+    const dir = localClusterDirs(h).find((d) => d.startsWith(`vanish-${id}-`))!
+    rmSync(join(h.dir, 'local', dir), { recursive: true, force: true })
+    await waitFor(async () => {
+      const j = await jobOf(h, id)
+      return j && j.recovery_count === 1 && j.status === 'RUNNING'
+    }, 60_000, 200)
+    // Only the relaunched run is alive: the one on the vanished nodes was killed by its cluster's tag.
+    await waitFor(() => Bun.spawnSync(['pgrep', '-f', `${token}-up`]).stdout.toString().trim().split('\n').filter(Boolean).length === 1, 20_000, 200)
+    writeFileSync(go, '')
+    await waitStatus(h, id, 'SUCCEEDED')
+  }, 120_000)
 
   test('FAILOVER: after the loss it relaunches where it ran first', async () => {
     const go = join(h.dir, 'go-failover')
