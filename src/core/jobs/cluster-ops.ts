@@ -60,7 +60,7 @@ function pinned(task: Task, at: LaunchedInfra): Task {
 /** The optimizer found nothing because the SSH / Kubernetes nodes that fit are in use (they free up). */
 function liveBusy(err: { details?: Record<string, unknown>; message: string }): boolean {
   const rejected = (err.details?.rejected as { infra: string; reason: string }[] | undefined) ?? []
-  if (/in use by cluster|claimed by cluster/.test(err.message)) return true
+  if (/in use by (another )?cluster|claimed by (another )?cluster/.test(err.message)) return true
   if (rejected.some((r) => r.reason.includes('blocked'))) return false
   return rejected.some((r) => (r.infra === 'ssh' || r.infra === 'kubernetes') && !r.reason.startsWith('not enabled'))
 }
