@@ -3,6 +3,7 @@
 // ...}) or client.streamAndGet (logs streams the job's output → {job_id, status, exit_code}).
 import type { ManagedJobStatus, ManagedJobWire } from '../core/jobs/types'
 import type { SkyClient } from './client'
+import type { UploadRefs } from './uploads'
 
 export type { ManagedJobStatus, ManagedJobWire }
 
@@ -10,10 +11,13 @@ export interface JobsLaunchOptions {
   /** Job name (for a single task, also its name). */
   name?: string
   entrypoint?: string
+  /** Per task, what uploadTaskFiles returned (needed by a deployed server for workdirs and file mounts). */
+  uploads?: (UploadRefs | null)[]
 }
 
 /** `task` is SkyPilot-format task YAML: one task, or a pipeline (several documents). */
-export const launch = (c: SkyClient, task: string, o: JobsLaunchOptions = {}) => c.submit('/jobs/launch', { task, name: o.name, entrypoint: o.entrypoint })
+export const launch = (c: SkyClient, task: string, o: JobsLaunchOptions = {}) =>
+  c.submit('/jobs/launch', { task, name: o.name, entrypoint: o.entrypoint, uploads: o.uploads })
 
 export interface JobsQueueOptions {
   allUsers?: boolean

@@ -165,7 +165,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   }
   await svc.recover()
   // Managed jobs (and later services) run in the controller thread, resumed from the store.
-  controllers = new ControllerHost({ db, replicaId, leaseMs, log: (l) => process.stderr.write(`${l}\n`) })
+  controllers = new ControllerHost({ db, replicaId, leaseMs, env: { SKY_SERVER_DEPLOY: o.deploy ? '1' : '' }, log: (l) => process.stderr.write(`${l}\n`) })
   void controllers.start().catch(() => {})
 
   // Listen only now, so `sky api start` returns once the server really serves.

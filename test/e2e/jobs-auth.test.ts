@@ -3,12 +3,14 @@
 // admin can.
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { join } from 'node:path'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { tempHome, waitFor, type TempHome } from '../harness'
 import { launchedId } from '../harness/jobs'
+import { localSandbox, type LocalSandbox } from '../harness/sandbox'
 
 let h: TempHome
 let server: Bun.Subprocess
+let sandbox: LocalSandbox
 const as = (cred: string, args: string[]) => h.sky(args, { env: { SKYPILOT_API_SERVER_ENDPOINT: `http://${cred}@127.0.0.1:${h.port}` } })
 const ADMIN = 'admin:adminpw'
 const ALICE = 'alice:alicepw'
@@ -16,6 +18,9 @@ const BOB = 'bob:bobpw'
 
 beforeAll(async () => {
   h = await tempHome()
+  // A deployed server runs local jobs only when allowed, as a sandbox account.
+  sandbox = await localSandbox()
+  h.config(sandbox.config)
   server = h.spawn(['api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(h.port)], { env: { SKYPILOT_INITIAL_ADMIN: ADMIN } })
   await waitFor(() => fetch(`${h.endpoint}/api/health`).then((r) => r.ok, () => false), 20_000)
   for (const cred of [ALICE, BOB]) {
@@ -29,12 +34,13 @@ afterAll(async () => {
   server?.kill('SIGTERM')
   await server?.exited
   await h.cleanup()
+  await sandbox?.cleanup()
 })
 
 const jobs = async (cred: string, args: string[] = []) => JSON.parse((await as(cred, ['jobs', 'queue', '-o', 'json', ...args])).stdout) as { job_id: number; status: string; user_name: string }[]
 
 test("a non-admin cannot cancel another user's job (nothing changes); an admin can", async () => {
-  const go = join(h.dir, 'go')
+  const go = join(sandbox.dir, 'go')
   const r = await as(ALICE, ['jobs', 'launch', '-y', '-d', '-n', 'alices', `echo alice-job; while [ ! -f ${go} ]; do sleep 0.2; done`])
   expect(r.code).toBe(0)
   const id = launchedId(r.stdout)
@@ -58,4 +64,13 @@ test("a non-admin cannot cancel another user's job (nothing changes); an admin c
   expect(ok.stdout).toContain(`Cancelled managed job: ${id}`)
   expect((await jobs(ALICE)).find((j) => j.job_id === id)!.status).toBe('CANCELLED')
   writeFileSync(go, '')
+}, 120_000)
+
+test("a deployed server runs a job's workdir from the client's upload (its own files are never read)", async () => {
+  const wd = join(h.dir, 'client-wd')
+  mkdirSync(wd, { recursive: true })
+  writeFileSync(join(wd, 'data.txt'), 'uploaded-content-42')
+  const r = await as(ALICE, ['jobs', 'launch', '-y', '-n', 'withwd', '--workdir', wd, 'cat data.txt'])
+  expect(r.code).toBe(0)
+  expect(r.stdout).toContain('uploaded-content-42')
 }, 120_000)

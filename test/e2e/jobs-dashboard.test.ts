@@ -37,7 +37,10 @@ const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 describe('Jobs page', () => {
   let ticker: number
   test('lists managed jobs from the CLI, filters them, and streams a running job\'s log', async () => {
-    await page.goto(`${h.endpoint}/dashboard/jobs`)
+    const url = (await h.sky(['dashboard', '--no-open'])).stdout.trim()
+    const code = /#code=([0-9a-f]+)$/.exec(url)?.[1]
+    // The local server's dashboard link carries a one-time code (the owner's token stays off the URL).
+    await page.goto(code ? `${h.endpoint}/dashboard/jobs#code=${code}` : `${h.endpoint}/dashboard/jobs`)
     await page.locator('.empty h3:has-text("No managed jobs of yours yet")').waitFor()
     const done = launchedId(out(await h.sky(['jobs', 'launch', '-y', '-n', 'quick', 'echo quick-done'])))
     ticker = launchedId(out(await h.sky(['jobs', 'launch', '-y', '-d', '-n', 'ticker', 'for i in $(seq 1 600); do echo tick-$i; sleep 0.2; done'])))

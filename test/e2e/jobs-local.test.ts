@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { tempHome, waitFor, type TempHome } from '../harness'
+import { authedFetch, tempHome, waitFor, type TempHome } from '../harness'
 import { apiCall, count, hasLocalCluster, jobLogs, jobOf, launchedId, localClusterDirs, queueJson, waitStatus } from '../harness/jobs'
 
 let h: TempHome
@@ -82,10 +82,10 @@ describe('managed jobs on local infra', () => {
     expect(typo.code).toBe(2)
     expect(typo.stderr).toContain('num_nodes')
     // Straight to the API: the server validates too.
-    const api = await fetch(`${h.endpoint}/jobs/launch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'resources:\n  job_recovery: NOPE\nrun: x\n' }) })
+    const api = await authedFetch(`${h.endpoint}/jobs/launch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'resources:\n  job_recovery: NOPE\nrun: x\n' }) })
     const rid = api.headers.get('x-skypilot-request-id')!
     const got = await waitFor(async () => {
-      const r = await fetch(`${h.endpoint}/api/get?request_id=${rid}`)
+      const r = await authedFetch(`${h.endpoint}/api/get?request_id=${rid}`)
       return r.status === 200 ? ((await r.json()) as { status: string; error?: { code: string } }) : undefined
     })
     expect(got.status).toBe('FAILED')
@@ -173,7 +173,7 @@ describe('managed jobs on local infra', () => {
     expect(await new Response(p.stderr).text()).toContain(`keeps running.\n├── To stream its logs again: sky jobs logs ${id}`)
     expect((await jobOf(h, id))!.status).toBe('RUNNING')
     // Its log follower on the server was cancelled with it.
-    await waitFor(async () => !((await fetch(`${h.endpoint}/api/status`).then((r) => r.json())) as { name: string }[]).some((r) => r.name === 'sky.jobs.logs'), 10_000)
+    await waitFor(async () => !((await authedFetch(`${h.endpoint}/api/status`).then((r) => r.json())) as { name: string }[]).some((r) => r.name === 'sky.jobs.logs'), 10_000)
     writeFileSync(go, '')
     await waitStatus(h, id, 'SUCCEEDED')
     expect((await jobLogs(h, id)).text).toContain('ctrlc-end')
@@ -265,7 +265,7 @@ describe('cancel in each state', () => {
     expect((await jobOf(c, b))!.status).toBe('PENDING')
     // A follower of the waiting job's logs: a request that would wait a long time.
     const follower = c.spawn(['jobs', 'logs', String(b)])
-    await waitFor(async () => (await fetch(`${c.endpoint}/api/status`).then((r) => r.json()) as { name: string }[]).some((r) => r.name === 'sky.jobs.logs'), 20_000)
+    await waitFor(async () => (await authedFetch(`${c.endpoint}/api/status`).then((r) => r.json()) as { name: string }[]).some((r) => r.name === 'sky.jobs.logs'), 20_000)
     const cb = await c.sky(['jobs', 'cancel', '-y', String(b)])
     expect(cb.code).toBe(0)
     expect(cb.stdout).toContain(`Cancelled managed job: ${b}`)

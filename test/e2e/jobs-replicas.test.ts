@@ -3,10 +3,12 @@
 // over once the lease expires and finishes them (no output twice, no cluster left behind).
 import { afterAll, beforeAll, expect, test } from 'bun:test'
 import { SQL } from 'bun'
-import { existsSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, ROOT, SKY_BIN, tempHome, waitFor, type TempHome } from '../harness'
-import { count, localClusterDirs } from '../harness/jobs'
+import { count } from '../harness/jobs'
+import { localSandbox, type LocalSandbox } from '../harness/sandbox'
 import { startPostgres, type PgServer } from '../harness/postgres'
 
 const LEASE_MS = 1500
@@ -15,12 +17,21 @@ let dbUrl: string
 let db: SQL
 let h: TempHome
 let portB: number
+let sandbox: LocalSandbox
 const procs: Bun.Subprocess[] = []
 
 function replica(id: string, port: number): Bun.Subprocess {
-  // Both replicas share this machine's SKY_HOME: the local infra's node directories are theirs alike.
-  const p = Bun.spawn([SKY_BIN, 'api', 'start', '--foreground', '--host', '127.0.0.1', '--port', String(port)], {
-    env: { ...h.env, SKYPILOT_DB_CONNECTION_URI: dbUrl, SKY_REPLICA_LEASE_MS: String(LEASE_MS), SKYPILOT_API_SERVER_REPLICA_ID: id },
+  // Both replicas share this machine's SKY_HOME (and so its config: local jobs run as a sandbox
+  // account). A server on PostgreSQL must authenticate: --deploy, with one admin.
+  const p = Bun.spawn([SKY_BIN, 'api', 'start', '--deploy', '--foreground', '--host', '127.0.0.1', '--port', String(port)], {
+    env: {
+      ...h.env,
+      SKYPILOT_DB_CONNECTION_URI: dbUrl,
+      SKY_REPLICA_LEASE_MS: String(LEASE_MS),
+      SKYPILOT_API_SERVER_REPLICA_ID: id,
+      SKYPILOT_INITIAL_ADMIN: 'admin:adminpw',
+      SKYPILOT_SECRETS_KEY: '11'.repeat(32),
+    },
     stdout: 'ignore',
     stderr: 'ignore',
   })
@@ -29,7 +40,7 @@ function replica(id: string, port: number): Bun.Subprocess {
 }
 
 const endpoint = (port: number) => `http://127.0.0.1:${port}`
-const sky = (port: number, args: string[]) => h.sky(args, { env: { SKYPILOT_API_SERVER_ENDPOINT: endpoint(port) } })
+const sky = (port: number, args: string[]) => h.sky(args, { env: { SKYPILOT_API_SERVER_ENDPOINT: `http://admin:adminpw@127.0.0.1:${port}` } })
 
 beforeAll(async () => {
   if (!existsSync(SKY_BIN)) Bun.spawnSync([process.execPath, 'scripts/build.ts'], { cwd: ROOT })
@@ -37,6 +48,8 @@ beforeAll(async () => {
   dbUrl = await pg.database()
   db = new SQL({ url: dbUrl, max: 2 })
   h = await tempHome()
+  sandbox = await localSandbox()
+  h.config(sandbox.config)
   portB = await freePort()
 }, 60_000)
 
@@ -46,8 +59,8 @@ afterAll(async () => {
     p.kill('SIGKILL')
     await p.exited
   }
-  await h?.sky(['down', '-a', '-y'], { env: { SKYPILOT_DB_CONNECTION_URI: dbUrl } }).catch(() => {})
   await h?.cleanup()
+  await sandbox?.cleanup()
   await db?.close()
   await pg?.stop()
 }, 60_000)
@@ -66,7 +79,10 @@ test('a killed replica\'s jobs are taken over and finished by the other', async 
   const B = replica('replica-b', portB)
   await healthy(h.port)
   await healthy(portB)
-  const go = join(h.dir, 'go')
+  // Where the jobs (run as the sandbox account) can see it.
+  const goDir = mkdtempSync(join(tmpdir(), 'sky-jobs-go-'))
+  chmodSync(goDir, 0o755)
+  const go = join(goDir, 'go')
   // B is frozen while the jobs start, so replica A owns all of them.
   B.kill('SIGSTOP')
   for (let i = 1; i <= 4; i++) {
@@ -84,7 +100,13 @@ test('a killed replica\'s jobs are taken over and finished by the other', async 
   await A.exited
   writeFileSync(go, '')
   // After the lease expires B owns the jobs and sees them through.
-  await waitFor(async () => (await statuses()).every((j) => j.status === 'SUCCEEDED'), 60_000, 200)
+  await waitFor(async () => (await statuses()).every((j) => j.status === 'SUCCEEDED'), 60_000, 200).catch(async (e) => {
+    // Say what was stuck: statuses, leases, and the first unfinished job's controller log.
+    console.error(JSON.stringify(await statuses()), JSON.stringify(await jobLeases()))
+    const left = (await statuses()).find((j) => j.status !== 'SUCCEEDED')
+    if (left) console.error((await sky(portB, ['jobs', 'logs', '--controller', '--no-follow', String(left.job_id)])).stdout)
+    throw e
+  })
   const q = JSON.parse((await sky(portB, ['jobs', 'queue', '-u', '-o', 'json'])).stdout) as { job_id: number; status: string; recovery_count: number }[]
   expect(q.map((j) => [j.job_id, j.status, j.recovery_count])).toEqual([
     [4, 'SUCCEEDED', 0],
@@ -104,5 +126,6 @@ test('a killed replica\'s jobs are taken over and finished by the other', async 
   expect(late.stdout).toContain('after-failover')
   expect((await jobLeases()).every((l) => l.owner === 'replica-b')).toBe(true)
   expect((await sky(portB, ['status', '-u'])).stdout).toContain('No existing clusters.')
-  expect(localClusterDirs(h)).toEqual([])
+  expect(readdirSync(sandbox.dir).filter((d) => !d.startsWith('.'))).toEqual([])
+  rmSync(goDir, { recursive: true, force: true })
 }, 180_000)

@@ -2,7 +2,7 @@
 import { readdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ManagedJobWire } from '../../src/core/jobs/types'
-import { waitFor, type TempHome } from './index'
+import { localAuth, waitFor, type TempHome } from './index'
 
 export const TERMINAL = ['SUCCEEDED', 'CANCELLED', 'FAILED', 'FAILED_SETUP', 'FAILED_PRECHECKS', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER']
 
@@ -66,11 +66,11 @@ export function count(text: string, needle: string): number {
 
 /** POST an operation straight to the API (as any user the headers name) and wait for its result. */
 export async function apiCall<T = unknown>(endpoint: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: string; return_value?: T; error?: { code: string; message: string } }> {
-  const r = await fetch(endpoint + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+  const r = await fetch(endpoint + path, { method: 'POST', headers: { 'content-type': 'application/json', ...localAuth(endpoint), ...headers }, body: JSON.stringify(body) })
   const id = r.headers.get('x-skypilot-request-id')
   if (!id) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`)
   for (;;) {
-    const g = await fetch(`${endpoint}/api/get?request_id=${id}`, { headers })
+    const g = await fetch(`${endpoint}/api/get?request_id=${id}`, { headers: { ...localAuth(endpoint), ...headers } })
     if (g.status === 200) return (await g.json()) as { status: string; return_value?: T; error?: { code: string; message: string } }
     if (g.status !== 202) throw new Error(`/api/get: HTTP ${g.status} ${await g.text()}`)
   }

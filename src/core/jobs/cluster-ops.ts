@@ -20,6 +20,7 @@ import type { ClusterRecord } from '../state/clusters'
 import type { Store } from '../state/store'
 import { serializeDag } from '../task/serialize'
 import type { Task } from '../task/types'
+import type { UploadRefs } from '../uploads/sources'
 import type { LaunchedInfra } from './types'
 
 export interface OpsCtx {
@@ -50,6 +51,8 @@ export interface EnsureOptions {
   pinTo?: LaunchedInfra | null
   /** Safety net: the cluster tears itself down after this many idle minutes. */
   autodownMinutes: number
+  /** What the client uploaded for this task (a deployed server syncs only that). */
+  uploads?: UploadRefs | null
 }
 
 function pinned(task: Task, at: LaunchedInfra): Task {
@@ -102,6 +105,7 @@ export async function ensureCluster(c: OpsCtx, o: EnsureOptions): Promise<Ensure
         idle_minutes_to_autostop: o.autodownMinutes,
         autostop_down: true,
         command: 'sky jobs launch (managed job cluster)',
+        ...(o.uploads ? { uploads: o.uploads } : {}),
       },
       { blocked },
     )

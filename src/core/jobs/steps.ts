@@ -47,6 +47,7 @@ export async function launchStep(r: JobRun): Promise<StepResult> {
     blocked: t.blocked,
     pinTo: t.relaunch === 'same' ? t.infra : null,
     autodownMinutes: s.autodownMinutes,
+    uploads: r.job.uploads?.[t.taskId] ?? null,
   })
   if (res.ok || res.kind !== 'busy') busySaid.delete(r.id)
   if (res.ok) {

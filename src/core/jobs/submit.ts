@@ -6,6 +6,7 @@ import { checkRequiredValues } from '../task/overrides'
 import { parseDag } from '../task/dag-parse'
 import { serializeDag } from '../task/serialize'
 import type { Dag } from '../task/types'
+import type { UploadRefs } from '../uploads/sources'
 import { nameDag, requestedResources } from './naming'
 import { jobIssues } from './recovery'
 
@@ -18,6 +19,8 @@ export interface JobsLaunchBody {
   entrypoint?: string
   /** The client's config layers (sent by the SDK with every request); the job's launches use them. */
   override_skypilot_config?: Record<string, unknown>
+  /** Per task, the workdir and file mounts the client uploaded (what a deployed server syncs). */
+  uploads?: (UploadRefs | null)[]
 }
 
 export interface JobSubmitter {
@@ -51,6 +54,7 @@ export async function submitJob(store: Store, who: JobSubmitter, body: JobsLaunc
     entrypoint: body.entrypoint ?? null,
     requestId,
     config: body.override_skypilot_config ?? null,
+    uploads: body.uploads ?? null,
     tasks: dag.tasks.map((t) => ({ taskName: t.name ?? null, resources: requestedResources(t) })),
   })
   return { job_id: jobId, name: dag.name! }

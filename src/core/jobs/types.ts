@@ -1,3 +1,5 @@
+import type { UploadRefs } from '../uploads/sources'
+
 // Managed jobs: statuses, schedule states and the records the store keeps (SkyPilot's
 // ManagedJobStatus and ManagedJobScheduleState, sky/jobs/state.py).
 
@@ -64,6 +66,8 @@ export interface ManagedJobRecord {
   entrypoint: string | null
   /** The submitting client's config layers (SkyPilot's override_skypilot_config), applied to its launches. */
   config: Record<string, unknown> | null
+  /** Per task: the workdir and file mounts the client uploaded (a deployed server syncs only these). */
+  uploads: (UploadRefs | null)[] | null
 }
 
 export interface LaunchedInfra {

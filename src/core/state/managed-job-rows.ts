@@ -26,6 +26,7 @@ export interface RawJob {
   entrypoint: string | null
   request_id?: string | null
   config?: string | null
+  uploads?: string | null
 }
 
 export interface RawTask {
@@ -82,6 +83,7 @@ export function jobFromRow(r: RawJob): ManagedJobRecord {
     failureReason: r.failure_reason,
     entrypoint: r.entrypoint,
     config: r.config ? (JSON.parse(r.config) as Record<string, unknown>) : null,
+    uploads: r.uploads ? JSON.parse(r.uploads) : null,
   }
 }
 

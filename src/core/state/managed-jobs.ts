@@ -2,6 +2,7 @@
 // atomic picks, and the controller's fenced updates.
 import type { ManagedJobRecord, ManagedJobStatus, ManagedTaskRecord, ScheduleState } from '../jobs/types'
 import { JOB_COLS, jobFromRow, sets, TASK_COLS, taskFromRow, type RawJob, type RawTask } from './managed-job-rows'
+import type { UploadRefs } from '../uploads/sources'
 import { isUniqueViolation, type Db, type SqlValue } from './db'
 import { fenceSql, type Fence } from './leases'
 
@@ -27,6 +28,8 @@ export interface NewManagedJob {
   requestId: string | null
   /** The client's config layers to apply to the job's launches. */
   config?: Record<string, unknown> | null
+  /** Per task, what the client uploaded (workdir, file mounts). */
+  uploads?: (UploadRefs | null)[] | null
   tasks: { taskName: string | null; resources: string }[]
 }
 
@@ -66,9 +69,9 @@ export class ManagedJobRepo {
     const now = Date.now()
     return this.db.tx(async (t) => {
       const row = await t.get<{ job_id: number }>(
-        `INSERT INTO managed_jobs (name, user_id, user_name, user_role, workspace, dag_yaml, num_tasks, priority, status, schedule_state, submitted_at, updated_at, entrypoint, request_id, config)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 'WAITING', ?, ?, ?, ?, ?) RETURNING job_id`,
-        [j.name, j.userId, j.userName, j.userRole, j.workspace, j.dagYaml, j.tasks.length, j.priority, now, now, j.entrypoint, j.requestId, j.config ? JSON.stringify(j.config) : null],
+        `INSERT INTO managed_jobs (name, user_id, user_name, user_role, workspace, dag_yaml, num_tasks, priority, status, schedule_state, submitted_at, updated_at, entrypoint, request_id, config, uploads)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 'WAITING', ?, ?, ?, ?, ?, ?) RETURNING job_id`,
+        [j.name, j.userId, j.userName, j.userRole, j.workspace, j.dagYaml, j.tasks.length, j.priority, now, now, j.entrypoint, j.requestId, j.config ? JSON.stringify(j.config) : null, j.uploads ? JSON.stringify(j.uploads) : null],
       )
       const jobId = Number(row!.job_id)
       for (const [i, task] of j.tasks.entries()) {

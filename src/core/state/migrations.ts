@@ -33,7 +33,8 @@ const MANAGED_JOBS_COLUMNS = `
   failure_reason TEXT,
   entrypoint TEXT,
   request_id TEXT,
-  config TEXT`
+  config TEXT,
+  uploads TEXT`
 
 const MANAGED_JOB_TASKS_COLUMNS = `
   job_id BIGINT NOT NULL,

@@ -16,6 +16,8 @@ export interface ControllerHostOptions {
   replicaId: string
   leaseMs: number
   log: (line: string) => void
+  /** Environment the controller thread adds (what the request workers get, e.g. SKY_SERVER_DEPLOY). */
+  env?: Record<string, string>
 }
 
 export class ControllerHost {
@@ -46,7 +48,7 @@ export class ControllerHost {
       this.o.log(`controller thread crashed: ${(ev as ErrorEvent).message ?? 'unknown error'}; restarting it`)
       this.restart()
     }
-    worker.postMessage({ type: 'init', db: this.o.db, replicaId: this.o.replicaId, leaseMs: this.o.leaseMs, env: { SKY_HOME: process.env.SKY_HOME ?? '' } })
+    worker.postMessage({ type: 'init', db: this.o.db, replicaId: this.o.replicaId, leaseMs: this.o.leaseMs, env: { SKY_HOME: process.env.SKY_HOME ?? '', ...this.o.env } })
     return this.ready
   }
 

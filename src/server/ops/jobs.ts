@@ -27,6 +27,10 @@ export const JOBS_OPS: OpDef[] = [
       task: t.String({ minLength: 1, maxLength: 4 * 1024 * 1024 }),
       name: t.Optional(jobName),
       entrypoint: t.Optional(t.String({ maxLength: 1000 })),
+      /** Per task: the workdir and file mounts the client uploaded (POST /upload). */
+      uploads: t.Optional(
+        t.Array(t.Union([t.Null(), t.Object({ workdir: t.Optional(t.String()), file_mounts: t.Optional(t.Record(t.String(), t.String())) })]), { maxItems: 100 }),
+      ),
     }),
   },
   {

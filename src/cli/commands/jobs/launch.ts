@@ -13,7 +13,8 @@ import { loadEntrypoint, taskYaml } from '../../entrypoint'
 import { info, out } from '../../output'
 import { confirm } from '../../prompt'
 import { usefulJobCommands } from '../../render/jobs'
-import { taskArgs } from '../../task-args'
+import { uploadForTask } from '../../uploads'
+import { redactSecretArgs, taskArgs } from '../../task-args'
 import { followJob } from './follow'
 
 function withRecovery(dag: Dag, strategy: string | undefined): Dag {
@@ -56,7 +57,9 @@ export default defineCommand({
       if (!process.stdin.isTTY) throw new UsageError(`${q} — no terminal to ask on; pass -y to confirm.`)
       if (!(await confirm(q))) throw new UsageError('Aborted.')
     }
-    const id = await launch(c, yaml, { name, entrypoint: `sky ${['jobs', 'launch', ...rawArgs].join(' ')}`.slice(0, 1000) })
+    // Files come from this machine: each task's workdir and file mounts are uploaded first.
+    const uploads = await Promise.all(named.tasks.map(async (t) => (await uploadForTask(c, t, { fileMounts: true })) ?? null))
+    const id = await launch(c, yaml, { name, uploads: uploads.some(Boolean) ? uploads : undefined, entrypoint: `sky ${['jobs', 'launch', ...redactSecretArgs(rawArgs)].join(' ')}`.slice(0, 1000) })
     const r = await finish<{ job_id: number; name: string }>(id)
     if (!r) return
     out(`✓ Managed job '${r.name}' submitted, ID: ${r.job_id}`)
