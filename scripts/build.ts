@@ -11,7 +11,7 @@ const commit = (await $`git -C ${root} rev-parse --short HEAD`.quiet().nothrow()
 
 // Workers must be listed as entrypoints and referenced by their path relative to the common
 // ancestor of all entrypoints (src/), injected with `define`.
-const workers = { SKY_WORKER_REQUEST: 'workers/request-worker.ts', SKY_WORKER_RETENTION: 'workers/retention-worker.ts' }
+const workers = { SKY_WORKER_REQUEST: 'workers/request-worker.ts', SKY_WORKER_RETENTION: 'workers/retention-worker.ts', SKY_WORKER_CONTROLLER: 'workers/controller-worker.ts' }
 
 mkdirSync(`${root}dist`, { recursive: true })
 await (await import('./build-dashboard')).writeDashboard()

@@ -7,10 +7,11 @@ import * as clusters from './ops/clusters'
 import * as dashboard from './ops/dashboard'
 import * as infra from './ops/infra'
 import * as jobs from './ops/jobs'
+import * as managedJobs from './ops/managed-jobs'
 import * as requests from './ops/requests'
 import * as users from './ops/users'
 
-export const resources = { clusters, jobs, catalog, infra, requests, users, dashboard } satisfies Record<string, Record<string, AnyDefinition>>
+export const resources = { clusters, jobs, managedJobs, catalog, infra, requests, users, dashboard } satisfies Record<string, Record<string, AnyDefinition>>
 
 export const definitions: readonly AnyDefinition[] = Object.values(resources).flatMap((m) => Object.values(m) as AnyDefinition[])
 

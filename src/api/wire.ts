@@ -6,6 +6,7 @@
 // from them) plus the TypeScript type of the same name.
 import { Type as T, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
 import { INFRA_NAMES } from '../core/infra/types'
+import { MANAGED_JOB_STATUSES, SCHEDULE_STATES } from '../core/jobs/types'
 
 const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
 const Seconds = (description: string) => T.Number({ description: `${description} (seconds since the epoch)` })
@@ -255,3 +256,62 @@ export function seconds(ms: number | null | undefined): number | null
 export function seconds(ms: number | null | undefined): number | null {
   return ms === null || ms === undefined ? null : ms / 1000
 }
+
+// ---- managed jobs (sky jobs ...) --------------------------------------------------------------
+
+/** SkyPilot's ManagedJobStatus, in lifecycle order (the list lives with the controller's states). */
+export const ManagedJobStatus = lit(MANAGED_JOB_STATUSES)
+export type ManagedJobStatus = Static<typeof ManagedJobStatus>
+
+/** One task of a managed job, as `sky jobs queue -o json` lists it (SkyPilot's names, seconds). */
+export const ManagedJob = T.Object({
+  job_id: T.Integer(),
+  task_id: T.Integer(),
+  job_name: T.String(),
+  task_name: Nullable(T.String()),
+  user_name: T.String(),
+  user_hash: T.String(),
+  workspace: T.String(),
+  resources: T.String(),
+  status: ManagedJobStatus,
+  schedule_state: lit(SCHEDULE_STATES),
+  submitted_at: Seconds('Submitted'),
+  start_at: Nullable(Seconds('Started')),
+  end_at: Nullable(Seconds('Ended')),
+  last_recovered_at: Nullable(Seconds('Last recovered')),
+  recovery_count: T.Integer(),
+  job_duration: T.Number({ description: 'Seconds the job has run' }),
+  failure_reason: Nullable(T.String()),
+  cluster_name: Nullable(T.String()),
+  cloud: Nullable(T.String()),
+  region: Nullable(T.String()),
+  zone: Nullable(T.String()),
+  priority: T.Number(),
+  num_tasks: T.Integer({ description: 'Tasks in the job (pipelines > 1)' }),
+})
+export type ManagedJob = Static<typeof ManagedJob>
+
+export const ManagedJobSubmitted = T.Object({ job_id: T.Integer(), name: T.String() })
+export type ManagedJobSubmitted = Static<typeof ManagedJobSubmitted>
+
+export const ManagedJobQueue = T.Object({
+  jobs: T.Array(ManagedJob),
+  total: T.Integer({ description: 'Jobs matching the filters (the list may be cut to `limit`)' }),
+  in_progress: T.Record(T.String(), T.Integer(), { description: 'Unfinished jobs by status' }),
+})
+export type ManagedJobQueue = Static<typeof ManagedJobQueue>
+
+export const ManagedJobsCancelled = T.Object({
+  cancelled: T.Array(T.Integer()),
+  still_cancelling: T.Array(T.Integer()),
+  already_finished: T.Array(T.Integer()),
+  requests_cancelled: T.Array(T.String({ description: 'Queued requests of these jobs, cancelled' })),
+})
+export type ManagedJobsCancelled = Static<typeof ManagedJobsCancelled>
+
+export const ManagedJobLogsResult = T.Object({
+  job_id: T.Integer(),
+  status: ManagedJobStatus,
+  exit_code: T.Integer({ description: "SkyPilot's exit code for the job's status" }),
+})
+export type ManagedJobLogsResult = Static<typeof ManagedJobLogsResult>

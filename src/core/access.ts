@@ -56,3 +56,24 @@ export function checkSeeRequest(r: { requestId: string; userId: string; userName
 
 /** Cancelling everyone's requests (`sky api cancel -u`) touches only what the caller may cancel. */
 export const canCancelRequest = canSeeRequest
+
+/** Which managed jobs a listing shows (`sky jobs queue`, the dashboard): own, or with all_users everyone's. */
+export function managedJobListFilter(p: Principal, o: { allUsers?: boolean }): { userId?: string } {
+  return o.allUsers ? {} : { userId: p.id }
+}
+
+/** Owners and admins may cancel a managed job and read its logs. */
+export function canActOnManagedJob(j: { userId: string }, p: Principal): boolean {
+  return j.userId === p.id || isAdmin(p)
+}
+
+export function checkActOnManagedJobs(jobs: { jobId: number; userId: string; userName: string }[], p: Principal): void {
+  const foreign = jobs.filter((j) => !canActOnManagedJob(j, p))
+  if (!foreign.length) return
+  throw new PermissionDeniedError(`Managed job ${foreign.map((j) => `${j.jobId} belongs to user '${j.userName}'`).join('; ')}; only they or an admin may act on it.`)
+}
+
+/** Cancelling every user's managed jobs (`sky jobs cancel -u`) is for admins. */
+export function checkCancelAllManagedJobs(p: Principal): void {
+  if (!isAdmin(p)) throw new PermissionDeniedError("Only an admin may cancel every user's managed jobs (-u).")
+}

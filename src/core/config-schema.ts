@@ -113,6 +113,24 @@ export const CONFIG_SCHEMA: Rule = section({
     },
     true,
   ),
+  // Managed jobs (src/core/jobs/settings.ts); the controller runs in the API server, so SkyPilot's
+  // controller-cluster keys have nothing to act on.
+  jobs: section(
+    {
+      controller: section({
+        max_concurrent_launches: value(num({ int: true, min: 1 })),
+        max_running_jobs: value(num({ int: true, min: 1 })),
+        status_check_seconds: value(num({ above: 0 })),
+        local_status_check_seconds: value(num({ above: 0 })),
+        recovery_retry_gap_seconds: value(num({ min: 0 })),
+        launch_retries: value(num({ int: true, min: 0 })),
+        task_autodown_minutes: value(num({ int: true, min: 1 })),
+        ...unsupportedKeys('resources', 'high_availability', 'autostop', 'consolidation_mode', 'controller_logs_gc_retention_hours', 'task_logs_gc_retention_hours'),
+      }),
+      ...unsupportedKeys('bucket', 'force_disable_cloud_bucket'),
+    },
+    true,
+  ),
   // Read by src/core/provision/aws/config.ts.
   aws: section(
     {
@@ -146,7 +164,7 @@ export const CONFIG_SCHEMA: Rule = section({
   ),
   ssh: section({ allowed_node_pools: value(strList), ...unsupportedKeys('pod_config', 'provision_timeout', 'context_configs', 'custom_metadata') }, true),
   ...unsupportedKeys(
-    'workspace', 'jobs', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
+    'workspace', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
     'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
   ),
 })

@@ -9,7 +9,8 @@ import { setConnectionListener } from './lib/poll'
 import { match, navigate, onRouteChange, route } from './lib/router'
 import { clusterPage } from './pages/cluster-detail'
 import { clustersPage } from './pages/clusters'
-import { jobsPage, notFoundPage, servicesPage } from './pages/empty'
+import { notFoundPage, servicesPage } from './pages/empty'
+import { jobsPage } from './pages/jobs'
 import { infraPage } from './pages/infra'
 import { requestsPage } from './pages/requests'
 import { usersPage } from './pages/users'
@@ -19,6 +20,7 @@ route('/clusters', 'clusters', clustersPage)
 route('/clusters/:name', 'clusters', clusterPage)
 route('/clusters/:name/:job', 'clusters', clusterPage)
 route('/jobs', 'jobs', jobsPage)
+route('/jobs/:id', 'jobs', jobsPage)
 route('/services', 'services', servicesPage)
 route('/requests', 'requests', requestsPage)
 route('/requests/:id', 'requests', requestsPage)

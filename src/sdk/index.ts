@@ -18,3 +18,5 @@ export { defaultClient, setDefaultClient } from './default-client'
 export { resolveEndpoint, parseEndpoint, type Endpoint } from './endpoint'
 export * from '../core/errors'
 export { uploadTaskFiles, packPath, uploadPacked, type UploadRefs, type UploadStats } from './uploads'
+// Managed jobs as a namespace, as SkyPilot's sky.jobs: jobs.launch({ task }), jobs.queue(), ...
+export * as jobs from '../api/ops/managed-jobs'

@@ -11,6 +11,7 @@ import { clusterRoutes } from './routes/clusters'
 import { dashboardRoutes } from './routes/dashboard'
 import { infraRoutes } from './routes/infra'
 import { jobRoutes } from './routes/jobs'
+import { managedJobRoutes } from './routes/managed-jobs'
 import { openApiRoutes } from './routes/openapi'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
@@ -59,6 +60,7 @@ export function createApp(d: AppDeps) {
     .use(jobRoutes(d))
     .use(catalogRoutes(d))
     .use(infraRoutes(d))
+    .use(managedJobRoutes(d))
     .use(pluginRoutes(d))
     .use(userRoutes(d))
     .use(uploadRoutes(d))

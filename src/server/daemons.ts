@@ -7,9 +7,12 @@
 // re-queued) and then every `api_server.status_refresh_seconds` (default 30).
 import { savedChecks } from '../core/clusters/enabled'
 import { configGet } from '../core/config'
+import { logger } from '../core/log'
 import { descriptor, hasProvisioner } from '../core/provision/registry'
 import type { Store } from '../core/state/store'
 import type { RequestService } from './requests/service'
+
+const log = logger('server')
 
 export const SYSTEM_USER = { id: 'skypilot-system', name: 'skypilot-system', role: 'admin' }
 
@@ -66,7 +69,7 @@ export function startOrphanReconcile(store: Store): () => void {
       const clouds = (await savedChecks(store)).filter((c) => c.enabled && descriptor(c.infra)?.kind === 'cloud' && hasProvisioner(c.infra)).map((c) => c.infra)
       if (!clouds.length) return
       const { reconcileOrphans } = await import('../core/provision/cloud-vm/reconcile')
-      await reconcileOrphans(store, clouds, (l) => process.stderr.write(`${l}\n`))
+      await reconcileOrphans(store, clouds, (l) => log.info(l))
     } catch {
       // Next round tries again.
     } finally {

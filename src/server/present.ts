@@ -1,12 +1,13 @@
 // Storage records and core results as the wire shows them (src/api/wire.ts): snake_case names,
 // times in seconds, and nothing that stays on the server (handles, node connect info, SSH
 // passwords). Every handler that returns stored data goes through here.
-import { seconds, type Cluster, type ClusterJob, type GpuList, type InfraCheck, type JobStatus } from '../api/wire'
+import { seconds, type Cluster, type ClusterJob, type GpuList, type InfraCheck, type JobStatus, type ManagedJob } from '../api/wire'
 import type { JobInfo, NodeCapacity } from '../core/agent/types'
 import type { GpuList as CoreGpuList } from '../core/catalog/gpus'
 import type { InfraCheck as CoreInfraCheck } from '../core/infra/check'
 import { infraLabel } from '../core/infra/types'
 import type { ClusterRecord } from '../core/state/clusters'
+import type { JobWithTasks } from '../core/state/managed-jobs'
 
 interface StoredResources {
   label?: string
@@ -65,6 +66,35 @@ export function toWireJob(j: JobInfo): ClusterJob {
     exit_code: j.exitCode,
     failure: j.failure,
   }
+}
+
+/** A managed job as `sky jobs queue -o json` lists it: one record per task (SkyPilot's names). */
+export function toWireManagedJob(j: JobWithTasks, now = Date.now()): ManagedJob[] {
+  return j.tasks.map((t) => ({
+    job_id: j.jobId,
+    task_id: t.taskId,
+    job_name: j.name,
+    task_name: t.taskName,
+    user_name: j.userName,
+    user_hash: j.userId,
+    workspace: j.workspace,
+    resources: t.resources,
+    status: t.status,
+    schedule_state: j.scheduleState,
+    submitted_at: t.submittedAt / 1000,
+    start_at: seconds(t.startAt),
+    end_at: seconds(t.endAt),
+    last_recovered_at: seconds(t.lastRecoveredAt),
+    recovery_count: t.recoveryCount,
+    job_duration: (t.jobDurationMs + (t.runStartedAt ? now - t.runStartedAt : 0)) / 1000,
+    failure_reason: t.failureReason,
+    cluster_name: t.clusterName,
+    cloud: t.infra?.cloud ?? null,
+    region: t.infra?.region ?? null,
+    zone: t.infra?.zone ?? null,
+    priority: j.priority,
+    num_tasks: j.numTasks,
+  }))
 }
 
 export function toWireCheck(c: CoreInfraCheck & { capacity?: NodeCapacity }): InfraCheck {

@@ -20,6 +20,7 @@ import { createApp } from './app'
 import { deployAuth } from './auth/deploy'
 import { localAuth } from './auth/local'
 import { SERVER_BODY_MAX } from './body'
+import { ControllerHost } from './controllers/host'
 import { startStatusRefresh } from './daemons'
 import type { AppDeps } from './context'
 import { localIdentify } from './identity'
@@ -97,6 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const ops = opIndex(pluginOps)
   const svc = new RequestService(store, ops, logs)
   let dbQueue: DbQueue | undefined
+  let controllers: ControllerHost | undefined
   const executor = new Executor({
     store,
     db,
@@ -110,6 +112,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       dbQueue?.finished(id, status)
     },
     onCancelCluster: (rid, cluster, except) => svc.cancelClusterRequests(rid, cluster, except),
+    onCancelRequests: (ids) => svc.cancel(ids),
+    onControllerWake: (kind, key, o) => controllers?.wake(kind, key, o),
     onRoom: (lane) => dbQueue?.room(lane),
   })
   svc.attach(executor)
@@ -139,8 +143,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     deps.guard = (req) => local.guard(req)
   }
   const listen = o.listen !== false
+  const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${o.port || randomBytes(3).toString('hex')}`
+  const leaseMs = o.leaseMs ?? Number(configGet('api_server.lease_seconds', 30)) * 1000
   if (store.db.kind === 'postgres' && listen) {
-    const replicaId = o.replicaId || process.env.SKYPILOT_API_SERVER_REPLICA_ID || `${hostname()}:${o.port || randomBytes(3).toString('hex')}`
     executor.replicaId = replicaId
     dbQueue = new DbQueue({
       store,
@@ -148,7 +153,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       ops,
       logs,
       replicaId,
-      leaseMs: o.leaseMs ?? Number(configGet('api_server.lease_seconds', 30)) * 1000,
+      leaseMs,
       defaultRole: svc.defaultRole,
       onFinal: (id, status) => svc.notifyFinal(id, status),
       watched: () => svc.waitedIds(),
@@ -156,6 +161,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     svc.attach(executor, dbQueue)
   }
   await svc.recover()
+  // Managed jobs (and later services) run in the controller thread, resumed from the store.
+  controllers = new ControllerHost({ db, replicaId, leaseMs, env: { SKY_SERVER_DEPLOY: o.deploy ? '1' : '' }, log: (l) => log.info(l) })
+  void controllers.start().catch(() => {})
 
   // Listen only now, so `sky api start` returns once the server really serves.
   const app = createApp(deps)
@@ -198,7 +206,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       collector.stop()
       stopRefresh()
       deps.info.draining = true
-      await executor.shutdown(graceMs)
+      await Promise.all([executor.shutdown(graceMs), controllers?.stop(graceMs)])
       await dbQueue?.stop()
       app.server?.stop(true)
       if (o.writePidFile) rmSync(pidFile, { force: true })

@@ -17,6 +17,7 @@ type InMsg =
   | { type: 'run'; id: string; name: string; body: unknown; user: OpUser }
   | { type: 'cancel'; id: string }
   | { type: 'cancel-cluster-result'; callId: number; ids: string[] }
+  | { type: 'cancel-requests-result'; callId: number; ids: string[] }
 
 let store: Store
 let logs: LogStore
@@ -54,6 +55,13 @@ async function run(m: Extract<InMsg, { type: 'run' }>): Promise<void> {
           pendingCalls.set(callId, resolve)
           self.postMessage({ type: 'cancel-cluster', callId, requestId: m.id, cluster, except })
         }),
+      cancelRequests: (ids: string[]) =>
+        new Promise<string[]>((resolve) => {
+          const callId = ++nextCall
+          pendingCalls.set(callId, resolve)
+          self.postMessage({ type: 'cancel-requests', callId, ids })
+        }),
+      wakeController: (kind: string, key: string, o?: { interrupt?: boolean }) => self.postMessage({ type: 'controller-wake', kind, key, o }),
     }
     // The client's config layers (its .sky.yaml, --config) apply to this request only.
     const override = (m.body as { override_skypilot_config?: unknown } | null)?.override_skypilot_config
@@ -88,6 +96,7 @@ self.onmessage = (ev: MessageEvent<InMsg>) => {
       running.get(m.id)?.abort()
       return
     case 'cancel-cluster-result':
+    case 'cancel-requests-result':
       pendingCalls.get(m.callId)?.(m.ids)
       pendingCalls.delete(m.callId)
       return

@@ -2,6 +2,8 @@
 // version checks, unreachable endpoints, malformed input.
 import { afterEach, describe, expect, test } from 'bun:test'
 import { authedFetch, freePort, requestRow, submitPlugin, tempHome, waitFor, type TempHome } from '../harness'
+import { wireErrors } from '../harness/wire'
+import { RequestPayload } from '../../src/api/wire'
 
 let homes: TempHome[] = []
 afterEach(async () => {
@@ -74,6 +76,10 @@ describe('requests', () => {
     const tail = await h.sky(['api', 'logs', id.slice(0, 8), '--tail', '1'])
     expect(tail.stdout).toBe('done\n')
     await submitPlugin(h.endpoint, 'test.echo', {})
+    // -o json: SkyPilot's RequestPayload names, times in seconds.
+    const rows = JSON.parse((await h.sky(['api', 'status', '-a', '-o', 'json'])).stdout) as { request_id: string }[]
+    expect(rows.map((r) => r.request_id)).toContain(id)
+    expect(wireErrors(RequestPayload, rows)).toEqual([])
     const limited = await h.sky(['api', 'status', '-a', '-l', '1'])
     expect(limited.stdout).toContain('Showing 1 requests')
   })
@@ -242,9 +248,9 @@ describe('errors', () => {
     expect(r2.stderr).toContain("Unknown option '--refesh'")
     const r3 = await h.sky(['api', 'status', '-l', 'x'])
     expect(r3.code).toBe(2)
-    const r4 = await h.sky(['jobs', 'queue', '-u'])
+    const r4 = await h.sky(['serve', 'status'])
     expect(r4.code).toBe(2)
-    expect(r4.stderr).toContain("'sky jobs' (managed jobs) is not part of this build")
+    expect(r4.stderr).toContain("'sky serve' (services) is not part of this build")
   })
 
   test('--version and --help', async () => {

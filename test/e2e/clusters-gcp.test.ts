@@ -41,9 +41,9 @@ if (netns.ok && !INSIDE) {
     beforeAll(async () => {
       world = await startGceWorld({ hosts: 6 })
       h = await tempHome()
-      // One autostop "minute" is 300 ms for this home's server and agents.
-      Object.assign(h.env, world.env, { SKY_AGENT_MINUTE_MS: '300' })
-      h.config(world.configYaml())
+      Object.assign(h.env, world.env)
+      // One autostop "minute" is 300 ms on the clusters this test home's server launches.
+      h.config(world.configYaml() + 'testing:\n  agent_minute_ms: 300\n')
       const c = await h.sky(['check', 'gcp'], { timeoutMs: 60_000 })
       expect(out(c)).toContain('GCP: enabled')
     }, 120_000)

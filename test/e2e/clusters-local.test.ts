@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fakeGpus, requestRow, tempHome, waitFor, type TempHome } from '../harness'
+import { wireErrors } from '../harness/wire'
+import { Cluster, ClusterJob } from '../../src/api/wire'
 
 let h: TempHome
 beforeAll(async () => {
@@ -56,6 +58,7 @@ describe('launch and jobs', () => {
     const j = JSON.parse((await h.sky(['status', 'd*', '-o', 'json'])).stdout)
     expect(j.map((c: { name: string }) => c.name)).toEqual(['dev'])
     expect(j[0].handle).toBeUndefined()
+    expect(wireErrors(Cluster, j)).toEqual([])
     // SkyPilot's JSON names and units: snake_case, seconds since the epoch.
     expect(j[0]).toMatchObject({ status: 'UP', nodes: 1, cloud: 'local', autostop: -1, to_down: false })
     expect(j[0].head_ip).toMatch(/^127\.\d+\.\d+\.\d+$/)
@@ -80,6 +83,7 @@ describe('launch and jobs', () => {
     expect(logs.stdout).toContain('out')
     // sky queue -o json: SkyPilot's ClusterJobRecord names, times in seconds.
     const q = JSON.parse((await h.sky(['queue', 'dev', '-o', 'json'])).stdout) as Record<string, Record<string, unknown>[]>
+    expect(wireErrors(ClusterJob, q.dev!)).toEqual([])
     const job2 = q.dev!.find((j) => j.job_id === Number(id))!
     expect(job2).toMatchObject({ job_id: Number(id), status: 'FAILED', exit_code: 7, username: 'tester' })
     expect(job2.submitted_at as number).toBeLessThan(1e11)

@@ -46,11 +46,11 @@ describe('the config file', () => {
     try {
       const check = await h.sky(['check', 'local'])
       expect(check.code).toBe(0)
-      expect(check.stderr).toContain('Warning: ~/config.yaml: jobs is not supported by this build of sky; it is ignored.')
+      expect(check.stderr).toContain('Warning: ~/config.yaml: jobs.controller.resources is not supported by this build of sky; it is ignored.')
       expect(check.stderr).toContain('docker is not supported by this build')
       const dry = await h.sky(['launch', '--dryrun', '--', 'true'])
       expect(dry.code).toBe(0)
-      expect(dry.stderr).toContain('jobs is not supported by this build')
+      expect(dry.stderr).toContain('jobs.controller.resources is not supported by this build')
       expect((await h.sky(['status'])).stderr).not.toContain('not supported')
     } finally {
       h.config('')

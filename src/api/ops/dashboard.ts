@@ -1,10 +1,10 @@
-// Read-only lists the dashboard polls: the same clusters and requests that `POST /status` and
-// `GET /api/status` give, with the same visibility rules (src/core/access.ts), read straight from
+// Read-only lists the dashboard polls: the same clusters, requests and managed jobs that
+// `POST /status`, `GET /api/status` and `POST /jobs/queue` give, with the same visibility rules (src/core/access.ts), read straight from
 // the store (no request row per poll) and answered with an ETag (304 when unchanged).
 import { Type as T } from '@sinclair/typebox'
 import { defineEndpoint } from '../define'
 import { PageQuery } from '../schemas'
-import { Cluster, RequestPayload } from '../wire'
+import { Cluster, ManagedJobQueue, RequestPayload } from '../wire'
 
 const impl = () => import('../../server/endpoints/dashboard')
 
@@ -36,6 +36,18 @@ export const dashboardRequests = defineEndpoint({
   input: T.Object({ all_users: T.Optional(T.Boolean()), limit: PageQuery.limit }),
   result: T.Array(RequestPayload),
   handler: async () => (await impl()).requests,
+})
+
+export const dashboardJobs = defineEndpoint({
+  name: 'dashboard.jobs',
+  route: '/api/dashboard/jobs',
+  method: 'GET',
+  tag: 'dashboard',
+  summary: "The caller's managed jobs (or everyone's), newest first, as sky jobs queue lists them.",
+  access: 'user',
+  input: T.Object({ all_users: T.Optional(T.Boolean()), limit: T.Optional(T.Integer({ minimum: 1, maximum: 5000, description: 'Newest jobs first, at most this many (default 500)' })) }),
+  result: ManagedJobQueue,
+  handler: async () => (await impl()).jobs,
 })
 
 export const dashboardLoginCode = defineEndpoint({

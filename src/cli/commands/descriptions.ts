@@ -15,6 +15,7 @@ export const DESCRIPTIONS = {
   check: 'Check which infra is usable (credentials, SSH pools, kubeconfig).',
   gpus: 'GPUs offered by your infra.',
   'show-gpus': 'Alias of sky gpus list.',
+  jobs: 'Managed jobs: a cluster per task, recovered from preemption and failures.',
   ssh: 'Set up or clean SSH node pools (~/.sky/ssh_node_pools.yaml).',
   api: 'Manage the API server and its requests.',
   dashboard: 'Print the web dashboard URL and open it in a browser.',

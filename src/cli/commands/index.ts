@@ -39,6 +39,7 @@ export function rootCommand() {
       check: lazy(() => import('./check')),
       gpus: lazy(() => import('./gpus/index')),
       'show-gpus': lazy(() => import('./show-gpus')),
+      jobs: lazy(() => import('./jobs/index')),
       ssh: lazy(() => import('./ssh/index')),
       api: lazy(() => import('./api/index')),
       dashboard: lazy(() => import('./dashboard')),

@@ -44,6 +44,8 @@ function takeLock(path: string, dir: string): boolean {
 interface Served {
   daemon: AgentDaemon
   wakeMtime: number
+  /** The job DB this daemon opened; a new file there means the cluster was made anew. */
+  dbIno: number | null
 }
 
 export class AgentHost {
@@ -121,6 +123,15 @@ export class AgentHost {
         continue
       }
       const s = this.served.get(root)
+      const ino = inodeOf(L.db)
+      if (s && ino !== null && s.dbIno !== null && ino !== s.dbIno) {
+        // The cluster's directory was removed behind our back (its nodes vanished) and the
+        // cluster launched again: this daemon serves a deleted DB. Stop it; the next scan serves
+        // the new one.
+        this.log(`${root}: its job DB was replaced; restarting its agent`)
+        void s.daemon.stop()
+        continue
+      }
       if (s) {
         const m = mtime(L.wakeFile)
         if (m !== s.wakeMtime) {
@@ -141,7 +152,7 @@ export class AgentHost {
     try {
       const d = new AgentDaemon(root, { host: this.dir })
       if (!(await d.start())) return
-      this.served.set(root, { daemon: d, wakeMtime: mtime(layout(root).wakeFile) })
+      this.served.set(root, { daemon: d, wakeMtime: mtime(layout(root).wakeFile), dbIno: inodeOf(layout(root).db) })
       this.retune()
       void d.stoppedPromise.then(() => {
         if (this.served.get(root)?.daemon === d) this.served.delete(root)
@@ -176,6 +187,14 @@ export class AgentHost {
       if (Number(readFileSync(this.files.lock, 'utf8')) === process.pid) rmSync(this.files.lock, { force: true })
     } catch {}
     this.resolveDone()
+  }
+}
+
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino
+  } catch {
+    return null
   }
 }
 

@@ -10,6 +10,70 @@ export interface Migration {
   postgres?: string[]
 }
 
+// Managed jobs (version 41): one row per job, one per task of its pipeline. Times are epoch ms.
+const MANAGED_JOBS_COLUMNS = `
+  job_id %ID%,
+  name TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  user_name TEXT NOT NULL,
+  user_role TEXT,
+  workspace TEXT NOT NULL DEFAULT 'default',
+  dag_yaml TEXT NOT NULL,
+  num_tasks INTEGER NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  schedule_state TEXT NOT NULL,
+  current_task INTEGER NOT NULL DEFAULT 0,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  retry_at BIGINT,
+  submitted_at BIGINT NOT NULL,
+  started_at BIGINT,
+  ended_at BIGINT,
+  updated_at BIGINT NOT NULL,
+  failure_reason TEXT,
+  entrypoint TEXT,
+  request_id TEXT,
+  config TEXT,
+  uploads TEXT`
+
+const MANAGED_JOB_TASKS_COLUMNS = `
+  job_id BIGINT NOT NULL,
+  task_id INTEGER NOT NULL,
+  task_name TEXT,
+  resources TEXT NOT NULL,
+  status TEXT NOT NULL,
+  phase TEXT NOT NULL DEFAULT 'pending',
+  cluster_name TEXT,
+  cluster_live INTEGER NOT NULL DEFAULT 0,
+  infra TEXT,
+  blocked TEXT,
+  submitted_at BIGINT NOT NULL,
+  start_at BIGINT,
+  end_at BIGINT,
+  last_recovered_at BIGINT,
+  recovery_count INTEGER NOT NULL DEFAULT 0,
+  restart_count INTEGER NOT NULL DEFAULT 0,
+  launch_attempts INTEGER NOT NULL DEFAULT 0,
+  job_duration BIGINT NOT NULL DEFAULT 0,
+  run_started_at BIGINT,
+  agent_job_id INTEGER,
+  submit_seq INTEGER NOT NULL DEFAULT 0,
+  log_base BIGINT NOT NULL DEFAULT 0,
+  exit_code INTEGER,
+  outcome TEXT,
+  relaunch TEXT,
+  failure_reason TEXT,
+  PRIMARY KEY (job_id, task_id)`
+
+const MANAGED_JOBS_INDEXES = [
+  `CREATE INDEX IF NOT EXISTS managed_jobs_schedule ON managed_jobs (schedule_state, priority DESC, job_id)`,
+  `CREATE INDEX IF NOT EXISTS managed_jobs_user ON managed_jobs (user_id, job_id)`,
+  `CREATE INDEX IF NOT EXISTS managed_jobs_status ON managed_jobs (status, user_id)`,
+  `CREATE INDEX IF NOT EXISTS managed_jobs_name ON managed_jobs (name)`,
+  `CREATE INDEX IF NOT EXISTS managed_job_tasks_cluster ON managed_job_tasks (cluster_name)`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS managed_jobs_request ON managed_jobs (request_id)`,
+]
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -163,6 +227,36 @@ export const migrations: Migration[] = [
       `CREATE INDEX IF NOT EXISTS requests_created_id ON requests (created_at, request_id)`,
       `CREATE INDEX IF NOT EXISTS requests_user_created ON requests (user_id, created_at, request_id)`,
       `CREATE INDEX IF NOT EXISTS requests_finished ON requests (finished_at)`,
+    ],
+  },
+  // 40–49: managed jobs and the controller runtime (issue 16).
+  {
+    version: 40,
+    name: 'controller leases',
+    sql: [
+      `CREATE TABLE IF NOT EXISTS controller_leases (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        lease_until BIGINT NOT NULL,
+        epoch INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (kind, key)
+      )`,
+      `CREATE INDEX IF NOT EXISTS controller_leases_owner ON controller_leases (owner, kind)`,
+    ],
+  },
+  {
+    version: 41,
+    name: 'managed jobs and their tasks',
+    sql: [
+      `CREATE TABLE IF NOT EXISTS managed_jobs (${MANAGED_JOBS_COLUMNS.replace('%ID%', 'INTEGER PRIMARY KEY AUTOINCREMENT')})`,
+      `CREATE TABLE IF NOT EXISTS managed_job_tasks (${MANAGED_JOB_TASKS_COLUMNS})`,
+      ...MANAGED_JOBS_INDEXES,
+    ],
+    postgres: [
+      `CREATE TABLE IF NOT EXISTS managed_jobs (${MANAGED_JOBS_COLUMNS.replace('%ID%', 'BIGSERIAL PRIMARY KEY')})`,
+      `CREATE TABLE IF NOT EXISTS managed_job_tasks (${MANAGED_JOB_TASKS_COLUMNS})`,
+      ...MANAGED_JOBS_INDEXES,
     ],
   },
 ]

@@ -6,6 +6,8 @@ import { ClusterRepo } from './clusters'
 import type { Db, DbLocation } from './db'
 import { KvRepo } from './kv'
 import { LockRepo } from './locks'
+import { LeaseRepo } from './leases'
+import { ManagedJobRepo } from './managed-jobs'
 import { migrate } from './migrations'
 import { RequestRepo } from './requests'
 import { openSqlite } from './sqlite'
@@ -19,6 +21,8 @@ export interface Store {
   kv: KvRepo
   users: UserRepo
   locks: LockRepo
+  managedJobs: ManagedJobRepo
+  leases: LeaseRepo
   close(): Promise<void>
 }
 
@@ -46,6 +50,8 @@ export async function openStore(loc: DbLocation = defaultDbLocation(), opts: { m
     kv: new KvRepo(db),
     users: new UserRepo(db),
     locks: new LockRepo(db),
+    managedJobs: new ManagedJobRepo(db),
+    leases: new LeaseRepo(db),
     close: () => db.close(),
   }
 }

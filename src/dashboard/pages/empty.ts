@@ -11,12 +11,6 @@ export function emptyPage(title: string, message: string, hint: string): Page {
   }
 }
 
-export const jobsPage = emptyPage(
-  'Managed jobs',
-  'Managed jobs are not available in this version yet',
-  'Until then, run jobs on a cluster: <code>sky launch -c dev task.yaml</code>, then <code>sky exec dev task.yaml</code>; see them on the cluster\'s page.',
-)
-
 export const servicesPage = emptyPage(
   'Services',
   'Services are not available in this version yet',

@@ -1,10 +1,10 @@
 // Handlers of the dashboard's polled lists (src/api/ops/dashboard.ts): the same rows and rules as
 // `sky status` and `sky api status`, answered with a weak ETag (304 when unchanged).
-import { clusterListFilter, requestListFilter } from '../../core/access'
+import { clusterListFilter, managedJobListFilter, requestListFilter } from '../../core/access'
 import { NotFoundError } from '../../core/errors'
 import type { EndpointContext as Ctx } from '../ops/types'
 import { pageByKey } from '../paging'
-import { toWireCluster } from '../present'
+import { toWireCluster, toWireManagedJob } from '../present'
 import { encodeRequest } from '../requests/encode'
 
 export function matches(ifNoneMatch: string | null, etag: string): boolean {
@@ -37,6 +37,15 @@ export async function clusters({ deps, who, request }: Ctx, q: { all_users?: boo
 export async function requests({ deps, who, request }: Ctx, q: { all_users?: boolean; limit?: number }): Promise<Response> {
   const rows = await deps.store.requests.list({ ...requestListFilter(who, { allUsers: q.all_users }), limit: q.limit ?? 500 })
   return jsonWithEtag(request, rows.map((r) => encodeRequest(r, false)))
+}
+
+export async function jobs({ deps, who, request }: Ctx, q: { all_users?: boolean; limit?: number }): Promise<Response> {
+  const { userId } = managedJobListFilter(who, { allUsers: q.all_users })
+  const repo = deps.store.managedJobs
+  const [rows, total, in_progress] = await Promise.all([repo.list({ userId, limit: q.limit ?? 500 }), repo.count({ userId }), repo.inProgressCounts(userId)])
+  // Rounded to seconds, so an unchanged list keeps its ETag between polls.
+  const now = Math.floor(Date.now() / 1000) * 1000
+  return jsonWithEtag(request, { jobs: rows.flatMap((j) => toWireManagedJob(j, now)), total, in_progress })
 }
 
 // Local server: `sky dashboard` asks for a one-time code (with the owner's token) and opens the

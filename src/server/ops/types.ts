@@ -23,6 +23,10 @@ export interface OpContext {
   log(line: string): void
   /** Ask the server to cancel other active requests on a cluster (stop/down do this). */
   cancelClusterRequests(cluster: string, exceptNames: string[]): Promise<string[]>
+  /** Cancel other requests by id (a cancelled managed job's queued requests); returns those cancelled. */
+  cancelRequests(ids: string[]): Promise<string[]>
+  /** Wake an object of the controller runtime (e.g. a managed job), on every replica. */
+  wakeController(kind: string, key: string, o?: { interrupt?: boolean }): void
 }
 
 export interface EndpointContext {

@@ -44,6 +44,10 @@ export interface ExecutorOptions {
   onFinal: (id: string, status: RequestStatus) => void
   /** A handler asked to cancel a cluster's other requests. */
   onCancelCluster: (requestId: string, cluster: string, except: string[]) => Promise<string[]>
+  /** A handler asked to cancel other requests by id. */
+  onCancelRequests?: (ids: string[]) => Promise<string[]>
+  /** A handler woke an object of the controller runtime. */
+  onControllerWake?: (kind: string, key: string, o?: { interrupt?: boolean }) => void
   /** Give up on a cancelled handler that ignores its AbortSignal after this long. */
   hardCancelMs?: number
   idleWorkerMs?: number
@@ -178,7 +182,9 @@ export class Executor {
         void this.o.onCancelCluster(m.requestId, m.cluster, m.except).then((ids) =>
           worker.postMessage({ type: 'cancel-cluster-result', callId: m.callId, ids }),
         )
-      }
+      } else if (m.type === 'cancel-requests') {
+        void (this.o.onCancelRequests?.(m.ids) ?? Promise.resolve([])).then((ids) => worker.postMessage({ type: 'cancel-requests-result', callId: m.callId, ids }))
+      } else if (m.type === 'controller-wake') this.o.onControllerWake?.(m.kind, m.key, m.o)
     }
     worker.onerror = (ev) => {
       ev.preventDefault?.()

@@ -7,9 +7,11 @@ import * as clusterOps from '../../../src/api/ops/clusters'
 import * as infra from '../../../src/api/ops/infra'
 import * as requestOps_ from '../../../src/api/ops/requests'
 import * as dashboard from '../../../src/api/ops/dashboard'
+import * as managedJobs from '../../../src/api/ops/managed-jobs'
 import { SubmitResponse } from '../../../src/api/wire'
 import { definitions, requestOps, resources } from '../../../src/api/registry'
 import * as sdk from '../../../src/sdk'
+import { waitFor } from '../../harness'
 import { inProcessServer, type InProcessServer } from '../../harness/app'
 
 let app: InProcessServer
@@ -42,6 +44,8 @@ describe('definitions', () => {
     for (const group of ['clusters', 'jobs', 'catalog', 'infra', 'users'] as const) {
       for (const [key, def] of Object.entries(resources[group])) expect((sdk as Record<string, unknown>)[key]).toBe(def)
     }
+    // Managed jobs as a namespace, as SkyPilot's sky.jobs.
+    for (const [key, def] of Object.entries(resources.managedJobs)) expect((sdk.jobs as Record<string, unknown>)[key]).toBe(def)
   })
 })
 
@@ -83,6 +87,17 @@ describe('answers conform to the definitions', () => {
       [catalog.listAccelerators, await c.get(await catalog.listAccelerators({ all: true }, { client: c }))],
       [catalog.optimize, await c.get(await catalog.optimize({ task: 'run: echo\n', dryrun: true }, { client: c }))],
     ]
+    // A managed job that nothing can run (no infra offers 8 H100s): it ends FAILED_PRECHECKS
+    // without a cluster, and every managed-jobs operation answers about it.
+    const launched = await c.get(await managedJobs.launch({ task: 'name: nofit\nresources:\n  accelerators: H100:8\nrun: echo\n' }, { client: c }))
+    results.push([managedJobs.launch, launched])
+    const finished = await waitFor(async () => {
+      const q = await c.get(await managedJobs.queue({ job_ids: [launched.job_id] }, { client: c }))
+      return q.jobs.every((j) => j.status.startsWith('FAILED')) && q.jobs.length ? q : undefined
+    }, 60_000, 100)
+    results.push([managedJobs.queue, finished])
+    results.push([managedJobs.cancel, await c.get(await managedJobs.cancel({ job_ids: [launched.job_id] }, { client: c }))])
+    results.push([managedJobs.logs, await c.get(await managedJobs.logs({ job_id: launched.job_id, follow: false }, { client: c }))])
     for (const [def, value] of results) expect({ op: def.name, errors: mismatches(def.result, value) }).toEqual({ op: def.name, errors: [] })
     // Endpoints: the raw JSON answers.
     const [latest] = await requestOps_.apiStatus({ all_status: true, limit: 1 }, { client: c })
@@ -92,6 +107,7 @@ describe('answers conform to the definitions', () => {
       [requestOps_.apiGet, `/api/get?request_id=${latest!.request_id}`],
       [dashboard.dashboardClusters, '/api/dashboard/clusters?all_users=true'],
       [dashboard.dashboardRequests, '/api/dashboard/requests'],
+      [dashboard.dashboardJobs, '/api/dashboard/jobs?all_users=1'],
     ]
     for (const [def, path] of answers) {
       const res = await app.handle(path, { headers: { 'x-sky-user-id': 'abcd1234', 'x-sky-user-name': 'alice' } })

@@ -1,0 +1,46 @@
+// Following a managed job's logs from the CLI (jobs launch and jobs logs): stream the logs
+// request; Ctrl+C stops following (the job goes on) and says how to come back or cancel it.
+import { InterruptedError } from '../../../core/errors'
+import { logs } from '../../../api/ops/managed-jobs'
+import { apiCancel } from '../../../api/ops/requests'
+import { sky } from '../../client'
+import { info } from '../../output'
+
+export interface FollowOptions {
+  jobId?: number
+  name?: string
+  follow: boolean
+  controller?: boolean
+  tail?: number
+}
+
+/** Stream the job's log; returns the exit code for its status (0, 100, 101, 103). */
+export async function followJob(o: FollowOptions): Promise<number> {
+  const c = sky()
+  const id = await logs({ job_id: o.jobId, name: o.name, follow: o.follow, controller: o.controller, tail: o.tail }, { client: c })
+  const ac = new AbortController()
+  let interrupted = false
+  const onSigint = () => {
+    if (interrupted) process.exit(130)
+    interrupted = true
+    ac.abort()
+  }
+  process.on('SIGINT', onSigint)
+  try {
+    try {
+      for await (const s of c.stream(id, { signal: ac.signal })) process.stdout.write(s)
+    } catch (e) {
+      if (!interrupted) throw e
+    }
+    if (interrupted) {
+      await apiCancel({ request_ids: [id] }, { client: c }).catch(() => {})
+      const job = o.jobId ?? o.name ?? ''
+      info(`\n⚙︎ Stopped following; the managed job keeps running.\n├── To stream its logs again: sky jobs logs ${job}\n└── To cancel it: sky jobs cancel ${o.jobId ?? `-n ${o.name}`}`)
+      throw new InterruptedError('')
+    }
+    const r = await c.get(id)
+    return r.exit_code
+  } finally {
+    process.off('SIGINT', onSigint)
+  }
+}
