@@ -22,16 +22,27 @@ export async function jobOf(h: TempHome, id: number): Promise<ManagedJobWire | u
   return (await queueJson(h)).find((j) => j.job_id === id && j.task_id === 0)
 }
 
-export async function waitJob(h: TempHome, id: number, ok: (j: ManagedJobWire) => boolean, timeoutMs = 60_000): Promise<ManagedJobWire> {
-  return waitFor(async () => {
-    const j = await jobOf(h, id)
-    return j && ok(j) ? j : undefined
-  }, timeoutMs, 200)
+export async function waitJob(h: TempHome, id: number, ok: (j: ManagedJobWire) => boolean, timeoutMs = 60_000, what = `managed job ${id} to pass ${ok.toString().slice(0, 80)}`): Promise<ManagedJobWire> {
+  let seen: ManagedJobWire | undefined
+  return waitFor(
+    async () => {
+      seen = await jobOf(h, id)
+      return seen && ok(seen) ? seen : undefined
+    },
+    {
+      timeoutMs,
+      stepMs: 200,
+      // On failure, say where the job was (or that it does not exist).
+      get what() {
+        return `${what}; it is ${seen ? JSON.stringify({ status: seen.status, schedule_state: seen.schedule_state, failure_reason: seen.failure_reason, cluster_name: seen.cluster_name, recovery_count: seen.recovery_count }) : 'not listed'}`
+      },
+    },
+  )
 }
 
 export async function waitStatus(h: TempHome, id: number, status: string | string[], timeoutMs = 60_000): Promise<ManagedJobWire> {
   const want = Array.isArray(status) ? status : [status]
-  return waitJob(h, id, (j) => want.includes(j.status), timeoutMs)
+  return waitJob(h, id, (j) => want.includes(j.status), timeoutMs, `managed job ${id} to be ${want.join(' or ')}`)
 }
 
 /** Every task of every job final. */

@@ -13,6 +13,10 @@ import { BACKENDS, storeFixture } from '../store/backends'
 interface Toy {
   kind: ControllerKind
   runs: Map<string, number>
+  /** Reconciles begun, per key. */
+  starts: Map<string, number>
+  /** Lease-loop scans begun (each asks activeKeys once): "the runtime had its chance". */
+  scans: number
   inFlight: Map<string, number>
   maxInFlight: number
   active: Set<string>
@@ -23,12 +27,16 @@ interface Toy {
 }
 
 function toyKind(store: Store, name: string): Toy {
-  const t: Toy = { runs: new Map(), inFlight: new Map(), maxInFlight: 0, active: new Set(), next: new Map(), slowMs: 0, kind: undefined as never }
+  const t: Toy = { runs: new Map(), starts: new Map(), scans: 0, inFlight: new Map(), maxInFlight: 0, active: new Set(), next: new Map(), slowMs: 0, kind: undefined as never }
   t.kind = {
     kind: 'toys',
     singletons: ['boss'],
-    activeKeys: async () => [...t.active],
+    activeKeys: async () => {
+      t.scans++
+      return [...t.active]
+    },
     async reconcile(key, ctx) {
+      t.starts.set(key, (t.starts.get(key) ?? 0) + 1)
       const n = (t.inFlight.get(key) ?? 0) + 1
       t.inFlight.set(key, n)
       t.maxInFlight = Math.max(t.maxInFlight, n)
@@ -67,11 +75,13 @@ for (const backend of BACKENDS) {
       // Five wakes while a slow run is in progress: one more run, never two at once.
       toy.slowMs = 150
       rt.wake('toys', '1')
-      await Bun.sleep(20)
+      await waitFor(() => toy.inFlight.get('1') === 1)
       for (let i = 0; i < 5; i++) rt.wake('toys', '1')
       await waitFor(() => toy.runs.get('1') === 3, 5000)
-      await Bun.sleep(300)
-      expect(toy.runs.get('1')).toBe(3)
+      // Two more scans of the lease loop later, no fourth run has begun.
+      const scans = toy.scans
+      await waitFor(() => toy.scans >= scans + 2, 5000)
+      expect(toy.starts.get('1')).toBe(3)
       expect(toy.maxInFlight).toBe(1)
       // Polling: requeueAfterMs brings it back without a wake.
       toy.slowMs = 0
@@ -100,12 +110,13 @@ for (const backend of BACKENDS) {
       const B = runtime(sb, 'b')
       B.register(tb.kind)
       await B.start()
-      // B finds everything owned by a live A: it runs nothing.
-      await Bun.sleep(700)
-      expect(tb.runs.size).toBe(0)
+      // B finds everything owned by a live A: it runs nothing, over several scans and wakes.
+      await waitFor(() => tb.scans >= 3, 5000)
+      expect(tb.starts.size).toBe(0)
       for (const k of ['1', '2']) B.wake('toys', k)
-      await Bun.sleep(200)
-      expect(tb.runs.size).toBe(0)
+      const scans = tb.scans
+      await waitFor(() => tb.scans >= scans + 2, 5000)
+      expect(tb.starts.size).toBe(0)
       const held = await sa.leases.list('toys')
       expect(held.map((l) => [l.key, l.owner])).toEqual([
         ['1', 'a'],

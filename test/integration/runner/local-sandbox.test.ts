@@ -7,6 +7,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalRunner } from '../../../src/core/runner/local'
+import { setEnv } from '../../harness'
 import { canMakeUsers, makeUser, type OsUser } from '../../harness/os-user'
 
 const can = canMakeUsers()
@@ -37,8 +38,7 @@ afterAll(async () => {
 
 describe.skipIf(!can)('LocalRunner with runAs', () => {
   test('commands run as the user with a clean environment', async () => {
-    process.env.SKYPILOT_INITIAL_ADMIN = 'admin:do-not-leak'
-    process.env.SKYPILOT_DB_CONNECTION_URI = 'postgresql://secret@db/sky'
+    const restore = setEnv({ SKYPILOT_INITIAL_ADMIN: 'admin:do-not-leak', SKYPILOT_DB_CONNECTION_URI: 'postgresql://secret@db/sky' })
     try {
       const r = new LocalRunner({ home, runAs: u, env: { TASK_VAR: 'mine' } })
       const out = await r.run('id -un; echo "home=$HOME user=$USER"; env | sort')
@@ -54,8 +54,7 @@ describe.skipIf(!can)('LocalRunner with runAs', () => {
       expect(peek.code).not.toBe(0)
       expect(peek.stdout).not.toContain('the server database')
     } finally {
-      delete process.env.SKYPILOT_INITIAL_ADMIN
-      delete process.env.SKYPILOT_DB_CONNECTION_URI
+      restore()
     }
   })
 

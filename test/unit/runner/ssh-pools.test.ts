@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { ValidationError } from '../../../src/core/errors.ts'
 import { loadSshPools, parseSshPools } from '../../../src/core/provision/ssh/pools.ts'
 import { paths } from '../../../src/core/paths.ts'
+import { setEnv } from '../../harness'
 
 /** Every parsed host is checked against SKY_HOME's known_hosts. */
 const KH = expect.any(String) as unknown as string
@@ -142,8 +143,7 @@ bad name!:
 
 describe('loadSshPools', () => {
   test('reads paths.sshNodePools() under SKY_HOME; a missing file means no pools', () => {
-    const prev = process.env.SKY_HOME
-    process.env.SKY_HOME = dir
+    const restore = setEnv({ SKY_HOME: dir })
     try {
       expect(loadSshPools()).toEqual({})
       writeFileSync(paths.sshNodePools(), `lab:\n  user: me\n  identity_file: ${key}\n  hosts: [192.168.1.10]\n`)
@@ -151,7 +151,7 @@ describe('loadSshPools', () => {
       writeFileSync(paths.sshNodePools(), 'lab:\n  hosts:\n    - {user: me}\n')
       expect(() => loadSshPools()).toThrow('lab.hosts[0].ip: missing')
     } finally {
-      process.env.SKY_HOME = prev
+      restore()
     }
   })
 })
