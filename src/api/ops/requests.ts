@@ -26,7 +26,7 @@ export const apiGet = defineEndpoint({
   tag: 'requests',
   summary: 'A request, once final (HTTP 200), or as it is after `timeout` seconds (HTTP 202). Ids may be unique prefixes.',
   access: 'user',
-  input: T.Object({ request_id: T.String({ minLength: 1, maxLength: 64 }), timeout: T.Optional(T.Number({ minimum: 0, description: 'Seconds to wait (at most 50)' })) }),
+  input: T.Object({ request_id: T.String({ minLength: 1, maxLength: 64 }), timeout: T.Optional(T.Number({ minimum: 0, maximum: 50, description: 'Seconds to wait (at most 50)' })) }),
   result: RequestPayload,
   handler: async () => (await impl()).get,
 })

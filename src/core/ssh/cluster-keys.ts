@@ -5,9 +5,9 @@
 // machine it is on.
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { utils } from 'ssh2'
 import { privateDir, writePrivateFile } from '../home-perms'
 import { paths } from '../paths'
+import { newEd25519KeyPair } from './keygen'
 
 export interface ClusterKey {
   privatePath: string
@@ -30,9 +30,9 @@ export function ensureClusterKey(cluster: string): ClusterKey {
   const marker = clusterKeyMarker(cluster)
   if (!existsSync(priv) || !existsSync(pub)) {
     privateDir(dir)
-    const k = utils.generateKeyPairSync('ed25519', { comment: marker })
+    const k = newEd25519KeyPair(marker)
     writePrivateFile(priv, k.private)
-    writePrivateFile(pub, `${k.public.trim()}\n`)
+    writePrivateFile(pub, `${k.public}\n`)
   }
   return { privatePath: priv, publicKey: readFileSync(pub, 'utf8').trim(), marker }
 }

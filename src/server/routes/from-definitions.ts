@@ -10,7 +10,7 @@ import { Elysia } from 'elysia'
 import { isRequestOp, type AnyDefinition, type AnyEndpoint, type AnyOp, type EndpointHandler } from '../../api/define'
 import type { SubmitResponse } from '../../api/wire'
 import { checkCall } from '../../core/access'
-import { ServerUnreachableError } from '../../core/errors'
+import { ServerUnreachableError, ValidationError } from '../../core/errors'
 import type { AppDeps } from '../context'
 import type { Requester } from '../requests/service'
 
@@ -82,7 +82,8 @@ function addEndpoint(app: Elysia, d: AppDeps, def: AnyEndpoint): void {
 
 /**
  * Query strings as the schema's types, before validation: flags accept true/false/1/0 (and an
- * empty value, `?all=`, as true), numbers and integers their decimal form.
+ * empty value, `?all=`, as true), numbers and integers their decimal form (anything else is a
+ * validation error naming the field).
  */
 function queryCoercion(schema: TSchema): ((q: Record<string, unknown>) => void) | undefined {
   const props = Object.entries((schema as { properties?: Record<string, TSchema> }).properties ?? {})
@@ -97,7 +98,11 @@ function queryCoercion(schema: TSchema): ((q: Record<string, unknown>) => void) 
     }
     for (const k of numbers) {
       const v = q[k]
-      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) q[k] = Number(v)
+      if (typeof v !== 'string') continue
+      // Not a finite number ('abc', '1e309'): refused here, the same in every build.
+      const n = v.trim() === '' ? NaN : Number(v)
+      if (!Number.isFinite(n)) throw new ValidationError([{ path: k, message: `must be a number, not '${v.slice(0, 40)}'` }])
+      q[k] = n
     }
   }
 }

@@ -71,11 +71,12 @@ for (const backend of BACKENDS) {
       rt.register(toy.kind)
       toy.active.add('1')
       await rt.start()
-      await waitFor(() => toy.runs.get('1') === 1 && toy.runs.get('boss') === 1)
+      // The first run over (not only counted), so the next wake starts a second one.
+      await waitFor(() => toy.runs.get('1') === 1 && toy.inFlight.get('1') === 0 && toy.runs.get('boss') === 1)
       // Five wakes while a slow run is in progress: one more run, never two at once.
       toy.slowMs = 150
       rt.wake('toys', '1')
-      await waitFor(() => toy.inFlight.get('1') === 1)
+      await waitFor(() => toy.starts.get('1') === 2)
       for (let i = 0; i < 5; i++) rt.wake('toys', '1')
       await waitFor(() => toy.runs.get('1') === 3, 5000)
       // Two more scans of the lease loop later, no fourth run has begun.

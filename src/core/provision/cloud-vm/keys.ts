@@ -9,6 +9,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path'
 import { utils } from 'ssh2'
 import { paths } from '../../paths'
+import { newEd25519KeyPair } from '../../ssh/keygen'
 
 export interface UserKey {
   /** Private key file on the API server (OpenSSH format, 0600). */
@@ -49,7 +50,7 @@ export function userKey(userHash: string): UserKey {
   const pub = `${priv}.pub`
   if (!existsSync(priv)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 })
-    const k = utils.generateKeyPairSync('ed25519', { comment: `sky-key-${userHash}` })
+    const k = newEd25519KeyPair(`sky-key-${userHash}`)
     createOnce(priv, k.private)
   }
   if (!existsSync(pub)) {
@@ -65,6 +66,6 @@ export function userKey(userHash: string): UserKey {
 
 /** A fresh key pair for node-to-node SSH inside one cluster. */
 export function clusterKeyPair(name: string): { privateKey: string; publicKey: string } {
-  const k = utils.generateKeyPairSync('ed25519', { comment: `sky-cluster-${name}` })
-  return { privateKey: k.private, publicKey: k.public.trim() }
+  const k = newEd25519KeyPair(`sky-cluster-${name}`)
+  return { privateKey: k.private, publicKey: k.public }
 }
