@@ -9,10 +9,13 @@
 // request and returns its typed request id (`streamAndGet(id)` then gives the typed result), and
 // `launch.route`, `launch.body`, ... describe it. Calling needs a client (`{ client }`, or the
 // default one from src/sdk, loaded on first use), never anything from the server.
-import type { Static, TSchema } from '@sinclair/typebox'
+import { Type as T, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import { CommonBody } from './schemas'
 import type { Access } from '../core/access'
 import type { EndpointContext, OpContext } from '../server/ops/types'
+
+/** How a direct endpoint is called: GET (query), POST (JSON body) or PUT (raw bytes). */
+export type EndpointMethod = 'GET' | 'POST' | 'PUT'
 
 /** Executor lane: LONG for provisioning-sized work, SHORT for quick reads and writes. */
 export type Lane = 'long' | 'short'
@@ -32,7 +35,7 @@ export interface Caller {
   /** POST a request operation; resolves to its request id. */
   submit(route: string, body: unknown): Promise<string>
   /** Call a direct endpoint; resolves to its parsed JSON answer. */
-  call(method: 'GET' | 'POST', route: string, input: unknown): Promise<unknown>
+  call(method: EndpointMethod, route: string, input: unknown): Promise<unknown>
 }
 
 export interface CallOptions {
@@ -72,8 +75,12 @@ export interface OpSpec<N extends string, P extends `/${string}`, B extends TSch
 }
 
 export interface EndpointSpec<N extends string, P extends `/${string}`, I extends TSchema, R extends TSchema> extends Described<N, P, R> {
-  method: 'GET' | 'POST'
-  /** Query (GET) or JSON body (POST) schema. */
+  method: EndpointMethod
+  /**
+   * Fields named in the route (`/upload/blobs/:hash`) are path parameters; the rest are the query
+   * (GET, PUT) or the JSON body (POST). A PUT's `bytes` field (`T.Uint8Array()`) is its raw
+   * application/octet-stream body.
+   */
   input: I
   /** `text`: the handler answers a streaming text Response (the result schema describes it). */
   produces?: 'json' | 'text'
@@ -136,4 +143,34 @@ export function defineEndpoint<const N extends string, const P extends `/${strin
 
 export function isRequestOp(d: AnyDefinition): d is AnyOp {
   return d.kind === 'request'
+}
+
+/** The path parameters (`:hash`) of a route. */
+export function routeParams(route: string): string[] {
+  return [...route.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!)
+}
+
+/** The route with its parameters filled from `input`; returns the path and the input left over. */
+export function fillRoute(route: string, input: Record<string, unknown>): { path: string; rest: Record<string, unknown> } {
+  const rest = { ...input }
+  const path = route.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, k: string) => {
+    const v = rest[k]
+    delete rest[k]
+    return encodeURIComponent(String(v ?? ''))
+  })
+  return { path, rest }
+}
+
+/**
+ * An endpoint's input split by where each part travels: its path parameters, and the rest (the
+ * query, or the JSON body); a PUT's raw `bytes` is in neither.
+ */
+export function splitInput(def: Pick<AnyEndpoint, 'route' | 'method' | 'input'>): { params?: TObject; rest: TObject } {
+  const input = def.input as TObject
+  const names = new Set(routeParams(def.route))
+  const raw = def.method === 'PUT' ? 'bytes' : undefined
+  if (!names.size && !raw) return { rest: input }
+  const pick = (keep: (k: string) => boolean) => Object.fromEntries(Object.entries(input.properties ?? {}).filter(([k]) => keep(k)))
+  const options = input.additionalProperties === undefined ? {} : { additionalProperties: input.additionalProperties }
+  return { params: names.size ? T.Object(pick((k) => names.has(k))) : undefined, rest: T.Object(pick((k) => !names.has(k) && k !== raw), options) }
 }

@@ -257,6 +257,21 @@ export function seconds(ms: number | null | undefined): number | null {
   return ms === null || ms === undefined ? null : ms / 1000
 }
 
+// ---- uploads ------------------------------------------------------------------------------------
+
+export const UploadMissing = T.Object({
+  blobs: T.Array(T.String(), { description: 'Contents (sha256) not uploaded yet, or only in part' }),
+  manifests: T.Array(T.String(), { description: 'Manifests not registered yet' }),
+  offsets: T.Record(T.String(), T.Integer(), { description: 'Partly uploaded contents: where to resume' }),
+})
+export type UploadMissing = Static<typeof UploadMissing>
+
+export const UploadProgress = T.Object({ offset: T.Integer({ description: 'Bytes of the blob the server has' }), done: T.Boolean() })
+export type UploadProgress = Static<typeof UploadProgress>
+
+export const UploadRegistered = T.Object({ manifest: T.String(), files: T.Integer(), bytes: T.Integer() })
+export type UploadRegistered = Static<typeof UploadRegistered>
+
 // ---- managed jobs (sky jobs ...) --------------------------------------------------------------
 
 /** SkyPilot's ManagedJobStatus, in lifecycle order (the list lives with the controller's states). */

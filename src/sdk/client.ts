@@ -14,7 +14,7 @@ import {
   type WireError,
 } from '../core/errors'
 import { localUser, type UserIdentity } from '../core/user'
-import type { Caller, RequestId } from '../api/define'
+import { fillRoute, type Caller, type EndpointMethod, type RequestId } from '../api/define'
 import type { Health, RequestPayload } from '../api/wire'
 import { API_VERSION, HEADER_API_VERSION, HEADER_REQUEST_ID, HEADER_VERSION, MIN_COMPATIBLE_API_VERSION, VERSION } from '../version'
 import { checkListenerIsOurs, readLocalToken } from './local-token'
@@ -207,26 +207,31 @@ export class SkyClient implements Caller {
   }
 
   /** Call a direct endpoint: GET with the input as query parameters, or POST it as JSON. */
-  async call(method: 'GET' | 'POST', path: string, input: unknown = {}): Promise<unknown> {
+  async call(method: EndpointMethod, path: string, input: unknown = {}): Promise<unknown> {
     return bodyOf(await this.callRaw(method, path, input))
   }
 
   /** One page of a paged list endpoint, and the next page's cursor (X-Sky-Next-Cursor), if any. */
-  async page(method: 'GET' | 'POST', path: string, input: unknown = {}): Promise<{ items: unknown; next?: string }> {
+  async page(method: EndpointMethod, path: string, input: unknown = {}): Promise<{ items: unknown; next?: string }> {
     const res = await this.callRaw(method, path, input)
     return { items: await bodyOf(res), next: res.headers.get(HEADER_NEXT_CURSOR) ?? undefined }
   }
 
-  private callRaw(method: 'GET' | 'POST', path: string, input: unknown): Promise<Response> {
-    if (method === 'GET') {
+  private callRaw(method: EndpointMethod, route: string, input: unknown): Promise<Response> {
+    const { path, rest } = fillRoute(route, (input ?? {}) as Record<string, unknown>)
+    if (method !== 'POST') {
+      // PUT: the input's `bytes` is the raw body; the rest is the query, as for GET.
+      const bytes = method === 'PUT' ? ((rest.bytes as Uint8Array | undefined) ?? new Uint8Array(0)) : undefined
+      delete rest.bytes
       const q = new URLSearchParams()
-      for (const [k, v] of Object.entries((input ?? {}) as Record<string, unknown>)) {
+      for (const [k, v] of Object.entries(rest)) {
         if (v !== undefined && v !== null) q.set(k, Array.isArray(v) ? v.join(',') : String(v))
       }
       const qs = q.toString()
-      return this.fetch(qs ? `${path}?${qs}` : path)
+      const url = qs ? `${path}?${qs}` : path
+      return bytes ? this.fetch(url, { method: 'PUT', body: bytes as Uint8Array<ArrayBuffer>, headers: { 'content-type': 'application/octet-stream' } }) : this.fetch(url)
     }
-    return this.fetch(path, { method: 'POST', body: JSON.stringify(input ?? {}), headers: { 'content-type': 'application/json' } })
+    return this.fetch(path, { method: 'POST', body: JSON.stringify(rest), headers: { 'content-type': 'application/json' } })
   }
 
   /** The request row, waiting until it is final. */

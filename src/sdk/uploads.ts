@@ -1,5 +1,5 @@
 // The client packs a task's workdir and local file mounts and uploads them to the API server
-// (routes: src/server/routes/uploads.ts): every file is hashed (sha256), the server is asked which
+// (endpoints: src/api/ops/uploads.ts): every file is hashed (sha256), the server is asked which
 // contents and manifests it lacks, only those are sent (in chunks, resuming a part that was cut
 // off), and the request names the manifests. `.skyignore`/`.gitignore` apply as for any sync, and
 // SKY_HOME is never packed (its database is not the task's to copy). A local server reads the
@@ -12,6 +12,7 @@ import { paths } from '../core/paths'
 import { listSyncEntries } from '../core/runner/ignore'
 import { canonicalManifest, sha256Hex, type Manifest, type ManifestEntry } from '../core/uploads/manifest'
 import type { FileMount } from '../core/task/types'
+import { uploadBlob, uploadManifest, uploadMissing } from '../api/ops/uploads'
 import type { SkyClient } from './client'
 
 /** What a request names for its uploaded files (the `uploads` field of /launch and /exec). */
@@ -103,11 +104,6 @@ export async function packPath(src: string, what: string): Promise<Packed> {
   return { manifest, json, hash: sha256Hex(json), blobs }
 }
 
-async function postJson<T>(c: SkyClient, path: string, body: unknown): Promise<T> {
-  const res = await c.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-  return (await res.json()) as T
-}
-
 /** Send blob `hash` from `read(offset, length)`, starting at `from`, in chunks. */
 async function sendBlob(c: SkyClient, hash: string, size: number, from: number, read: (off: number, len: number) => Promise<Uint8Array>): Promise<void> {
   let offset = from
@@ -116,8 +112,7 @@ async function sendBlob(c: SkyClient, hash: string, size: number, from: number, 
       do {
         const len = Math.min(CHUNK, size - offset)
         const bytes = await read(offset, len)
-        const res = await c.fetch(`/upload/blobs/${hash}?size=${size}&offset=${offset}`, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: bytes as Uint8Array<ArrayBuffer> })
-        const r = (await res.json()) as { offset: number; done: boolean }
+        const r = await uploadBlob({ hash, size, offset, bytes }, { client: c })
         if (r.done) return
         offset = r.offset
       } while (offset < size)
@@ -162,10 +157,7 @@ export async function uploadPacked(c: SkyClient, packs: Packed[]): Promise<Uploa
   const todo: { h: string; abs: string; size: number; from: number }[] = []
   for (let i = 0; i < Math.max(all.length, 1); i += 20_000) {
     const part = all.slice(i, i + 20_000)
-    const r = await postJson<{ blobs: string[]; manifests: string[]; offsets: Record<string, number> }>(c, '/upload/missing', {
-      blobs: part.map(([h, b]) => ({ h, s: b.size })),
-      manifests: i === 0 ? manifests.map((m) => m.hash) : [],
-    })
+    const r = await uploadMissing({ blobs: part.map(([h, b]) => ({ h, s: b.size })), manifests: i === 0 ? manifests.map((m) => m.hash) : [] }, { client: c })
     for (const m of r.manifests) missingManifests.add(m)
     for (const h of r.blobs) {
       const b = blobs.get(h)!
@@ -181,7 +173,7 @@ export async function uploadPacked(c: SkyClient, packs: Packed[]): Promise<Uploa
     if (!missingManifests.has(m.hash)) continue
     const bytes = new TextEncoder().encode(m.json)
     await sendBlob(c, m.hash, bytes.byteLength, 0, async (off, len) => bytes.subarray(off, off + len))
-    await postJson(c, '/upload/manifests', { manifest: m.hash })
+    await uploadManifest({ manifest: m.hash }, { client: c })
   }
   return stats
 }

@@ -2,7 +2,7 @@
 // (src/api/registry.ts). Operations document their body and, as `x-sky-result`, the result that
 // `GET /api/get` returns once they finish; endpoints document their query or body and answer.
 import type { TSchema } from '@sinclair/typebox'
-import { isRequestOp, type AnyDefinition } from '../api/define'
+import { isRequestOp, splitInput, type AnyDefinition } from '../api/define'
 import { definitions } from '../api/registry'
 import { ErrorPayload, SubmitResponse } from '../api/wire'
 import { API_VERSION, VERSION } from '../version'
@@ -21,11 +21,14 @@ const ERRORS = {
   '404': errorResponse('No such object'),
 }
 
-function queryParameters(input: TSchema): Json[] {
+function parameters(input: TSchema, where: 'query' | 'path'): Json[] {
   const props = (input as { properties?: Record<string, TSchema> }).properties ?? {}
   const required = new Set((input as { required?: string[] }).required ?? [])
-  return Object.entries(props).map(([name, schema]) => ({ name, in: 'query', required: required.has(name), schema: plain(schema) }))
+  return Object.entries(props).map(([name, schema]) => ({ name, in: where, required: where === 'path' || required.has(name), schema: plain(schema) }))
 }
+
+/** `/upload/blobs/:hash` as OpenAPI writes it: `/upload/blobs/{hash}`. */
+export const openApiPath = (route: string) => route.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}')
 
 function operation(def: AnyDefinition): [method: string, op: Json] {
   const common = { operationId: def.name, summary: def.summary, tags: [def.tag], 'x-sky-access': def.access }
@@ -50,8 +53,16 @@ function operation(def: AnyDefinition): [method: string, op: Json] {
     ]
   }
   const answer = def.produces === 'text' ? { 'text/plain': { schema: plain(def.result) } } : { 'application/json': { schema: plain(def.result) } }
+  const { params, rest } = splitInput(def)
+  const inPath = params ? parameters(params, 'path') : []
+  const bytes = (def.input as { properties?: Record<string, TSchema> }).properties?.bytes
   const input =
-    def.method === 'GET' ? { parameters: queryParameters(def.input) } : { requestBody: { required: true, content: { 'application/json': { schema: plain(def.input) } } } }
+    def.method === 'POST'
+      ? { ...(inPath.length ? { parameters: inPath } : {}), requestBody: { required: true, content: { 'application/json': { schema: plain(rest) } } } }
+      : {
+          parameters: [...inPath, ...parameters(rest, 'query')],
+          ...(def.method === 'PUT' ? { requestBody: { required: true, content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary', description: bytes?.description } } } } } : {}),
+        }
   return [def.method.toLowerCase(), { ...common, ...input, responses: { '200': { description: 'OK', content: answer }, ...ERRORS } }]
 }
 
@@ -59,7 +70,8 @@ export function openApiDocument(extra: readonly AnyDefinition[] = []): Json {
   const paths: Record<string, Json> = {}
   for (const def of [...definitions, ...extra]) {
     const [method, op] = operation(def)
-    paths[def.route] = { ...paths[def.route], [method]: op }
+    const path = openApiPath(def.route)
+    paths[path] = { ...paths[path], [method]: op }
   }
   return {
     openapi: '3.1.0',

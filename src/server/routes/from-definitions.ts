@@ -7,7 +7,7 @@
 // are the server's hottest paths.
 import type { TSchema } from '@sinclair/typebox'
 import { Elysia } from 'elysia'
-import { isRequestOp, type AnyDefinition, type AnyEndpoint, type AnyOp, type EndpointHandler } from '../../api/define'
+import { isRequestOp, splitInput, type AnyDefinition, type AnyEndpoint, type AnyOp, type EndpointHandler } from '../../api/define'
 import type { SubmitResponse } from '../../api/wire'
 import { checkCall } from '../../core/access'
 import { ServerUnreachableError, ValidationError } from '../../core/errors'
@@ -70,14 +70,23 @@ function addEndpoint(app: Elysia, d: AppDeps, def: AnyEndpoint): void {
     return handler({ deps: d, request, who, anonymous, set }, input ?? {})
   }
   const detail = { operationId: def.name, summary: def.summary, tags: [def.tag] }
-  if (def.method === 'GET') {
-    const coerce = queryCoercion(def.input)
-    const transform = coerce ? ({ query }: { query: Record<string, unknown> }) => coerce(query) : undefined
-    // No query schema when there is nothing to validate (it would still parse every query string).
-    const hasQuery = Object.keys((def.input as { properties?: object }).properties ?? {}).length > 0
-    app.get(def.route, ({ query, request, set }) => run(request, set, query), { ...(hasQuery ? { query: def.input } : {}), detail, transform })
+  const { params, rest } = splitInput(def)
+  const withParams = params ? { params } : {}
+  if (def.method === 'POST') {
+    app.post(def.route, ({ body, params: p, request, set }) => run(request, set, params ? { ...(body as object), ...p } : body), { body: rest, ...withParams, detail })
+    return
   }
-  else app.post(def.route, ({ body, request, set }) => run(request, set, body), { body: def.input, detail })
+  const coerce = queryCoercion(rest)
+  const transform = coerce ? ({ query }: { query: Record<string, unknown> }) => coerce(query) : undefined
+  // No query schema when there is nothing to validate (it would still parse every query string).
+  const withQuery = Object.keys(rest.properties ?? {}).length > 0 ? { query: rest } : {}
+  if (def.method === 'GET') {
+    app.get(def.route, ({ query, params: p, request, set }) => run(request, set, params ? { ...query, ...p } : query), { ...withQuery, ...withParams, detail, transform })
+    return
+  }
+  // PUT: the raw body, read within its route's limit (src/server/body.ts), is the input's `bytes`.
+  const bytesOf = (body: unknown) => (body as { bytes?: Uint8Array } | undefined)?.bytes ?? new Uint8Array(0)
+  app.put(def.route, ({ query, params: p, body, request, set }) => run(request, set, { ...query, ...p, bytes: bytesOf(body) }), { ...withQuery, ...withParams, detail, transform })
 }
 
 /**

@@ -8,11 +8,13 @@ import * as infra from '../../../src/api/ops/infra'
 import * as requestOps_ from '../../../src/api/ops/requests'
 import * as dashboard from '../../../src/api/ops/dashboard'
 import * as managedJobs from '../../../src/api/ops/managed-jobs'
+import * as uploads from '../../../src/api/ops/uploads'
 import { SubmitResponse } from '../../../src/api/wire'
 import { definitions, requestOps, resources } from '../../../src/api/registry'
 import * as sdk from '../../../src/sdk'
 import { waitFor } from '../../harness'
 import { inProcessServer, type InProcessServer } from '../../harness/app'
+import { openApiPath } from '../../../src/server/openapi'
 
 let app: InProcessServer
 beforeAll(async () => {
@@ -109,6 +111,7 @@ describe('answers conform to the definitions', () => {
       [dashboard.dashboardRequests, '/api/dashboard/requests'],
       [dashboard.dashboardJobs, '/api/dashboard/jobs?all_users=1'],
     ]
+    expect(mismatches(uploads.uploadMissing.result, await uploads.uploadMissing({ blobs: [{ h: 'a'.repeat(64), s: 1 }] }, { client: c }))).toEqual([])
     for (const [def, path] of answers) {
       const res = await app.handle(path, { headers: { 'x-sky-user-id': 'abcd1234', 'x-sky-user-name': 'alice' } })
       expect({ path, status: res.status, errors: mismatches(def.result, await res.json()) }).toEqual({ path, status: 200, errors: [] })
@@ -119,7 +122,8 @@ describe('answers conform to the definitions', () => {
 describe('routes', () => {
   test('every definition is answered by the app (no 404 for its method and route)', async () => {
     for (const d of definitions) {
-      const init: RequestInit & { json?: unknown } = methodOf(d) === 'POST' ? { method: 'POST', json: {} } : {}
+      const method = methodOf(d)
+      const init: RequestInit & { json?: unknown } = method === 'POST' ? { method, json: {} } : method === 'PUT' ? { method, body: new Uint8Array(0) } : {}
       const res = await app.handle(d.route, init)
       expect({ route: `${methodOf(d)} ${d.route}`, notFoundRoute: res.status === 404 && (await res.text()).includes('No such endpoint') }).toEqual({
         route: `${methodOf(d)} ${d.route}`,
@@ -134,12 +138,21 @@ describe('routes', () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, Record<string, { operationId: string; 'x-sky-result'?: unknown; requestBody?: unknown }>> }
     expect(doc.openapi).toBe('3.1.0')
     for (const d of definitions) {
-      const op = doc.paths[d.route]?.[methodOf(d).toLowerCase()]
+      const op = doc.paths[openApiPath(d.route)]?.[methodOf(d).toLowerCase()]
       expect({ name: d.name, documented: op?.operationId }).toEqual({ name: d.name, documented: d.name })
       if (isRequestOp(d)) {
         expect(op!['x-sky-result']).toBeDefined()
         expect(op!.requestBody).toBeDefined()
       }
     }
+  })
+
+  test('every route the app serves is in the OpenAPI document, but the dashboard\'s pages and plugins\' operations', async () => {
+    const doc = (await (await app.handle('/api/openapi.json')).json()) as { paths: Record<string, Record<string, unknown>> }
+    const documented = new Set(Object.entries(doc.paths).flatMap(([p, ms]) => Object.keys(ms).map((m) => `${m.toUpperCase()} ${p}`)))
+    // The web pages (not API), this document itself, and the operations server plugins add at run time.
+    const notApi = new Set(['GET /', 'GET /dashboard', 'GET /dashboard/*', 'GET /api/openapi.json', 'GET /api/plugins', 'POST /api/plugins/{name}'])
+    const routes = (app.srv.app as unknown as { routes: { method: string; path: string }[] }).routes.map((r) => `${r.method} ${openApiPath(r.path)}`)
+    expect(routes.filter((r) => !documented.has(r) && !notApi.has(r))).toEqual([])
   })
 })
