@@ -69,7 +69,9 @@ if (netns.ok && !INSIDE) {
       await ec2Query(world.peer.moto.endpoint, 'us-east-1', { Action: 'TerminateInstances', 'InstanceId.1': first!.id })
       await world.power.sweep()
       const done = await waitStatus(h, id, ['SUCCEEDED', 'FAILED', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER', 'CANCELLED'], 240_000)
-      expect(done.status).toBe('SUCCEEDED')
+      // On a failure, the reason and the controller's log of this job are in the diff.
+      const story = done.status === 'SUCCEEDED' ? '' : (await jobLogs(h, id, ['--controller'])).text
+      expect({ status: done.status, reason: done.failure_reason, story }).toEqual({ status: 'SUCCEEDED', reason: null, story: '' })
       expect(done.recovery_count).toBeGreaterThanOrEqual(1)
       // A second instance was made for the same cluster name, and both are gone now.
       expect(await anyOf(cluster)).toBeGreaterThanOrEqual(2)
