@@ -63,6 +63,30 @@ const tags: Check = (v) => (isObj(v) && Object.values(v).every((x) => ['string',
 
 const allowedContexts: Check = (v) => (v === 'all' ? undefined : strList(v) && "must be a list of context names, or 'all'")
 
+/** Kubernetes keys that may also be set per context under `kubernetes.context_configs.<context>`. */
+const KUBE_CONTEXT_KEYS: Record<string, Rule> = {
+  namespace: value((v) => (typeof v === 'string' && /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(v) ? undefined : 'must be a namespace name (lower case letters, digits and -)')),
+  provision_timeout: value((v) => (typeof v === 'number' && Number.isFinite(v) && (v >= 0 || v === -1) ? undefined : 'must be seconds (a number >= 0; -1 waits without limit)')),
+  pod_config: value((v) => (v && typeof v === 'object' && !Array.isArray(v) ? undefined : 'must be a mapping (a partial Pod manifest: metadata, spec)')),
+  ports: value((v) => (v === 'loadbalancer' || v === 'nodeport' ? undefined : "must be 'loadbalancer' or 'nodeport'")),
+  autoscaler: value((v) => (['gke', 'karpenter', 'coreweave', 'nebius', 'generic'].includes(v as string) ? undefined : 'must be one of gke, karpenter, coreweave, nebius, generic')),
+  set_pod_resource_limits: value((v) => (typeof v === 'boolean' || (typeof v === 'number' && v >= 1) ? undefined : 'must be true/false or a multiplier >= 1')),
+}
+
+const kubeContextConfigs: Check = (v) => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return 'must be a mapping of context name → settings'
+  for (const [ctx, conf] of Object.entries(v as Record<string, unknown>)) {
+    if (!conf || typeof conf !== 'object' || Array.isArray(conf)) return `${ctx}: must be a mapping of settings`
+    for (const [k, x] of Object.entries(conf as Record<string, unknown>)) {
+      const rule = KUBE_CONTEXT_KEYS[k]
+      if (!rule) return `${ctx}.${k}: not a per-context key (known: ${Object.keys(KUBE_CONTEXT_KEYS).join(', ')})`
+      const why = rule.kind === 'value' && x !== null ? rule.check(x) : undefined
+      if (why) return `${ctx}.${k}: ${why}`
+    }
+  }
+  return undefined
+}
+
 export const CONFIG_SCHEMA: Rule = section({
   api_server: section({
     endpoint: value(url),
@@ -105,10 +129,11 @@ export const CONFIG_SCHEMA: Rule = section({
   kubernetes: section(
     {
       allowed_contexts: value(allowedContexts),
+      ...KUBE_CONTEXT_KEYS,
+      context_configs: value(kubeContextConfigs),
       ...unsupportedKeys(
-        'ports', 'networking', 'namespace', 'autoscaler', 'high_availability', 'kueue', 'quota', 'dws', 'remote_identity',
-        'post_provision_runcmd', 'apt_mirrors', 'set_pod_resource_limits', 'pricing', 'auto_mounts', 'enable_docker', 'rdma',
-        'pod_config', 'provision_timeout', 'custom_metadata', 'allowed_nodes', 'context_configs', 'ingress',
+        'networking', 'high_availability', 'kueue', 'quota', 'dws', 'remote_identity', 'post_provision_runcmd', 'apt_mirrors',
+        'pricing', 'auto_mounts', 'enable_docker', 'rdma', 'custom_metadata', 'allowed_nodes', 'ingress',
       ),
     },
     true,

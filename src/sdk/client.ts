@@ -59,7 +59,8 @@ export class SkyClient implements Caller {
     this.token = o.token ?? process.env.SKYPILOT_SERVICE_ACCOUNT_TOKEN ?? configGet<string>('api_server.service_account_token')
   }
 
-  private headers(extra?: Record<string, string>): Record<string, string> {
+  /** Identity, auth and version headers of every call (also the SSH proxy's WebSocket). */
+  headers(extra?: Record<string, string>): Record<string, string> {
     const h: Record<string, string> = {
       [HEADER_API_VERSION]: String(API_VERSION),
       [HEADER_VERSION]: VERSION,

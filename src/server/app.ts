@@ -16,6 +16,7 @@ import { openApiRoutes } from './routes/openapi'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
 import { uploadRoutes } from './routes/uploads'
+import { sshProxyRoutes } from './routes/ssh-proxy'
 import { userRoutes } from './routes/users'
 
 export function createApp(d: AppDeps) {
@@ -64,6 +65,7 @@ export function createApp(d: AppDeps) {
     .use(pluginRoutes(d))
     .use(userRoutes(d))
     .use(uploadRoutes(d))
+    .use(sshProxyRoutes(d))
     .use(dashboardRoutes(d))
     .use(openApiRoutes())
 }

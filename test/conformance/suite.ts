@@ -22,6 +22,11 @@ export interface ConformancePeer {
   /** Environment for a child process that provisions against this peer (crash test). */
   childEnv(): Record<string, string>
   cleanup(): Promise<void>
+  /**
+   * Ports published somewhere other than the head's own address (Kubernetes Services): check that
+   * `address` reaches port `port` of the head. Default: the address is `<head ip>:<port>`.
+   */
+  checkEndpoint?(p: Provisioner, h: ClusterHandle, port: number, address: string): Promise<void>
 }
 
 const USER = 'c0ffee42'
@@ -219,7 +224,8 @@ export function conformance(makePeer: () => Promise<ConformancePeer>): void {
       await p.openPorts(full, r.resources.ports, {})
       const eps = await p.endpoints(full, r.resources.ports)
       expect(eps.map((e) => e.port)).toEqual([8080, 9000, 9001])
-      expect(eps[0]!.address).toBe(`${h.headIp}:8080`)
+      if (peer.checkEndpoint) await peer.checkEndpoint(p, h, 8080, eps[0]!.address)
+      else expect(eps[0]!.address).toBe(`${h.headIp}:8080`)
       await p.cleanupPorts(full, {})
     }, 60_000)
   })

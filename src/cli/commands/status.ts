@@ -36,12 +36,15 @@ function showEndpoints(c: Cluster, port: number | undefined): void {
   if (!ports.length) {
     throw new NotFoundError(`Cluster '${c.name}' exposes no ports.`, { hint: 'Open ports at launch with resources.ports in the task YAML, or --ports 8080.' })
   }
+  // Where the infra published a port (a Kubernetes Service); else the head node's own address.
+  const published = (c.resources.endpoints as Record<string, string> | undefined) ?? {}
+  const at = (p: number) => published[String(p)] ?? `${host}:${p}`
   if (port !== undefined) {
     if (!ports.includes(port)) throw new NotFoundError(`Port ${port} is not exposed on cluster '${c.name}' (exposed: ${ports.join(', ')}).`)
-    out(`${host}:${port}`)
+    out(at(port))
     return
   }
-  for (const p of ports) out(`${p}: ${host}:${p}`)
+  for (const p of ports) out(`${p}: ${at(p)}`)
 }
 
 export default defineCommand({

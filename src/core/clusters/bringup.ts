@@ -5,7 +5,7 @@
 import { toSkyError } from '../errors'
 import { clusterTags } from '../provision/naming'
 import { provisionerFor } from '../provision/registry'
-import type { ClusterHandle, ClusterRef } from '../provision/types'
+import type { ClusterHandle, ClusterRef, Provisioner } from '../provision/types'
 import type { ClusterRecord } from '../state/clusters'
 import { installAgent } from './agent'
 import type { OpsContext } from './context'
@@ -39,7 +39,10 @@ export async function bringUp(ctx: OpsContext, rec: ClusterRecord, o: { resume: 
     resources: { ...rec.resources, label: capacityLabel(handle.capacity, launched.instanceType && !launched.instanceType.includes('CPU--') ? launched.instanceType : null), capacity: handle.capacity },
   }
   await ctx.store.clusters.upsert(row)
-  if (launched.ports.length && p.capabilities.ports) await p.openPorts(ref, launched.ports, opt)
+  if (launched.ports.length && p.capabilities.ports) {
+    await p.openPorts(ref, launched.ports, opt)
+    row = { ...row, resources: { ...row.resources, endpoints: await endpointMap(p, ref, launched.ports) } }
+  }
   await installAgent(ref, ctx.signal)
   row = { ...row, status: 'UP', statusReason: null, statusUpdatedAt: Date.now(), lastUse: Date.now() }
   await ctx.store.clusters.upsert(row)
@@ -62,4 +65,10 @@ export async function cleanupAttempt(ctx: OpsContext, rec: ClusterRecord): Promi
     ctx.log(`Could not clean up the attempt on ${launchedOf(rec).infra}: ${toSkyError(e).message}`)
     return false
   }
+}
+
+/** Where clients reach each opened port (`sky status --endpoints`), kept on the record: port → host:port. */
+export async function endpointMap(p: Provisioner, ref: ClusterRef, ports: string[]): Promise<Record<string, string>> {
+  const eps = await p.endpoints(ref, ports).catch(() => [])
+  return Object.fromEntries(eps.map((e) => [String(e.port), e.address]))
 }

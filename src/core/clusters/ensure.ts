@@ -189,7 +189,7 @@ async function provisionNew(ctx: OpsContext, req: EnsureRequest, blocked: Blocke
     // Every zone of this region, in order, before the optimizer moves on.
     const zones: (string | null)[] = c.zones.length ? c.zones : [null]
     for (const zone of zones) {
-      const launched = launchedFrom(c, req.task.numNodes, zone)
+      const launched = launchedFrom(c, req.task.numNodes, zone, req.task.config)
       const here = where(c, zone)
       ctx.log(`⚙︎ Launching on ${here}.`)
       const rec = intentRecord(req.name, ctx.actor, launched, req.command ?? null, last)

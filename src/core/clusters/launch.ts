@@ -6,6 +6,7 @@
 // the cluster down itself once the job ended.
 import type { BlockedResource } from '../optimizer'
 import type { OpsContext } from './context'
+import { endpointMap } from './bringup'
 import { ensureCluster } from './ensure'
 import { checkSecretsSupplied, jobByKey, runJob, type JobOutcome } from './jobs'
 import { taskHooks } from './hooks'
@@ -108,11 +109,15 @@ async function recordPortsAndHooks(ctx: OpsContext, c: ClusterRecord, task: Task
   const hooks = taskHooks(task, request)
   if (ports.length === known.length && !hooks.length) return c
   const fresh = ports.filter((p) => !launched.includes(p) && !known.includes(p))
+  let endpoints: Record<string, string> | undefined
   if (fresh.length) {
     const p = await provisionerFor(launchedOf(c).infra)
-    if (p.capabilities.ports) await p.openPorts(refOf(c), fresh, { signal: ctx.signal, log: ctx.log })
+    if (p.capabilities.ports) {
+      await p.openPorts(refOf(c), fresh, { signal: ctx.signal, log: ctx.log })
+      endpoints = await endpointMap(p, refOf(c), ports)
+    }
   }
-  const next = { ...c, resources: { ...c.resources, ...(ports.length ? { ports } : {}), ...(hooks.length ? { hooks } : {}) } }
+  const next = { ...c, resources: { ...c.resources, ...(ports.length ? { ports } : {}), ...(hooks.length ? { hooks } : {}), ...(endpoints ? { endpoints } : {}) } }
   await ctx.store.clusters.upsert(next)
   return next
 }

@@ -2,6 +2,7 @@
 // gets (and the cluster row keeps).
 import { ValidationError } from '../errors'
 import { optimize, type BlockedResource, type Candidate, type Plan } from '../optimizer'
+import { descriptor } from '../provision/registry'
 import type { LaunchedResources } from '../provision/types'
 import type { Store } from '../state/store'
 import { parseDag } from '../task/dag-parse'
@@ -24,10 +25,12 @@ export async function planFor(store: Store, task: Task, blocked: BlockedResource
 }
 
 /** The candidate made concrete for one attempt (one zone, or none on zone-less infra). */
-export function launchedFrom(c: Candidate, numNodes: number, zone: string | null): LaunchedResources {
+export function launchedFrom(c: Candidate, numNodes: number, zone: string | null, taskConfig?: Record<string, unknown>): LaunchedResources {
   const r = c.request
   const image = typeof r.imageId === 'string' ? r.imageId : r.imageId ? (r.imageId[c.region] ?? null) : null
+  const providerConfig = descriptor(c.infra)?.launchConfig?.(c.region, taskConfig)
   return {
+    ...(providerConfig ? { providerConfig } : {}),
     infra: c.infra,
     region: c.region,
     zone,

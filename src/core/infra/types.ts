@@ -56,6 +56,8 @@ export interface LiveNode {
   shared?: boolean
   /** What a node of a cluster gets when the task asks for no CPUs / memory here. */
   defaults?: { cpus: number; memoryGbPerCpu: number; memoryGbPerCpuWithGpus: number }
+  /** The region could not be asked (API server unreachable...): this entry is no node, only why. */
+  error?: string
 }
 
 /**

@@ -143,9 +143,10 @@ export function liveCandidates(
   const out: Candidate[] = []
   const reasons: string[] = []
   for (const region of regions) {
-    const inRegion = nodes.filter((n) => n.region === region)
+    const failed = nodes.find((n) => n.region === region && n.error)
+    const inRegion = nodes.filter((n) => n.region === region && !n.error)
     if (inRegion.length === 0) {
-      reasons.push(`${label} ${region}: no node information`)
+      reasons.push(`${label} ${region}: ${failed?.error ?? 'no node information'}`)
       continue
     }
     const fit: LiveNode[] = []

@@ -28,7 +28,8 @@ export async function uploadSecret(r: CommandRunner, text: string, remotePath: s
 }
 
 let digest: string | undefined
-function binaryDigest(path: string): string {
+/** First 16 hex digits of the SHA-256 of the runtime binary (one binary per process: computed once). */
+export function binaryDigest(path: string): string {
   return (digest ??= createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16))
 }
 

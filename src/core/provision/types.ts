@@ -88,6 +88,12 @@ export interface LaunchedResources {
   hosts: string[] | null
   /** USD per hour for one node (0 on live infra). */
   hourlyPrice: number
+  /**
+   * Infra settings fixed when the launch was planned (descriptor.launchConfig: e.g. the Kubernetes
+   * namespace and pod_config from the config and the task's `config:`), so start, recovery and
+   * teardown use what the cluster was made with.
+   */
+  providerConfig?: Record<string, unknown> | null
 }
 
 /** Which cluster: its names plus what it was asked to be (and, once made, how to reach it). */
@@ -232,6 +238,12 @@ export interface Provisioner {
   clusterSpec(ref: ClusterRef & { handle: ClusterHandle }): ClusterSpec
   /** Clusters the provider holds resources for (by tag), for reconciling after a crash. */
   listClusters(o?: OpOptions): Promise<string[]>
+  /**
+   * Optional, for nodes plain OpenSSH cannot reach (Kubernetes pods): a byte stream to an SSH
+   * server on node `rank`, carried through the API server for `ssh <cluster>` (sky _ssh-proxy).
+   * Resolves when the stream ends.
+   */
+  sshStream?(handle: ClusterHandle, rank: number, io: { input: AsyncIterable<Uint8Array>; onData: (b: Uint8Array) => void; onError: (text: string) => void; signal: AbortSignal }): Promise<void>
 }
 
 // ── The infra descriptor: static facts, no SDKs (the CLI imports these) ─────────────────────
@@ -297,6 +309,8 @@ export interface InfraDescriptor {
   regionsAllowList?: { key: string; ordered: boolean }
   /** The INFRA column: `SSH (my-pool)`, `AWS (us-east-1)`, `Local`. */
   label(region: string | null | undefined, zone: string | null | undefined): string
+  /** Settings of a launch in `region` to keep with its launched resources (config + the task's `config:`). */
+  launchConfig?(region: string, taskConfig: Record<string, unknown> | undefined): Record<string, unknown>
   /** `sky check` for this infra. Must not load SDKs unless validating with a provisioner present. */
   check(ctx: CheckContext): Promise<InfraCheck>
   /** Live infra: nodes with what is still free (for the optimizer). */

@@ -3,3 +3,4 @@
 // large enough to have a bundle of its own (./gcp.ts, loaded by ./load-gcp.ts). Only these
 // adapters may import a cloud SDK.
 export * as aws from './aws'
+export * as kubernetes from './kubernetes'

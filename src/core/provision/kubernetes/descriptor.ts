@@ -1,7 +1,10 @@
-// Kubernetes: pods as nodes, contexts as regions. Checked and planned; no provisioner in this
-// build yet (issue 13 adds ./provisioner.ts and a `load` line below).
+// Kubernetes: pods as nodes, kubeconfig contexts as regions (`--infra k8s/<context>`). Static
+// facts here; the provisioner, the capacity reader and the Kubernetes client load only on the
+// server (the client itself from the cloud SDK bundle, never in the CLI's module graph).
+import { localAgentCommand } from '../agent-command'
 import { withoutConnect } from '../handle'
-import type { InfraDescriptor } from '../types'
+import type { InfraDescriptor, SshHostEntry } from '../types'
+import { resolveSettings } from './settings'
 
 export const kubernetes: InfraDescriptor = {
   name: 'kubernetes',
@@ -16,5 +19,20 @@ export const kubernetes: InfraDescriptor = {
   capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: true, containers: true, volumes: true, zones: false, images: true, disks: false, autostop: true },
   label: (region) => (region ? `Kubernetes (${region})` : 'Kubernetes'),
   check: async (ctx) => (await import('./check')).checkKubernetes(ctx),
+  liveNodes: async (check) => (await import('./capacity')).kubeLiveNodes(check.regions ?? []),
+  launchConfig: (region, taskConfig) => ({ ...resolveSettings(region, taskConfig) }),
   clientHandle: withoutConnect,
+  // `ssh <cluster>`: OpenSSH talks to `sky _sshd` in the pod through the API server (sky _ssh-proxy).
+  sshConfig(name, handle): SshHostEntry[] {
+    const sky = localAgentCommand()
+      .map((w) => `'${w.replaceAll("'", `'\\''`)}'`)
+      .join(' ')
+      .replaceAll('%', '%%')
+    return handle.nodes.map((n, rank) => {
+      const alias = rank === 0 ? name : `${name}-worker${rank}`
+      const user = (n.connect as { facts?: { user?: string } } | undefined)?.facts?.user ?? 'root'
+      return { alias, hostName: n.id, user, port: 22, proxyCommand: `${sky} _ssh-proxy ${name} --rank ${rank}` }
+    })
+  },
+  load: async () => (await import('./provisioner')).kubernetesProvisioner,
 }
