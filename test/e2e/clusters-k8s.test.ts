@@ -1,0 +1,237 @@
+// Clusters on Kubernetes with the compiled binary, against the test Kubernetes API server over TLS
+// with client certificates (test/harness/k8s; pods are local process groups, in their own network
+// namespace as root). Contexts: `cpu` (2 CPU nodes), `gpu-l4` (one node, 2x L4), `gpu-h100` (an
+// 8x H100 node and a CPU node), and `dead`, whose API server does not exist.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import YAML from 'yaml'
+import { freePort, tempHome, waitFor, type TempHome } from '../harness'
+import { nodeSpecs, startKubeApi, type KubeHarness } from '../harness/k8s'
+
+let k8s: KubeHarness
+let h: TempHome
+const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
+
+type Obj = { metadata: { name: string; labels?: Record<string, string>; uid: string }; spec: Record<string, any>; status?: Record<string, any> }
+const podsOf = (ctx: string, cluster: string): Obj[] =>
+  (k8s.context(ctx).cluster.store.list('pods') as Obj[]).filter((p) => p.metadata.labels?.['skypilot-display-name'] === cluster).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+const servicesOf = (ctx: string, cluster: string): Obj[] => {
+  const noc = podsOf(ctx, cluster)[0]?.metadata.labels?.['skypilot-cluster-name']
+  return (k8s.context(ctx).cluster.store.list('services') as Obj[]).filter((s) => s.metadata.name.startsWith(`${cluster}-`) || (noc && s.metadata.labels?.['skypilot-cluster-name'] === noc))
+}
+/** Real OpenSSH with the generated config (async: the API server it reaches lives in this process). */
+async function ssh(args: string[], stdin?: string) {
+  const p = Bun.spawn(['ssh', '-F', join(h.dir, '.ssh/config'), '-o', 'BatchMode=yes', ...args], { env: { ...h.env }, stdin: stdin === undefined ? 'ignore' : Buffer.from(stdin), stdout: 'pipe', stderr: 'pipe' })
+  const timer = setTimeout(() => p.kill('SIGKILL'), 30_000)
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited])
+  clearTimeout(timer)
+  return { code, stdout, stderr }
+}
+
+beforeAll(async () => {
+  k8s = await startKubeApi({
+    tls: true,
+    contexts: [
+      { name: 'cpu', nodes: nodeSpecs(2, { prefix: 'cpu', cpu: 4, memory: 16 }) },
+      { name: 'gpu-l4', nodes: nodeSpecs(1, { prefix: 'l4', cpu: 8, memory: 32, gpus: 2, gpuType: 'L4' }) },
+      { name: 'gpu-h100', nodes: [{ name: 'h100-0', cpu: 16, memory: 64, gpus: 8, gpuType: 'H100', gpuLabels: ['nvidia'] }, { name: 'h100-cpu', cpu: 8, memory: 32 }] },
+    ],
+  })
+  // One more context whose API server is not there (a closed port).
+  const doc = YAML.parse(readFileSync(k8s.kubeconfig({ current: 'cpu' }), 'utf8'))
+  const dead = `https://127.0.0.1:${await freePort()}`
+  doc.clusters.push({ name: 'dead', cluster: { server: dead, 'insecure-skip-tls-verify': true } })
+  doc.contexts.push({ name: 'dead', context: { cluster: 'dead', user: doc.users[0].name } })
+  const kubeconfig = join(k8s.dir, 'kubeconfig-e2e')
+  writeFileSync(kubeconfig, YAML.stringify(doc))
+  h = await tempHome()
+  h.env.KUBECONFIG = kubeconfig
+  h.config('kubernetes:\n  allowed_contexts: [cpu, gpu-l4, gpu-h100, dead]\n')
+}, 60_000)
+
+afterAll(async () => {
+  await h?.sky(['down', '-a', '-y'], { timeoutMs: 60_000 }).catch(() => {})
+  await h?.cleanup()
+  await k8s?.stop()
+})
+
+describe('kubernetes', () => {
+  test('sky check lists the contexts, and says why one cannot be used', async () => {
+    const r = await h.sky(['check', 'k8s'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Kubernetes: enabled')
+    expect(r.stdout).toMatch(/dead: API server unreachable \(.*connection refused/)
+    expect(r.stdout).toMatch(/├── cpu\n\s+├── gpu-l4\n\s+└── gpu-h100/)
+  })
+
+  test('a launch on the unreachable context fails with exit 3 naming it', async () => {
+    const r = await h.sky(['launch', '-y', '-c', 'nope', '--infra', 'k8s/dead', '--', 'echo never'])
+    expect(r.code).toBe(3)
+    expect(out(r)).toContain('dead')
+    expect(podsOf('cpu', 'nope')).toEqual([])
+  })
+
+  test('sky gpus list shows GPUs per context and node, total and free', async () => {
+    const r = await h.sky(['gpus', 'list', '--infra', 'k8s'])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('Context: gpu-h100')
+    expect(r.stdout).toMatch(/H100\s+1, 2, 4, 8\s+8 of 8 free/)
+    expect(r.stdout).toContain('Context: gpu-l4')
+    expect(r.stdout).toMatch(/l4-0\s+L4\s+2 of 2 free/)
+    expect(r.stdout).not.toContain('Context: cpu')
+  })
+
+  test('one node: launch, exec, queue, logs, cancel, ssh through the API server', async () => {
+    const r = await h.sky(['launch', '-y', '-c', 'k1', '--infra', 'k8s/cpu', '--cpus', '1', '--memory', '2', '--', 'echo hello-from-pod $(hostname)'], { timeoutMs: 120_000 })
+    expect(out(r)).toContain('⚙︎ Launching on Kubernetes (cpu).')
+    expect(r.code).toBe(0)
+    const [pod] = podsOf('cpu', 'k1')
+    expect(pod!.metadata.name).toMatch(/^k1-[a-z0-9]+-head$/)
+    expect(out(r)).toContain('hello-from-pod')
+    expect(pod!.spec.containers[0].image).toBe('ubuntu:22.04')
+    expect(pod!.spec.containers[0].resources.requests).toEqual({ cpu: '1', memory: '2Gi' })
+    expect(pod!.metadata.labels).toMatchObject({ 'skypilot-display-name': 'k1', 'skypilot-node-rank': '0', 'ray-node-type': 'head' })
+    expect((await h.sky(['status', 'k1'])).stdout).toMatch(/k1\s+Kubernetes \(cpu\)\s+1x\(cpus=1, mem=2\)\s+UP/)
+
+    const e = await h.sky(['exec', 'k1', '--', 'echo exec-ok'], { timeoutMs: 60_000 })
+    expect(e.code).toBe(0)
+    expect(out(e)).toContain('exec-ok')
+    const bg = await h.sky(['exec', 'k1', '-d', '--', 'echo started; sleep 600'], { timeoutMs: 60_000 })
+    const id = /Job submitted, ID: (\d+)/.exec(out(bg))![1]!
+    await waitFor(async () => (await h.sky(['queue', 'k1'])).stdout.match(new RegExp(`^\\s*${id}\\s.*RUNNING`, 'm')), 30_000, 200)
+    expect((await h.sky(['logs', 'k1', id, '--no-follow'])).stdout).toContain('started')
+    expect((await h.sky(['cancel', 'k1', id])).stdout).toContain(`Cancelled job: ${id}`)
+    await waitFor(async () => (await h.sky(['queue', 'k1'])).stdout.match(new RegExp(`^\\s*${id}\\s.*CANCELLED`, 'm')), 30_000, 200)
+    const logs = await h.sky(['logs', 'k1', '1'])
+    expect(logs.stdout).toContain('hello-from-pod')
+
+    // Real OpenSSH through `sky _ssh-proxy` and the API server into `sky _sshd` in the pod.
+    const s = await ssh(['k1', 'echo via-ssh $HOSTNAME; exit 7'])
+    expect(s.stdout).toContain(`via-ssh ${pod!.metadata.name}`)
+    expect(s.code).toBe(7)
+    const tty = await ssh(['-tt', 'k1', 'tty'])
+    expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/)
+    const piped = await ssh(['k1', 'wc -c'], 'x'.repeat(100_000))
+    expect(piped.stdout.trim()).toBe('100000')
+  }, 180_000)
+
+  test('sky stop is refused on Kubernetes with exit 2', async () => {
+    const r = await h.sky(['stop', '-y', 'k1'])
+    expect(r.code).toBe(2)
+    expect(out(r)).toContain('runs on Kubernetes, where clusters cannot be stopped, only taken down')
+    expect((await h.sky(['status', 'k1'])).stdout).toMatch(/k1\s.*UP/)
+  })
+
+  test('two nodes: ranks, pod IPs as SKYPILOT_NODE_IPS, ssh to the worker', async () => {
+    const r = await h.sky(['launch', '-y', '-c', 'k2', '--num-nodes', '2', '--infra', 'k8s/cpu', '--cpus', '1', '--', 'echo "rank=$SKYPILOT_NODE_RANK of=$SKYPILOT_NUM_NODES ips=$(echo $SKYPILOT_NODE_IPS)"'], { timeoutMs: 120_000 })
+    expect(r.code).toBe(0)
+    const pods = podsOf('cpu', 'k2')
+    expect(pods.map((p) => p.metadata.labels!['skypilot-node-rank'])).toEqual(['0', '1'])
+    const ips = pods.map((p) => p.status!.podIP).join(' ')
+    expect(out(r)).toContain(`rank=0 of=2 ips=${ips}`)
+    expect(out(r)).toContain(`rank=1 of=2 ips=${ips}`)
+    expect((await ssh(['k2-worker1', 'echo $HOSTNAME'])).stdout.trim()).toBe(pods[1]!.metadata.name)
+    const down = await h.sky(['down', '-y', 'k2'], { timeoutMs: 60_000 })
+    expect(down.code).toBe(0)
+    expect(podsOf('cpu', 'k2')).toEqual([])
+  }, 180_000)
+
+  test('GPUs: the context without that GPU is passed over; the pod asks for it and lands on the node with its label', async () => {
+    const r = await h.sky(['launch', '-y', '-c', 'g1', '--gpus', 'H100:2', '--infra', 'k8s', '--', 'echo gpus=$CUDA_VISIBLE_DEVICES'], { timeoutMs: 120_000 })
+    expect(r.code).toBe(0)
+    expect(out(r)).toMatch(/Kubernetes \(gpu-h100\)\s.*H100:2\s.*✔/)
+    expect(out(r)).not.toContain('Kubernetes (gpu-l4)')
+    expect(out(r)).toContain('gpus=0,1')
+    const [pod] = podsOf('gpu-h100', 'g1')
+    expect(pod!.spec.nodeName).toBe('h100-0')
+    expect(pod!.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe('2')
+    expect(JSON.stringify(pod!.spec.affinity)).toContain('NVIDIA-H100-80GB-HBM3')
+    const g = await h.sky(['gpus', 'list', '--infra', 'k8s/gpu-h100'])
+    expect(g.stdout).toMatch(/h100-0\s+H100\s+6 of 8 free/)
+  }, 180_000)
+
+  test('the scheduler says Insufficient: that context fails at once and the next one is used', async () => {
+    const yaml = join(h.dir, 'insufficient.yaml')
+    writeFileSync(
+      yaml,
+      YAML.stringify({
+        resources: { infra: 'k8s', cpus: 1 },
+        run: 'echo landed',
+        // No autoscaler and a long timeout: only the scheduler's answer can make this quick.
+        config: { kubernetes: { provision_timeout: 600, context_configs: { cpu: { pod_config: { spec: { containers: [{ resources: { requests: { 'example.com/widget': '1' }, limits: { 'example.com/widget': '1' } } }] } } } } } },
+      }),
+    )
+    const r = await h.sky(['launch', '-y', '-c', 'f1', yaml], { timeoutMs: 120_000 })
+    expect(out(r)).toMatch(/Kubernetes \(cpu\) failed \(capacity\): .*Insufficient example\.com\/widget/)
+    expect(out(r)).toContain('⚙︎ Launching on Kubernetes (gpu-l4).')
+    expect(r.code).toBe(0)
+    expect(out(r)).toContain('landed')
+    expect(podsOf('cpu', 'f1')).toEqual([])
+  }, 180_000)
+
+  test('a pod stuck Pending is a capacity error after provision_timeout, and the next context is used', async () => {
+    const yaml = join(h.dir, 'pending.yaml')
+    writeFileSync(
+      yaml,
+      YAML.stringify({
+        resources: { infra: 'k8s', cpus: 1 },
+        run: 'echo landed-after-pending',
+        config: { kubernetes: { context_configs: { cpu: { provision_timeout: 2, pod_config: { spec: { nodeSelector: { disktype: 'ssd' } } } } } } },
+      }),
+    )
+    const r = await h.sky(['launch', '-y', '-c', 'f2', yaml], { timeoutMs: 120_000 })
+    expect(out(r)).toMatch(/Kubernetes \(cpu\) failed \(capacity\): .*still unscheduled after kubernetes\.provision_timeout=2s/)
+    expect(r.code).toBe(0)
+    expect(out(r)).toContain('landed-after-pending')
+    expect(podsOf('cpu', 'f2')).toEqual([])
+    expect(podsOf('gpu-l4', 'f2')).toHaveLength(1)
+  }, 180_000)
+
+  test('ports as a Service: sky status --endpoints reaches the server in the pod; down removes the Service', async () => {
+    const r = await h.sky(['launch', '-y', '-c', 'web', '--infra', 'k8s/cpu', '--ports', '8080', '-d', '--', 'mkdir -p www && cd www && echo served-from-pod > index.html && exec python3 -m http.server 8080'], { timeoutMs: 120_000 })
+    expect(r.code).toBe(0)
+    expect(servicesOf('cpu', 'web').map((s) => s.spec.type)).toEqual(['LoadBalancer'])
+    const eps = await h.sky(['status', '--endpoints', 'web'])
+    const address = /^8080: (\S+)$/m.exec(eps.stdout)![1]!
+    const lb = servicesOf('cpu', 'web')[0]!.status!.loadBalancer.ingress[0].ip
+    expect(address).toBe(`${lb}:8080`)
+    const body = await waitFor(async () => {
+      const res = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(2000) }).catch(() => null)
+      return res?.ok ? res.text() : false
+    }, 30_000, 200)
+    expect(body).toContain('served-from-pod')
+    expect((await h.sky(['down', '-y', 'web'], { timeoutMs: 60_000 })).code).toBe(0)
+    expect(servicesOf('cpu', 'web')).toEqual([])
+    expect(podsOf('cpu', 'web')).toEqual([])
+  }, 180_000)
+
+  test('pods deleted behind sky’s back: the cluster is gone after a refresh', async () => {
+    const [pod] = podsOf('cpu', 'k1')
+    const api = k8s.context('cpu')
+    const tls = { ca: k8s.tls!.ca, cert: k8s.tls!.client.cert, key: k8s.tls!.client.key }
+    const res = await fetch(`${api.url}/api/v1/namespaces/default/pods/${pod!.metadata.name}?gracePeriodSeconds=0`, { method: 'DELETE', tls } as RequestInit)
+    expect(res.status).toBe(200)
+    await waitFor(() => podsOf('cpu', 'k1').length === 0, 30_000)
+    const st = await h.sky(['status', '--refresh'])
+    expect(st.stdout).not.toMatch(/^k1\s/m)
+  }, 60_000)
+})
+
+describe('kubernetes with a broken kubeconfig', () => {
+  test('sky check says why; a launch fails with exit 3', async () => {
+    const bad = await tempHome()
+    try {
+      const file = join(bad.dir, 'kubeconfig')
+      writeFileSync(file, 'apiVersion: v1\nclusters: [\n')
+      bad.env.KUBECONFIG = file
+      const c = await bad.sky(['check', 'k8s'])
+      expect(out(c)).toContain('Kubernetes: disabled')
+      expect(out(c)).toContain(`${file}: not valid YAML`)
+      const l = await bad.sky(['launch', '-y', '-c', 'x', '--infra', 'k8s', '--', 'echo never'])
+      expect(l.code).toBe(3)
+    } finally {
+      await bad.cleanup()
+    }
+  }, 60_000)
+})
