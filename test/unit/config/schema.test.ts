@@ -39,9 +39,9 @@ describe('config schema', () => {
   })
 
   test('SkyPilot keys this build does not act on are reported, not errors', () => {
-    const r = checkConfig({ jobs: { controller: { resources: { cpus: 4 } } }, docker: { run_options: ['--shm-size=2g'] }, aws: { labels: { a: 'b' }, use_ssm: true }, kubernetes: { pod_config: {}, some_plugin_key: 1 }, api_server: { logs_retention_hours: 5 } })
+    const r = checkConfig({ jobs: { controller: { resources: { cpus: 4 } } }, docker: { run_options: ['--shm-size=2g'] }, aws: { labels: { a: 'b' }, use_ssm: true }, kubernetes: { networking: 'portforward', some_plugin_key: 1 }, api_server: { logs_retention_hours: 5 } })
     expect(r.issues).toEqual([])
-    expect(r.unsupported.sort()).toEqual(['api_server.logs_retention_hours', 'aws.use_ssm', 'docker', 'jobs.controller.resources', 'kubernetes.pod_config', 'kubernetes.some_plugin_key'])
+    expect(r.unsupported.sort()).toEqual(['api_server.logs_retention_hours', 'aws.use_ssm', 'docker', 'jobs.controller.resources', 'kubernetes.networking', 'kubernetes.some_plugin_key'])
     expect(checkConfig({ aws: { use_internal_ips: 'yes', ssh_proxy_command: { 'us-east-1': 5 } } }).issues.map((i) => i.path)).toEqual(['aws.use_internal_ips', 'aws.ssh_proxy_command'])
     const g = checkConfig({ gcp: { labels: { team: 'ml' }, vpc_name: 'net', compute_endpoint: 'http://127.0.0.1:9/compute/v1/', enable_gvnic: true } })
     expect(g).toEqual({ issues: [], unsupported: ['gcp.enable_gvnic'] })

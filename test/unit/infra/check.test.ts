@@ -98,15 +98,14 @@ describe('sky check', () => {
     expect(gone.reason).toContain('does not exist')
   })
 
-  test('Kubernetes contexts from ~/.kube/config or KUBECONFIG, current first, ssh-* excluded; not launchable', async () => {
+  test('Kubernetes contexts from ~/.kube/config or KUBECONFIG, current first, ssh-* excluded', async () => {
     write(join(home, '.kube', 'config'), KUBECONFIG)
     const k = byInfra(await check({ env: env() }), 'kubernetes')
-    expect(k.enabled).toBe(false)
-    expect(k.reason).toContain('not supported by this build')
-    expect(k.reason).toContain('contexts prod, dev')
+    expect(k).toMatchObject({ enabled: true, regions: ['prod', 'dev'], capabilities: ['compute'] })
+    expect(k.reason).toContain(`2 contexts in ${join(home, '.kube', 'config')}`)
     const other = write(join(root, 'other.yaml'), 'contexts:\n  - name: kind-sky\n    context: {cluster: kind}\n')
     const multi = byInfra(await check({ env: env({ KUBECONFIG: `${other}:${join(home, '.kube', 'config')}` }) }), 'kubernetes')
-    expect(multi.reason).toContain('contexts prod, kind-sky, dev')
+    expect(multi.regions).toEqual(['prod', 'kind-sky', 'dev'])
     write(join(home, '.kube', 'config'), 'contexts: [\n')
     const broken = byInfra(await check({ env: env() }), 'kubernetes')
     expect(broken.enabled).toBe(false)
