@@ -47,6 +47,8 @@ beforeAll(async () => {
   writeFileSync(kubeconfig, YAML.stringify(doc))
   h = await tempHome()
   h.env.KUBECONFIG = kubeconfig
+  // An agent "minute" of one second, so autodown can be seen.
+  h.env.SKY_AGENT_MINUTE_MS = '1000'
   h.config('kubernetes:\n  allowed_contexts: [cpu, gpu-l4, gpu-h100, dead]\n')
 }, 60_000)
 
@@ -205,6 +207,14 @@ describe('kubernetes', () => {
     expect(servicesOf('cpu', 'web')).toEqual([])
     expect(podsOf('cpu', 'web')).toEqual([])
   }, 180_000)
+
+  test('autodown: the pods cannot delete themselves, so the API server takes the cluster down', async () => {
+    const r = await h.sky(['launch', '-y', '-d', '-c', 'ad', '--infra', 'k8s/cpu', '--cpus', '0.5', '-i', '0', '--down', '--', 'echo short'], { timeoutMs: 120_000 })
+    expect(r.code).toBe(0)
+    expect(podsOf('cpu', 'ad')).toHaveLength(1)
+    await waitFor(async () => !(await h.sky(['status', '--refresh'])).stdout.match(/^ad\s/m), 90_000, 1000)
+    await waitFor(() => podsOf('cpu', 'ad').length === 0, 30_000)
+  }, 150_000)
 
   test('pods deleted behind sky’s back: the cluster is gone after a refresh', async () => {
     const [pod] = podsOf('cpu', 'k1')

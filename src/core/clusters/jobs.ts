@@ -38,7 +38,8 @@ const STATUS_BY_LOGS_CODE: Record<number, string> = { 0: 'SUCCEEDED', 100: 'FAIL
 
 /**
  * SkyPilot's closing hints. `ssh <cluster>` is offered only where it resolves: infra whose
- * descriptor writes an SSH config entry (local clusters are directories on the server's machine).
+ * descriptor writes an SSH config entry (local clusters are directories on the server's machine);
+ * `sky stop` only where clusters can be stopped.
  */
 export function usefulCommands(cluster: string, jobId: number, infra: string): string {
   return [
@@ -50,7 +51,8 @@ export function usefulCommands(cluster: string, jobId: number, infra: string): s
     `Cluster name: ${cluster}`,
     ...(descriptor(infra)?.sshConfig ? [`├── To log into the head VM:    ssh ${cluster}`] : []),
     `├── To submit a job:            sky exec ${cluster} yaml_file`,
-    `├── To stop the cluster:        sky stop ${cluster}`,
+    // Pods and SSH hosts cannot be stopped, only taken down.
+    ...(descriptor(infra)?.capabilities.stop === false ? [] : [`├── To stop the cluster:        sky stop ${cluster}`]),
     `└── To teardown the cluster:    sky down ${cluster}`,
   ].join('\n')
 }
