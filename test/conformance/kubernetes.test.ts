@@ -70,7 +70,8 @@ for (const tls of [false, true]) {
         async checkEndpoint(p, h, port, address) {
           const run = p.runner(h, 0)
           try {
-            await run.run(`mkdir -p ~/www && echo conformance-port > ~/www/index.html && cd ~/www && (nohup python3 -m http.server ${port} --bind 0.0.0.0 >/dev/null 2>&1 &)`)
+            // On the pod's own address: with loopback sandboxes the Service listens on this host too.
+            await run.run(`mkdir -p ~/www && echo conformance-port > ~/www/index.html && cd ~/www && (nohup python3 -m http.server ${port} --bind "$POD_IP" >/dev/null 2>&1 &)`)
           } finally {
             await run.close()
           }

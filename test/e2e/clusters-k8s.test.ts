@@ -191,7 +191,7 @@ describe('kubernetes', () => {
   }, 180_000)
 
   test('ports as a Service: sky status --endpoints reaches the server in the pod; down removes the Service', async () => {
-    const r = await h.sky(['launch', '-y', '-c', 'web', '--infra', 'k8s/cpu', '--ports', '8080', '-d', '--', 'mkdir -p www && cd www && echo served-from-pod > index.html && exec python3 -m http.server 8080'], { timeoutMs: 120_000 })
+    const r = await h.sky(['launch', '-y', '-c', 'web', '--infra', 'k8s/cpu', '--ports', '8080', '-d', '--', 'mkdir -p www && cd www && echo served-from-pod > index.html && exec python3 -m http.server 8080 --bind $POD_IP'], { timeoutMs: 120_000 })
     expect(r.code).toBe(0)
     expect(servicesOf('cpu', 'web').map((s) => s.spec.type)).toEqual(['LoadBalancer'])
     const eps = await h.sky(['status', '--endpoints', 'web'])
