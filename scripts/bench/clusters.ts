@@ -3,28 +3,14 @@
 // Usage: bun scripts/bench/clusters.ts   (build first: bun scripts/build.ts)
 import { Database } from 'bun:sqlite'
 import { join } from 'node:path'
-import { BIN, freePort, median, removeHome, report, tempDir } from './lib'
+import { BIN, freePort, median, removeHome, report, tempDir, timeUntilOutput } from './lib'
 
 const home = tempDir()
 const port = await freePort()
 const env = { PATH: process.env.PATH!, HOME: home, SKY_HOME: home, SKYPILOT_API_SERVER_ENDPOINT: `http://127.0.0.1:${port}`, NO_COLOR: '1' }
 const rows: [string, string, string, boolean][] = []
 
-/** Run the binary; resolve with ms until `needle` first appears on stdout. */
-async function timeUntil(args: string[], needle: string): Promise<number> {
-  const t = performance.now()
-  const p = Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'ignore' })
-  const dec = new TextDecoder()
-  let seen = ''
-  let at = -1
-  for await (const chunk of p.stdout as unknown as AsyncIterable<Uint8Array>) {
-    seen += dec.decode(chunk)
-    if (at < 0 && seen.includes(needle)) at = performance.now() - t
-  }
-  await p.exited
-  if (at < 0) throw new Error(`${args.join(' ')}: never printed ${needle}\n${seen}`)
-  return at
-}
+const timeUntil = (args: string[], needle: string) => timeUntilOutput(BIN, args, env, needle)
 
 Bun.spawnSync([BIN, 'api', 'start'], { env })
 const launches: number[] = []

@@ -9,7 +9,7 @@
 // Usage: bun scripts/bench/k8s.ts   (build first: bun scripts/build.ts)
 import { rmSync } from 'node:fs'
 import { nodeSpecs, startKubeApi } from '../../test/harness/k8s'
-import { BIN, freePort, median, removeHome, report, tempDir } from './lib'
+import { BIN, freePort, median, removeHome, report, tempDir, timeUntilOutput } from './lib'
 
 const k8s = await startKubeApi({
   tls: true,
@@ -33,21 +33,7 @@ async function run(args: string[]): Promise<number> {
   return performance.now() - t
 }
 
-/** Run the binary; resolve with ms until `needle` first appears on stdout. */
-async function timeUntil(args: string[], needle: string): Promise<number> {
-  const t = performance.now()
-  const p = Bun.spawn([BIN, ...args], { env, stdout: 'pipe', stderr: 'pipe' })
-  const dec = new TextDecoder()
-  let seen = ''
-  let at = -1
-  for await (const chunk of p.stdout as unknown as AsyncIterable<Uint8Array>) {
-    seen += dec.decode(chunk)
-    if (at < 0 && seen.includes(needle)) at = performance.now() - t
-  }
-  await p.exited
-  if (at < 0) throw new Error(`${args.join(' ')}: never printed ${needle}\n${seen}\n${await new Response(p.stderr).text()}`)
-  return at
-}
+const timeUntil = (args: string[], needle: string) => timeUntilOutput(BIN, args, env, needle)
 
 try {
   rmSync(`${home}/cache`, { recursive: true, force: true })

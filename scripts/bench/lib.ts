@@ -157,3 +157,19 @@ export async function cloudBenchHome(peerEnv: Record<string, string>, configYaml
     },
   }
 }
+
+/** Run `bin args` (async: a test server may live in the caller's process); ms until `needle` first appears on stdout. */
+export async function timeUntilOutput(bin: string, args: string[], env: Record<string, string>, needle: string): Promise<number> {
+  const t = performance.now()
+  const p = Bun.spawn([bin, ...args], { env, stdout: 'pipe', stderr: 'pipe' })
+  const dec = new TextDecoder()
+  let seen = ''
+  let at = -1
+  for await (const chunk of p.stdout as unknown as AsyncIterable<Uint8Array>) {
+    seen += dec.decode(chunk)
+    if (at < 0 && seen.includes(needle)) at = performance.now() - t
+  }
+  await p.exited
+  if (at < 0) throw new Error(`${args.join(' ')}: never printed ${needle}\n${seen}\n${await new Response(p.stderr).text()}`)
+  return at
+}

@@ -3,28 +3,17 @@
 // what real kubeconfigs (kind, minikube, EKS, GKE) need from the client under Bun. Pods are local
 // process groups in their own network namespace (as root) or on their own loopback address.
 import { describe } from 'bun:test'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { LaunchedResources } from '../../src/core/provision/types'
 import { nodeSpecs, startKubeApi, type KubeHarness } from '../harness/k8s'
+import { taggedProcesses } from '../harness/k8s/sandbox'
 import { waitFor } from '../harness'
-import { conformance } from './suite'
+import { baseResources, conformance } from './suite'
 
-/** Pids of processes that belong to pods whose uid starts with one of `uids` (the harness tags them). */
+/** Processes the harness tagged as belonging to pods whose uid starts with one of `uids`. */
 function podProcesses(runId: string, uids: Set<string>): string[] {
-  const out: string[] = []
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue
-    let env = ''
-    try {
-      env = readFileSync(`/proc/${pid}/environ`, 'latin1')
-    } catch {
-      continue
-    }
-    const m = /SKY_K8S_TEST_RUN=([^\0]*)/.exec(env)
-    if (m && m[1]!.startsWith(`${runId}:`) && uids.has(m[1]!.slice(runId.length + 1))) out.push(`pid ${pid}`)
-  }
-  return out
+  return taggedProcesses()
+    .filter((p) => p.tag.startsWith(`${runId}:`) && uids.has(p.tag.slice(runId.length + 1)))
+    .map((p) => `pid ${p.pid}`)
 }
 
 for (const tls of [false, true]) {
@@ -34,25 +23,7 @@ for (const tls of [false, true]) {
       process.env.KUBECONFIG = k8s.kubeconfig()
       const ctx = k8s.context('conf')
       const seen = new Map<string, Set<string>>()
-      const base = (numNodes: number): LaunchedResources => ({
-        infra: 'kubernetes',
-        region: 'conf',
-        zone: null,
-        instanceType: null,
-        useSpot: false,
-        numNodes,
-        cpus: 0.5,
-        memoryGb: 1,
-        accelerators: null,
-        diskSizeGb: null,
-        diskTier: null,
-        networkTier: null,
-        imageId: null,
-        ports: [],
-        labels: {},
-        hosts: null,
-        hourlyPrice: 0,
-      })
+      const base = (numNodes: number): LaunchedResources => ({ ...baseResources('kubernetes', 'conf', numNodes), cpus: 0.5, memoryGb: 1 })
       return {
         infra: 'kubernetes',
         resources: base,

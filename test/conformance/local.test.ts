@@ -1,33 +1,14 @@
 // The conformance suite against the local provisioner: this machine, a throwaway SKY_HOME.
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { taggedPids } from '../../src/core/agent/proc'
 import { clusterDir } from '../../src/core/provision/local/allocation'
 import { agentHostDir, localTag } from '../../src/core/provision/local/provisioner'
 import { livePid } from '../../src/core/agent/daemon-control'
 import type { LaunchedResources } from '../../src/core/provision/types'
-import { conformance } from './suite'
+import { baseResources, conformance } from './suite'
 
 // Agent processes this suite starts come back through the source entry (src/lib/self-exec.ts).
-const base = (numNodes: number): LaunchedResources => ({
-  infra: 'local',
-  region: 'local',
-  zone: null,
-  instanceType: null,
-  useSpot: false,
-  numNodes,
-  cpus: 0.05,
-  memoryGb: 0.05,
-  accelerators: null,
-  diskSizeGb: null,
-  diskTier: null,
-  networkTier: null,
-  imageId: null,
-  ports: [],
-  labels: {},
-  hosts: null,
-  hourlyPrice: 0,
-})
+const base = (numNodes: number): LaunchedResources => ({ ...baseResources('local', 'local', numNodes), cpus: 0.05, memoryGb: 0.05 })
 
 conformance(async () => ({
   infra: 'local',

@@ -7,7 +7,7 @@ import { sshTag } from '../../src/core/provision/ssh/provisioner'
 import type { LaunchedResources } from '../../src/core/provision/types'
 import { SshRunner } from '../../src/core/runner/ssh'
 import { startSshHosts } from '../harness/sshd'
-import { conformance } from './suite'
+import { baseResources, conformance } from './suite'
 
 conformance(async () => {
   const hosts = await startSshHosts(2)
@@ -17,25 +17,7 @@ conformance(async () => {
     `conf:\n  user: ${user}\n  identity_file: ${hosts.keyPath}\n  hosts:\n${hosts.hosts.map((h) => `    - {ip: ${h.ip}, port: ${h.port}}\n`).join('')}`,
   )
   const ids = hosts.hosts.map((h) => hostId({ host: h.ip, port: h.port }))
-  const base = (numNodes: number): LaunchedResources => ({
-    infra: 'ssh',
-    region: 'conf',
-    zone: null,
-    instanceType: null,
-    useSpot: false,
-    numNodes,
-    cpus: 0,
-    memoryGb: 0,
-    accelerators: null,
-    diskSizeGb: null,
-    diskTier: null,
-    networkTier: null,
-    imageId: null,
-    ports: [],
-    labels: {},
-    hosts: ids.slice(0, numNodes),
-    hourlyPrice: 0,
-  })
+  const base = (numNodes: number): LaunchedResources => ({ ...baseResources('ssh', 'conf', numNodes), hosts: ids.slice(0, numNodes) })
   return {
     infra: 'ssh',
     resources: base,

@@ -29,6 +29,29 @@ export interface ConformancePeer {
   checkEndpoint?(p: Provisioner, h: ClusterHandle, port: number, address: string): Promise<void>
 }
 
+/** Launched resources with nothing asked for but `numNodes` nodes in `region` of `infra`. */
+export function baseResources(infra: string, region: string, numNodes: number): LaunchedResources {
+  return {
+    infra,
+    region,
+    zone: null,
+    instanceType: null,
+    useSpot: false,
+    numNodes,
+    cpus: 0,
+    memoryGb: 0,
+    accelerators: null,
+    diskSizeGb: null,
+    diskTier: null,
+    networkTier: null,
+    imageId: null,
+    ports: [],
+    labels: {},
+    hosts: null,
+    hourlyPrice: 0,
+  }
+}
+
 const USER = 'c0ffee42'
 const noop = () => {}
 

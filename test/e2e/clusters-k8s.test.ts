@@ -15,11 +15,18 @@ const out = (r: { stdout: string; stderr: string }) => r.stdout + r.stderr
 
 type Obj = { metadata: { name: string; labels?: Record<string, string>; uid: string }; spec: Record<string, any>; status?: Record<string, any> }
 const podsOf = (ctx: string, cluster: string): Obj[] =>
-  (k8s.context(ctx).cluster.store.list('pods') as Obj[]).filter((p) => p.metadata.labels?.['skypilot-display-name'] === cluster).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
+  (k8s.context(ctx).cluster.store.list('pods') as unknown as Obj[]).filter((p) => p.metadata.labels?.['skypilot-display-name'] === cluster).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))
 const servicesOf = (ctx: string, cluster: string): Obj[] => {
   const noc = podsOf(ctx, cluster)[0]?.metadata.labels?.['skypilot-cluster-name']
-  return (k8s.context(ctx).cluster.store.list('services') as Obj[]).filter((s) => s.metadata.name.startsWith(`${cluster}-`) || (noc && s.metadata.labels?.['skypilot-cluster-name'] === noc))
+  return (k8s.context(ctx).cluster.store.list('services') as unknown as Obj[]).filter((s) => s.metadata.name.startsWith(`${cluster}-`) || (noc && s.metadata.labels?.['skypilot-cluster-name'] === noc))
 }
+/** `sky launch` of a task file (written from `task`). */
+function launchTask(name: string, task: Record<string, unknown>, flags: string[] = []) {
+  const yaml = join(h.dir, `${name}.yaml`)
+  writeFileSync(yaml, YAML.stringify(task))
+  return h.sky(['launch', '-y', '-c', name, ...flags, yaml], { timeoutMs: 120_000 })
+}
+
 /** Real OpenSSH with the generated config (async: the API server it reaches lives in this process). */
 async function ssh(args: string[], stdin?: string) {
   const p = Bun.spawn(['ssh', '-F', join(h.dir, '.ssh/config'), '-o', 'BatchMode=yes', ...args], { env: { ...h.env }, stdin: stdin === undefined ? 'ignore' : Buffer.from(stdin), stdout: 'pipe', stderr: 'pipe' })
@@ -154,17 +161,12 @@ describe('kubernetes', () => {
   }, 180_000)
 
   test('the scheduler says Insufficient: that context fails at once and the next one is used', async () => {
-    const yaml = join(h.dir, 'insufficient.yaml')
-    writeFileSync(
-      yaml,
-      YAML.stringify({
-        resources: { infra: 'k8s', cpus: 1 },
-        run: 'echo landed',
-        // No autoscaler and a long timeout: only the scheduler's answer can make this quick.
-        config: { kubernetes: { provision_timeout: 600, context_configs: { cpu: { pod_config: { spec: { containers: [{ resources: { requests: { 'example.com/widget': '1' }, limits: { 'example.com/widget': '1' } } }] } } } } } },
-      }),
-    )
-    const r = await h.sky(['launch', '-y', '-c', 'f1', yaml], { timeoutMs: 120_000 })
+    const r = await launchTask('f1', {
+      resources: { infra: 'k8s', cpus: 1 },
+      run: 'echo landed',
+      // No autoscaler and a long timeout: only the scheduler's answer can make this quick.
+      config: { kubernetes: { provision_timeout: 600, context_configs: { cpu: { pod_config: { spec: { containers: [{ resources: { requests: { 'example.com/widget': '1' }, limits: { 'example.com/widget': '1' } } }] } } } } } },
+    })
     expect(out(r)).toMatch(/Kubernetes \(cpu\) failed \(capacity\): .*Insufficient example\.com\/widget/)
     expect(out(r)).toContain('⚙︎ Launching on Kubernetes (gpu-l4).')
     expect(r.code).toBe(0)
@@ -173,16 +175,11 @@ describe('kubernetes', () => {
   }, 180_000)
 
   test('a pod stuck Pending is a capacity error after provision_timeout, and the next context is used', async () => {
-    const yaml = join(h.dir, 'pending.yaml')
-    writeFileSync(
-      yaml,
-      YAML.stringify({
-        resources: { infra: 'k8s', cpus: 1 },
-        run: 'echo landed-after-pending',
-        config: { kubernetes: { context_configs: { cpu: { provision_timeout: 2, pod_config: { spec: { nodeSelector: { disktype: 'ssd' } } } } } } },
-      }),
-    )
-    const r = await h.sky(['launch', '-y', '-c', 'f2', yaml], { timeoutMs: 120_000 })
+    const r = await launchTask('f2', {
+      resources: { infra: 'k8s', cpus: 1 },
+      run: 'echo landed-after-pending',
+      config: { kubernetes: { context_configs: { cpu: { provision_timeout: 2, pod_config: { spec: { nodeSelector: { disktype: 'ssd' } } } } } } },
+    })
     expect(out(r)).toMatch(/Kubernetes \(cpu\) failed \(capacity\): .*still unscheduled after kubernetes\.provision_timeout=2s/)
     expect(r.code).toBe(0)
     expect(out(r)).toContain('landed-after-pending')
@@ -206,6 +203,31 @@ describe('kubernetes', () => {
     expect((await h.sky(['down', '-y', 'web'], { timeoutMs: 60_000 })).code).toBe(0)
     expect(servicesOf('cpu', 'web')).toEqual([])
     expect(podsOf('cpu', 'web')).toEqual([])
+  }, 180_000)
+
+  test('ports with kubernetes.ports: nodeport are reached on the node address at the node port', async () => {
+    const r = await launchTask(
+      'np',
+      {
+        resources: { infra: 'k8s/cpu', cpus: 0.5, ports: 8081 },
+        run: 'mkdir -p www && cd www && echo via-nodeport > index.html && exec python3 -m http.server 8081 --bind $POD_IP',
+        config: { kubernetes: { ports: 'nodeport' } },
+      },
+      ['-d'],
+    )
+    expect(r.code).toBe(0)
+    const [svc] = servicesOf('cpu', 'np')
+    expect(svc!.spec.type).toBe('NodePort')
+    const [pod] = podsOf('cpu', 'np')
+    const address = (await h.sky(['status', '--endpoint', '8081', 'np'])).stdout.trim()
+    expect(address).toBe(`${pod!.status!.hostIP}:${svc!.spec.ports[0].nodePort}`)
+    const body = await waitFor(async () => {
+      const res = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(2000) }).catch(() => null)
+      return res?.ok ? res.text() : false
+    }, 30_000, 200)
+    expect(body).toContain('via-nodeport')
+    expect((await h.sky(['down', '-y', 'np'], { timeoutMs: 60_000 })).code).toBe(0)
+    expect(servicesOf('cpu', 'np')).toEqual([])
   }, 180_000)
 
   test('autodown: the pods cannot delete themselves, so the API server takes the cluster down', async () => {

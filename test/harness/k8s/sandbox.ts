@@ -40,7 +40,7 @@ const TAG_ENV = 'SKY_K8S_TEST_RUN'
 export const runTagEnv = (id: string, pod: string) => ({ [TAG_ENV]: `${id}:${pod}` })
 
 /** Pids whose environment carries a run tag, with the tag's value. */
-function taggedProcesses(): { pid: number; tag: string }[] {
+export function taggedProcesses(): { pid: number; tag: string }[] {
   const out: { pid: number; tag: string }[] = []
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue

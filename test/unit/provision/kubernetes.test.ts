@@ -10,27 +10,9 @@ import { KEEPALIVE, labelValue, podManifest, podName } from '../../../src/core/p
 import { cpuQuantity, memoryQuantity, parseQuantity } from '../../../src/core/provision/kubernetes/quantity'
 import { DEFAULT_IMAGE, mergeManifest, resolveSettings, type KubeSettings } from '../../../src/core/provision/kubernetes/settings'
 import type { LaunchedResources } from '../../../src/core/provision/types'
+import { baseResources } from '../../conformance/suite'
 
-const launched = (o: Partial<LaunchedResources> = {}): LaunchedResources => ({
-  infra: 'kubernetes',
-  region: 'ctx',
-  zone: null,
-  instanceType: '4CPU--16GB',
-  useSpot: false,
-  numNodes: 1,
-  cpus: 4,
-  memoryGb: 16,
-  accelerators: null,
-  diskSizeGb: null,
-  diskTier: null,
-  networkTier: null,
-  imageId: null,
-  ports: [],
-  labels: {},
-  hosts: null,
-  hourlyPrice: 0,
-  ...o,
-})
+const launched = (o: Partial<LaunchedResources> = {}): LaunchedResources => ({ ...baseResources('kubernetes', 'ctx', 1), instanceType: '4CPU--16GB', cpus: 4, memoryGb: 16, ...o })
 const settings = (o: Partial<KubeSettings> = {}): KubeSettings => ({ namespace: 'team', provisionTimeoutS: 10, podConfig: null, ports: 'loadbalancer', autoscaler: null, resourceLimits: false, ...o })
 
 describe('GPU labels', () => {
@@ -52,7 +34,7 @@ describe('GPU labels', () => {
   })
 
   test('affinity lists every label value that names the GPU on the context, one term per key', () => {
-    const nodes = [
+    const nodes: { labels: Record<string, string> }[] = [
       { labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' } },
       { labels: { 'cloud.google.com/gke-accelerator': 'nvidia-h100-80gb' } },
       { labels: { 'nvidia.com/gpu.product': 'NVIDIA-L4' } },
