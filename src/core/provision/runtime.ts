@@ -2,11 +2,12 @@
 // ~/.sky-runtime/bin/sky in the login user's home (skipped when the same build is already there).
 // Shared by every infra whose nodes are machines with a shell (ssh; AWS and GCP VMs next).
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ProvisionError } from '../errors'
 import type { CommandRunner } from '../runner/types'
+import { paths } from '../paths'
 import { VERSION } from '../../version'
 import { binaryForRemote, shellQuote } from './agent-command'
 import { FatalProvisionError } from './errors'
@@ -50,3 +51,40 @@ export async function installBinary(r: CommandRunner, home: string, log: (l: str
   return target
 }
 
+/** A build of the binary: version, size and mtime (cheap; names its compressed copies). */
+export function buildStamp(bin: string): string {
+  const st = statSync(bin)
+  return `${VERSION}-${st.size}-${Math.round(st.mtimeMs)}`
+}
+
+export type RuntimeCodec = 'zstd' | 'gzip'
+
+const compressing = new Map<string, Promise<string | null>>()
+
+/**
+ * This binary compressed for the trip to a node (about half the bytes): zstd, or gzip for nodes
+ * without zstd. Made once per build and kept in $SKY_HOME/cache/runtime (older builds' copies are
+ * removed); null when it cannot be made (then the binary goes as it is).
+ */
+export function compressedBinary(bin: string, stamp: string, codec: RuntimeCodec = 'zstd'): Promise<string | null> {
+  const ext = codec === 'zstd' ? 'zst' : 'gz'
+  const key = `${stamp}.${ext}`
+  let p = compressing.get(key)
+  if (!p) {
+    p = (async () => {
+      const dir = join(paths.home(), 'cache', 'runtime')
+      const file = join(dir, `sky-${key}`)
+      if (existsSync(file)) return file
+      if (codec === 'zstd' && typeof Bun.zstdCompress !== 'function') return null
+      mkdirSync(dir, { recursive: true })
+      for (const old of readdirSync(dir)) if (old.endsWith(`.${ext}`) && !old.startsWith(`sky-${stamp}`)) rmSync(join(dir, old), { force: true })
+      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+      const data = await Bun.file(bin).bytes()
+      await Bun.write(tmp, codec === 'zstd' ? await Bun.zstdCompress(data, { level: 3 }) : Bun.gzipSync(data, { level: 6 }))
+      renameSync(tmp, file)
+      return file
+    })().catch(() => null)
+    compressing.set(key, p)
+  }
+  return p
+}

@@ -2,49 +2,15 @@
 // this binary in ~/.sky-runtime/bin (uploaded once per build: a stamp of the build is kept next to
 // it), the cluster's node-to-node key on the head (its public half authorized on every worker), and
 // what the head needs to stop or terminate its own instances (autostop) when the cloud allows it.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs'
-import { join } from 'node:path'
-import { paths } from '../../paths'
 import type { CommandRunner } from '../../runner/types'
-import { VERSION } from '../../../version'
 import { binaryForRemote, shellQuote as q } from '../agent-command'
 import { ProvisionError } from '../../errors'
 import { FatalProvisionError } from '../errors'
+import { buildStamp, compressedBinary } from '../runtime'
 import type { NodeRelease } from './driver'
 import { clusterKeyPair } from './keys'
 
 export const RUNTIME = '.sky-runtime'
-
-function buildStamp(bin: string): string {
-  const st = statSync(bin)
-  return `${VERSION}-${st.size}-${Math.round(st.mtimeMs)}`
-}
-
-const compressing = new Map<string, Promise<string | null>>()
-
-/**
- * This binary zstd-compressed (about half the bytes to send), made once per build and kept in
- * $SKY_HOME/cache/runtime; null when it cannot be made (then the binary goes as it is).
- */
-function compressedBinary(bin: string, stamp: string): Promise<string | null> {
-  let p = compressing.get(stamp)
-  if (!p) {
-    p = (async () => {
-      const dir = join(paths.home(), 'cache', 'runtime')
-      const file = join(dir, `sky-${stamp}.zst`)
-      if (existsSync(file)) return file
-      if (typeof Bun.zstdCompress !== 'function') return null
-      mkdirSync(dir, { recursive: true })
-      for (const old of readdirSync(dir)) if (old.endsWith('.zst')) rmSync(join(dir, old), { force: true })
-      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-      await Bun.write(tmp, await Bun.zstdCompress(await Bun.file(bin).bytes(), { level: 3 }))
-      renameSync(tmp, file)
-      return file
-    })().catch(() => null)
-    compressing.set(stamp, p)
-  }
-  return p
-}
 
 /** Start compressing the binary for nodes (while their VMs boot). */
 export function prepareRuntime(): void {

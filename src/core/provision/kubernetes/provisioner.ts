@@ -5,7 +5,6 @@
 // the pod network through `sky _sshd` with a key made for the cluster; SKYPILOT_NODE_IPS are the
 // pod IPs. Pods cannot be stopped: stop is refused, autostop means autodown, and teardown deletes
 // pods and services and waits until they are gone.
-import { utils } from 'ssh2'
 import type { ClusterSpec } from '../../agent/types'
 import { InternalError } from '../../errors'
 import { readKubeconfig } from '../../infra/kubeconfig'
@@ -20,7 +19,8 @@ import { KubeExecRunner, type PodTarget } from './exec-runner'
 import { gpuAffinityTerms } from './gpus'
 import { CLUSTER_LABEL, CONTAINER, NODE_SSH_PORT, podManifest, podName, RANK_LABEL } from './pod-spec'
 import { parseQuantity, bytesToGiB } from './quantity'
-import { installRuntime, parseProbe, PROBE, type PodFacts } from './runtime'
+import { installRuntime, parseProbe, prepareRuntime, PROBE, type PodFacts } from './runtime'
+import { clusterKeyPair } from '../cloud-vm/keys'
 import { deleteServices, exposePorts, serviceEndpoints } from './services'
 import { settingsOf } from './settings'
 import { waitForPods, type PodObject } from './wait'
@@ -108,6 +108,7 @@ export const kubernetesProvisioner: Provisioner = {
       }
       if (st !== 403) throw kubeFailure(e, context)
     }
+    prepareRuntime()
     const gpuTerms = r.accelerators ? gpuAffinityTerms(r.accelerators.name, await nodeLabels(c, req.signal)) : undefined
     const outcome = await Promise.all(
       Array.from({ length: r.numNodes }, async (_, rank) => {
@@ -210,10 +211,10 @@ export const kubernetesProvisioner: Provisioner = {
     )
     if (handle.nodes.length > 1) {
       // The head reaches workers over the pod network with a key made for this cluster alone.
-      const k = utils.generateKeyPairSync('ed25519', { comment: `sky-cluster-${handle.nameOnCloud}` })
+      const k = clusterKeyPair(handle.nameOnCloud)
       const headKey = handle.nodes[1]!.ssh!.keyPath
-      await putSecret(runners[0]!, k.private, headKey)
-      await Promise.all(runners.slice(1).map((run, i) => putSecret(run, `${k.public.trim()}\n`, `${handle.nodes[i + 1]!.home}/${RUNTIME_DIR}/authorized_keys`)))
+      await putSecret(runners[0]!, k.privateKey, headKey)
+      await Promise.all(runners.slice(1).map((run, i) => putSecret(run, `${k.publicKey}\n`, `${handle.nodes[i + 1]!.home}/${RUNTIME_DIR}/authorized_keys`)))
       await Promise.all(runners.slice(1).map((run) => waitSshd(run)))
     }
     return handle

@@ -1,15 +1,14 @@
 // The node runtime in a pod: this binary at ~/.sky-runtime/bin/sky, stamped with its version and
 // content hash (the same stamp as on SSH hosts), installed once per pod and skipped while the
 // stamp matches. It travels compressed through the exec stream: zstd when the pod has zstd, else
-// gzip, else as is. The compressed copies are made once per binary and kept on the API server
-// ($SKY_HOME/cache/runtime/<hash>.<ext>), so only the first launch after an upgrade pays for it.
-import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs'
-import { join } from 'node:path'
-import { paths } from '../../paths'
+// gzip, else as is. The compressed copies are made once per build and kept on the API server
+// ($SKY_HOME/cache/runtime, shared with the cloud VMs: provision/runtime.ts), and compressing
+// starts as soon as pods are created, while they are scheduled.
+import { statSync } from 'node:fs'
 import { VERSION } from '../../../version'
 import { binaryForRemote, shellQuote } from '../agent-command'
 import { FatalProvisionError } from '../errors'
-import { binaryDigest, RUNTIME_DIR } from '../runtime'
+import { binaryDigest, buildStamp, compressedBinary, RUNTIME_DIR } from '../runtime'
 import type { KubeExecRunner } from './exec-runner'
 
 export type Codec = 'zstd' | 'gzip' | 'raw'
@@ -39,30 +38,17 @@ function runtimeBinary(): string {
 /** The stamp a pod with this build's runtime carries. */
 export const runtimeStamp = (): string => `${VERSION}-${binaryDigest(runtimeBinary())}`
 
-const making = new Map<string, Promise<string>>()
-
-/** This binary compressed with `codec` (made once, then kept); its path. */
-export function runtimeArtifact(codec: Codec): Promise<string> {
+/** This binary as it travels with `codec` (compressed once per build, shared with the cloud VMs); its path. */
+export async function runtimeArtifact(codec: Codec): Promise<{ path: string; codec: Codec }> {
   const bin = runtimeBinary()
-  if (codec === 'raw') return Promise.resolve(bin)
-  const dir = join(paths.home(), 'cache', 'runtime')
-  const file = join(dir, `sky-${binaryDigest(bin)}.${codec === 'zstd' ? 'zst' : 'gz'}`)
-  if (existsSync(file)) return Promise.resolve(file)
-  let p = making.get(file)
-  if (!p) {
-    p = (async () => {
-      mkdirSync(dir, { recursive: true })
-      const data = new Uint8Array(await Bun.file(bin).arrayBuffer())
-      const packed = codec === 'zstd' ? await Bun.zstdCompress(data, { level: 1 }) : Bun.gzipSync(data, { level: 1 })
-      const tmp = `${file}.${process.pid}.${Date.now()}.tmp`
-      await Bun.write(tmp, packed)
-      renameSync(tmp, file)
-      return file
-    })()
-    making.set(file, p)
-    p.finally(() => making.delete(file)).catch(() => {})
-  }
-  return p
+  const packed = codec === 'raw' ? null : await compressedBinary(bin, buildStamp(bin), codec)
+  return packed ? { path: packed, codec } : { path: bin, codec: 'raw' }
+}
+
+/** Start compressing the binary for pods (while they are scheduled and pull their image). */
+export function prepareRuntime(): void {
+  const bin = binaryForRemote()
+  if (bin) void compressedBinary(bin, buildStamp(bin))
 }
 
 const DECODE: Record<Codec, string> = { zstd: 'zstd -dcq', gzip: 'gzip -dc', raw: 'cat' }
@@ -74,13 +60,13 @@ export async function installRuntime(r: KubeExecRunner, facts: PodFacts, log: (l
   const stamp = runtimeStamp()
   if (facts.stamp === stamp) return target
   log(`├── Installing the sky runtime in ${r.label}.`)
-  const file = await runtimeArtifact(facts.codec)
+  const art = await runtimeArtifact(facts.codec)
   const q = shellQuote
   let stderr = ''
   const dec = new TextDecoder()
   const res = await r.exec(
-    `set -e; mkdir -p ${q(dir)}; ${DECODE[facts.codec]} > ${q(`${target}.tmp`)}; chmod 755 ${q(`${target}.tmp`)}; mv -f ${q(`${target}.tmp`)} ${q(target)}; echo ${q(stamp)} > ${q(`${dir}/.digest`)}`,
-    { stdin: Bun.file(file).stream() as unknown as AsyncIterable<Uint8Array>, stdinBytes: statSync(file).size, onStderr: (b) => void (stderr += dec.decode(b, { stream: true })) },
+    `set -e; mkdir -p ${q(dir)}; ${DECODE[art.codec]} > ${q(`${target}.tmp`)}; chmod 755 ${q(`${target}.tmp`)}; mv -f ${q(`${target}.tmp`)} ${q(target)}; echo ${q(stamp)} > ${q(`${dir}/.digest`)}`,
+    { stdin: Bun.file(art.path).stream() as unknown as AsyncIterable<Uint8Array>, stdinBytes: statSync(art.path).size, onStderr: (b) => void (stderr += dec.decode(b, { stream: true })) },
   )
   if (res.code !== 0) throw new FatalProvisionError(`${r.label}: could not install the sky runtime: ${stderr.trim() || res.message || `exit ${res.code}`}`, { hint: 'The image needs /bin/sh, head and a writable home directory.' })
   return target
