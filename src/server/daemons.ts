@@ -46,6 +46,7 @@ export function startStatusRefresh(store: Store, svc: RequestService): () => voi
   const t = setInterval(() => void tick(), Math.max(every, 1000))
   t.unref?.()
   const stopOrphans = startOrphanReconcile(store)
+  void warmRuntime(store)
   return () => {
     clearTimeout(first)
     clearInterval(t)
@@ -83,5 +84,22 @@ export function startOrphanReconcile(store: Store): () => void {
   return () => {
     clearTimeout(first)
     clearInterval(t)
+  }
+}
+
+/**
+ * Compress this binary for remote nodes (cloud VMs, pods) in the background at start-up when such
+ * an infra is enabled, so the first launch after an upgrade does not wait for it.
+ */
+async function warmRuntime(store: Store): Promise<void> {
+  try {
+    const remote = (await savedChecks(store)).some((c) => c.enabled && c.infra !== 'local' && hasProvisioner(c.infra))
+    if (!remote) return
+    const { binaryForRemote } = await import('../core/provision/agent-command')
+    const { buildStamp, compressedBinary } = await import('../core/provision/runtime')
+    const bin = binaryForRemote()
+    if (bin) await compressedBinary(bin, buildStamp(bin))
+  } catch {
+    // A launch makes it when it needs it.
   }
 }

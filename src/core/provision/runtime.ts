@@ -2,7 +2,7 @@
 // ~/.sky-runtime/bin/sky in the login user's home (skipped when the same build is already there).
 // Shared by every infra whose nodes are machines with a shell (ssh; AWS and GCP VMs next).
 import { createHash } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ProvisionError } from '../errors'
@@ -77,14 +77,48 @@ export function compressedBinary(bin: string, stamp: string, codec: RuntimeCodec
       if (existsSync(file)) return file
       if (codec === 'zstd' && typeof Bun.zstdCompress !== 'function') return null
       mkdirSync(dir, { recursive: true })
-      for (const old of readdirSync(dir)) if (old.endsWith(`.${ext}`) && !old.startsWith(`sky-${stamp}`)) rmSync(join(dir, old), { force: true })
-      const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-      const data = await Bun.file(bin).bytes()
-      await Bun.write(tmp, codec === 'zstd' ? await Bun.zstdCompress(data, { level: 3 }) : Bun.gzipSync(data, { level: 6 }))
-      renameSync(tmp, file)
-      return file
+      // One maker at a time (the server's start-up warm-up, request threads, other processes).
+      const lock = `${file}.lock`
+      if (!takeLock(lock)) return (await waitFor(file, lock)) ? file : null
+      try {
+        for (const old of readdirSync(dir)) if (old.endsWith(`.${ext}`) && !old.startsWith(`sky-${stamp}`)) rmSync(join(dir, old), { force: true })
+        const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+        const data = await Bun.file(bin).bytes()
+        await Bun.write(tmp, codec === 'zstd' ? await Bun.zstdCompress(data, { level: 3 }) : Bun.gzipSync(data, { level: 6 }))
+        renameSync(tmp, file)
+        return file
+      } finally {
+        rmSync(lock, { force: true })
+      }
     })().catch(() => null)
+    // A copy that could not be made is tried again next time.
+    p.then((f) => f ?? compressing.delete(key))
     compressing.set(key, p)
   }
   return p
+}
+
+/** Create `lock` (exclusively); one left by a maker that died over two minutes ago is taken over. */
+function takeLock(lock: string): boolean {
+  for (let i = 0; i < 2; i++) {
+    try {
+      closeSync(openSync(lock, 'wx'))
+      return true
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0)
+      if (age < 120_000) return false
+      rmSync(lock, { force: true })
+    }
+  }
+  return false
+}
+
+/** Until another maker's `file` exists (true) or its lock is gone without it (false). */
+async function waitFor(file: string, lock: string): Promise<boolean> {
+  for (const until = Date.now() + 120_000; Date.now() < until; ) {
+    if (existsSync(file)) return true
+    if (!existsSync(lock)) return existsSync(file)
+    await Bun.sleep(50)
+  }
+  return false
 }

@@ -3,7 +3,7 @@
 // pods bound to it request (pods that ended hold nothing). Two list calls per context, all
 // contexts at once; a context that cannot be asked shows up as one entry saying why.
 import type { LiveNode } from '../../infra/types'
-import { describeFailure, kube } from './api'
+import { apiStatus, describeFailure, kube } from './api'
 import { GPU_RESOURCE, nodeGpuType } from './gpus'
 import { bytesToGiB, parseQuantity } from './quantity'
 
@@ -37,10 +37,17 @@ const blockingTaint = (n: NodeLike) => (n.spec?.taints ?? []).some((t) => (t.eff
 /** The optimizer's nodes of one context (read from its API server now). */
 export async function contextNodes(context: string, signal?: AbortSignal): Promise<LiveNode[]> {
   const c = await kube(context)
+  // Users limited to a namespace may not list nodes or every namespace's pods: capacity is then
+  // taken as unknown (nodes) or as if nothing else ran (pods), and the scheduler has the last word.
+  const forbidden = <T>(e: unknown, fallback: T): T => {
+    if (apiStatus(e) === 403) return fallback
+    throw e
+  }
   const [nodes, pods] = await Promise.all([
-    c.request<{ items: NodeLike[] }>('GET', '/api/v1/nodes', { signal, timeoutMs: 10_000 }),
-    c.request<{ items: PodLike[] }>('GET', '/api/v1/pods', { query: { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }, signal, timeoutMs: 10_000 }),
+    c.request<{ items: NodeLike[] }>('GET', '/api/v1/nodes', { signal, timeoutMs: 10_000 }).catch((e) => forbidden(e, null)),
+    c.request<{ items: PodLike[] }>('GET', '/api/v1/pods', { query: { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' }, signal, timeoutMs: 10_000 }).catch((e) => forbidden(e, { items: [] as PodLike[] })),
   ])
+  if (!nodes) return [{ infra: 'kubernetes', region: context, name: '(nodes not visible)', cpus: 1024, memoryGb: 1 << 20 }]
   const used = new Map<string, { cpu: number; mem: number; gpu: number }>()
   for (const p of pods.items) {
     const node = p.spec?.nodeName
