@@ -16,6 +16,7 @@ DEFAULT_PACKAGES=(
   chromium
   openssl          # self-signed certificates for the load balancer's TLS test
   util-linux       # unshare/nsenter for rootless replica networks (src/core/serve/netns)
+  python3          # a web server inside test pods (Kubernetes ports as Services)
 )
 # The AWS CLI is the second client the AWS test peer is checked with; any install of it will do.
 command -v aws >/dev/null 2>&1 || DEFAULT_PACKAGES+=(awscli)
