@@ -65,8 +65,8 @@ describe('the config file', () => {
       expect(r.stderr).toContain('not in allowed_clouds')
       const check = await h.sky(['check'])
       expect(check.stdout).toMatch(/Local: disabled\n\s+Reason: not in allowed_clouds/)
-      // Allowed, but this build cannot provision there: listed, never enabled.
-      expect(check.stdout).toMatch(/Kubernetes: disabled\n\s+Reason: not supported by this build/)
+      // Allowed, but its contexts cannot be used (the kubeconfig names clusters it does not define).
+      expect(check.stdout).toMatch(/Kubernetes: disabled\n\s+Reason: no context can be used: dev: context 'dev' names cluster 'c1', which the kubeconfig does not define/)
     } finally {
       h.config('')
     }

@@ -72,10 +72,10 @@ describe('refused before provisioning, with the reason', () => {
 })
 
 test("a task's config overrides this build ignores are reported", async () => {
-  const f = yaml('taskcfg.yaml', 'config:\n  kubernetes:\n    provision_timeout: 900\n  docker:\n    run_options: [--shm-size=2g]\nrun: echo ok\n')
+  const f = yaml('taskcfg.yaml', 'config:\n  kubernetes:\n    networking: portforward\n  docker:\n    run_options: [--shm-size=2g]\nrun: echo ok\n')
   const r = await h.sky(['launch', '--dryrun', f])
   expect(r.code).toBe(0)
-  expect(r.stderr).toContain('Warning: config.kubernetes.provision_timeout (in the task) is not supported by this build of sky; it is ignored.')
+  expect(r.stderr).toContain('Warning: config.kubernetes.networking (in the task) is not supported by this build of sky; it is ignored.')
   expect(r.stderr).toContain('config.docker (in the task) is not supported')
 })
 

@@ -62,7 +62,7 @@ export function apiStatus(e: unknown): number | undefined {
  */
 export function kubeFailure(e: unknown, context: string, what = ''): Error {
   if (!isKubeError(e)) return e instanceof Error ? e : new Error(String(e))
-  const o = { infra: 'kubernetes', region: context, scope: 'region' as const }
+  const o = { infra: 'kubernetes', region: context, scope: 'region' as const, cause: e }
   const msg = `Kubernetes context '${context}'${what ? ` (${what})` : ''}: ${e.message}`
   if (e.kind === 'config') return new InfraConfigError(msg, { ...o, hint: 'Check the context with: kubectl config view --minify --context ' + context })
   if (e.kind === 'connect') return new InfraConfigError(`Kubernetes context '${context}': API server unreachable: ${e.message}`, { ...o, hint: `Check that the cluster is up: sky check kubernetes` })
@@ -73,6 +73,8 @@ export function kubeFailure(e: unknown, context: string, what = ''): Error {
 
 /** Why a context could not be used, in a few words (the optimizer and `sky check` show it). */
 export function describeFailure(e: unknown): string {
+  const cause = (e as Error | undefined)?.cause
+  if (!isKubeError(e) && isKubeError(cause)) e = cause
   if (!isKubeError(e)) return toSkyError(e).message
   if (e.kind === 'connect') return `API server unreachable (${e.message})`
   if (e.kind === 'config') return e.message
