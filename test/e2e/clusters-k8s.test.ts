@@ -1,7 +1,8 @@
 // Clusters on Kubernetes with the compiled binary, against the test Kubernetes API server over TLS
 // with client certificates (test/harness/k8s; pods are local process groups, in their own network
 // namespace as root). Contexts: `cpu` (2 CPU nodes), `gpu-l4` (one node, 2x L4), `gpu-h100` (an
-// 8x H100 node and a CPU node), and `dead`, whose API server does not exist.
+// 8x H100 node labelled by GPU Feature Discovery and an 8x A100 node labelled by GKE), and `dead`,
+// whose API server does not exist.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -42,7 +43,7 @@ beforeAll(async () => {
     contexts: [
       { name: 'cpu', nodes: nodeSpecs(2, { prefix: 'cpu', cpu: 4, memory: 16 }) },
       { name: 'gpu-l4', nodes: nodeSpecs(1, { prefix: 'l4', cpu: 8, memory: 32, gpus: 2, gpuType: 'L4' }) },
-      { name: 'gpu-h100', nodes: [{ name: 'h100-0', cpu: 16, memory: 64, gpus: 8, gpuType: 'H100', gpuLabels: ['nvidia'] }, { name: 'h100-cpu', cpu: 8, memory: 32 }] },
+      { name: 'gpu-h100', nodes: [{ name: 'h100-0', cpu: 16, memory: 64, gpus: 8, gpuType: 'H100', gpuLabels: ['nvidia'] }, { name: 'a100-0', cpu: 16, memory: 64, gpus: 8, gpuType: 'A100', gpuLabels: ['gke'] }] },
     ],
   })
   // One more context whose API server is not there (a closed port).
@@ -86,6 +87,7 @@ describe('kubernetes', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toContain('Context: gpu-h100')
     expect(r.stdout).toMatch(/H100\s+1, 2, 4, 8\s+8 of 8 free/)
+    expect(r.stdout).toMatch(/a100-0\s+A100\s+8 of 8 free/)
     expect(r.stdout).toContain('Context: gpu-l4')
     expect(r.stdout).toMatch(/l4-0\s+L4\s+2 of 2 free/)
     expect(r.stdout).not.toContain('Context: cpu')
