@@ -125,6 +125,26 @@ describe('kubernetes', () => {
     expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/)
     const piped = await ssh(['k1', 'wc -c'], 'x'.repeat(100_000))
     expect(piped.stdout.trim()).toBe('100000')
+    // The pod's host key was read at launch and is checked: another key is refused.
+    const cfg = readFileSync(join(h.dir, 'generated', 'ssh', 'k1'), 'utf8')
+    expect(cfg).toContain('StrictHostKeyChecking yes')
+    const known = /UserKnownHostsFile (\S+)/.exec(cfg)![1]!
+    const recorded = readFileSync(known, 'utf8')
+    expect(recorded).toContain(`${pod!.metadata.name} ssh-ed25519 `)
+    writeFileSync(known, `${pod!.metadata.name} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n`)
+    const spoofed = await ssh(['k1', 'echo should-not-run'])
+    expect(spoofed.code).toBe(255)
+    expect(spoofed.stdout).not.toContain('should-not-run')
+    writeFileSync(known, recorded)
+    // ssh -L: a port inside the pod, forwarded to this machine.
+    const local = await freePort()
+    const fwd = ssh(['-L', `${local}:127.0.0.1:8097`, 'k1', 'cd /tmp && (python3 -m http.server 8097 --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 8'])
+    const page = await waitFor(async () => {
+      const res = await fetch(`http://127.0.0.1:${local}/`, { signal: AbortSignal.timeout(1000) }).catch(() => null)
+      return res?.ok ? res.text() : false
+    }, 8_000, 100)
+    expect(page).toContain('Directory listing')
+    await fwd
   }, 180_000)
 
   test('sky stop is refused on Kubernetes with exit 2', async () => {

@@ -9,9 +9,11 @@
 //   sky _sshd --stdio [--root DIR]            one connection on stdin/stdout, no user auth: it is
 //                                              started through an exec stream the API server
 //                                              opened for an authorized user (`ssh <cluster>`)
+//   sky _sshd --print-host-key [--root DIR]   the host key's public half, for known_hosts
 //
-// The host key (DIR/ssh_host_ed25519_key) is made on first start. With --listen, DIR/sshd.ready
-// holds the address once the port is bound.
+// The host key (DIR/ssh_host_ed25519_key) is made on first use; the API server reads its public
+// half through exec and records it, so both the head's agent and `ssh <cluster>` verify it. With
+// --listen, DIR/sshd.ready holds the address once the port is bound.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
@@ -24,14 +26,17 @@ import type { AuthContext, Connection, ServerChannel, Session } from 'ssh2'
 interface Options {
   listen?: { host: string; port: number }
   stdio: boolean
+  /** Make the host key if needed, print its public half (`type base64`) and exit. */
+  printHostKey: boolean
   root: string
 }
 
 function parse(argv: string[]): Options | string {
-  const o: Options = { stdio: false, root: join(process.env.HOME || homedir(), '.sky-runtime') }
+  const o: Options = { stdio: false, printHostKey: false, root: join(process.env.HOME || homedir(), '.sky-runtime') }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!
     if (a === '--stdio') o.stdio = true
+    else if (a === '--print-host-key') o.printHostKey = true
     else if (a === '--root') o.root = argv[++i] ?? ''
     else if (a === '--listen') {
       const m = /^(.*):(\d+)$/.exec(argv[++i] ?? '')
@@ -39,7 +44,7 @@ function parse(argv: string[]): Options | string {
       o.listen = { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port: Number(m[2]) }
     } else return `unknown argument ${a}`
   }
-  if (o.stdio === !!o.listen) return 'give exactly one of --stdio, --listen IP:PORT'
+  if ([o.stdio, !!o.listen, o.printHostKey].filter(Boolean).length !== 1) return 'give exactly one of --stdio, --listen IP:PORT, --print-host-key'
   return o
 }
 
@@ -229,6 +234,13 @@ export async function runSshd(argv: string[]): Promise<number> {
   }
   const { Server, utils } = await import('ssh2')
   const key = hostKey(o.root, utils)
+  if (o.printHostKey) {
+    const parsed = utils.parseKey(key)
+    const k = Array.isArray(parsed) ? parsed[0]! : parsed
+    if (k instanceof Error) throw k
+    process.stdout.write(`${k.type} ${k.getPublicSSH().toString('base64')}\n`)
+    return 0
+  }
   if (o.stdio) {
     const server = new Server({ hostKeys: [key] })
     const done = new Promise<number>((resolve) => {

@@ -1,10 +1,15 @@
 // Kubernetes: pods as nodes, kubeconfig contexts as regions (`--infra k8s/<context>`). Static
 // facts here; the provisioner, the capacity reader and the Kubernetes client load only on the
 // server (the client itself from the cloud SDK bundle, never in the CLI's module graph).
+import { join } from 'node:path'
+import { paths } from '../../paths'
 import { localAgentCommand } from '../agent-command'
 import { withoutConnect } from '../handle'
 import type { InfraDescriptor, SshHostEntry } from '../types'
 import { resolveSettings } from './settings'
+
+/** Where `ssh <cluster>`'s config finds the host keys of the cluster's pods (written at launch). */
+export const userKnownHostsFile = (nameOnCloud: string): string => join(paths.generatedDir(), 'known_hosts', nameOnCloud)
 
 export const kubernetes: InfraDescriptor = {
   name: 'kubernetes',
@@ -30,8 +35,11 @@ export const kubernetes: InfraDescriptor = {
       .replaceAll('%', '%%')
     return handle.nodes.map((n, rank) => {
       const alias = rank === 0 ? name : `${name}-worker${rank}`
-      const user = (n.connect as { facts?: { user?: string } } | undefined)?.facts?.user ?? 'root'
-      return { alias, hostName: n.id, user, port: 22, proxyCommand: `${sky} _ssh-proxy ${name} --rank ${rank}` }
+      const c = n.connect as { facts?: { user?: string }; hostKey?: string } | undefined
+      const e: SshHostEntry = { alias, hostName: n.id, user: c?.facts?.user ?? 'root', port: 22, proxyCommand: `${sky} _ssh-proxy ${name} --rank ${rank}` }
+      // The pods' host keys, read through exec at launch: checked strictly.
+      if (c?.hostKey) e.knownHostsFile = userKnownHostsFile(handle.nameOnCloud)
+      return e
     })
   },
   load: async () => (await import('./provisioner')).kubernetesProvisioner,

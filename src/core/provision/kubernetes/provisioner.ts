@@ -14,7 +14,7 @@ import { CapacityError, FatalProvisionError, InfraConfigError, UnsupportedError 
 import { RUNTIME_DIR } from '../runtime'
 import type { AgentTransport, ClusterHandle, ClusterRef, NodeHandle, NodeStatus, OpOptions, PortEndpoint, ProvisionRecord, ProvisionRequest, Provisioner } from '../types'
 import { apiStatus, describeFailure, kube, kubeFailure, type KubeClient } from './api'
-import { kubernetes } from './descriptor'
+import { kubernetes, userKnownHostsFile } from './descriptor'
 import { KubeExecRunner, type PodTarget } from './exec-runner'
 import { gpuAffinityTerms } from './gpus'
 import { CLUSTER_LABEL, CONTAINER, NODE_SSH_PORT, podManifest, podName, RANK_LABEL } from './pod-spec'
@@ -24,11 +24,16 @@ import { clusterKeyPair } from '../cloud-vm/keys'
 import { deleteServices, exposePorts, serviceEndpoints } from './services'
 import { settingsOf } from './settings'
 import { waitForPods, type PodObject } from './wait'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
+import { dirname } from 'node:path'
+import { hostPattern } from '../../ssh/known-hosts'
 
 /** What a node handle's `connect` holds: the pod, and what was found in it before setup. */
 interface PodConnect extends PodTarget {
   facts?: PodFacts
+  /** The pod's SSH host key (`type base64`), once read. */
+  hostKey?: string
 }
 
 const selectorOf = (nameOnCloud: string) => `${CLUSTER_LABEL}=${nameOnCloud}`
@@ -150,15 +155,7 @@ export const kubernetesProvisioner: Provisioner = {
       if (!p?.status?.podIP || p.status.phase !== 'Running') throw new CapacityError(`Kubernetes context '${context}': pod ${podName(ref.nameOnCloud, rank)} is not running.`, { infra: 'kubernetes', region: context, scope: 'region' })
       return p
     })
-    const facts = await Promise.all(
-      ranked.map(async (p) => {
-        const run = new KubeExecRunner(podTarget(context, namespace, p.metadata.name))
-        let out = ''
-        const res = await run.exec(PROBE, { onStdout: (b) => void (out += new TextDecoder().decode(b)) })
-        if (res.code !== 0) throw new FatalProvisionError(`${run.label}: the image has no usable /bin/sh (${res.message ?? `exit ${res.code}`}).`, { infra: 'kubernetes', region: context })
-        return parseProbe(out)
-      }),
-    )
+    const facts = await Promise.all(ranked.map(async (p) => parseProbe(await capture(new KubeExecRunner(podTarget(context, namespace, p.metadata.name)), PROBE))))
     const head = facts[0]!
     const keyPath = `${head.home}/${RUNTIME_DIR}/keys/cluster`
     const nodes: NodeHandle[] = ranked.map((p, rank) => ({
@@ -197,27 +194,37 @@ export const kubernetesProvisioner: Provisioner = {
   async setupRuntime(handle: ClusterHandle, o: OpOptions): Promise<ClusterHandle> {
     const log = o.log ?? (() => {})
     const runners = handle.nodes.map((n) => new KubeExecRunner(n.connect as PodConnect))
-    await Promise.all(
+    // The runtime in every pod, then each pod's SSH host key (made there), read back to be verified.
+    const hostKeys = await Promise.all(
       runners.map(async (run, rank) => {
         const connect = handle.nodes[rank]!.connect as PodConnect
-        let facts = connect.facts
-        if (!facts) {
-          let out = ''
-          await run.exec(PROBE, { onStdout: (b) => void (out += new TextDecoder().decode(b)) })
-          facts = parseProbe(out)
-        }
-        await installRuntime(run, facts, log)
+        const bin = await installRuntime(run, connect.facts ?? parseProbe(await capture(run, PROBE)), log)
+        const key = (await capture(run, `${shellQuote(bin)} _sshd --print-host-key --root "$HOME/${RUNTIME_DIR}"`)).trim()
+        if (!/^ssh-[a-z0-9-]+ [A-Za-z0-9+/=]+$/.test(key)) throw new FatalProvisionError(`${run.label}: could not read the node's SSH host key (got ${JSON.stringify(key.slice(0, 80))}).`, { infra: 'kubernetes' })
+        return key
       }),
     )
+    const headDir = `${handle.nodes[0]!.home}/${RUNTIME_DIR}`
+    const knownHosts = `${headDir}/keys/known_hosts`
     if (handle.nodes.length > 1) {
-      // The head reaches workers over the pod network with a key made for this cluster alone.
+      // The head reaches workers over the pod network with a key made for this cluster alone, and
+      // checks their host keys against what was read here (never learnt on the way).
       const k = clusterKeyPair(handle.nameOnCloud)
-      const headKey = handle.nodes[1]!.ssh!.keyPath
-      await putSecret(runners[0]!, k.privateKey, headKey)
+      await putSecret(runners[0]!, k.privateKey, handle.nodes[1]!.ssh!.keyPath)
+      await putSecret(runners[0]!, handle.nodes.slice(1).map((n, i) => `${hostPattern(n.ip, NODE_SSH_PORT)} ${hostKeys[i + 1]}\n`).join(''), knownHosts)
       await Promise.all(runners.slice(1).map((run, i) => putSecret(run, `${k.publicKey}\n`, `${handle.nodes[i + 1]!.home}/${RUNTIME_DIR}/authorized_keys`)))
       await Promise.all(runners.slice(1).map((run) => waitSshd(run)))
     }
-    return handle
+    // `ssh <cluster>` (through the API server) checks the same keys, recorded for its pod names.
+    writeUserKnownHosts(handle.nameOnCloud, handle.nodes.map((n, i) => `${n.id} ${hostKeys[i]}`))
+    return {
+      ...handle,
+      nodes: handle.nodes.map((n, rank) => ({
+        ...n,
+        ...(n.ssh ? { ssh: { ...n.ssh, knownHosts } } : {}),
+        connect: { ...(n.connect as PodConnect), hostKey: hostKeys[rank] },
+      })),
+    }
   },
 
   async query(ref: ClusterRef): Promise<NodeStatus[]> {
@@ -266,6 +273,7 @@ export const kubernetesProvisioner: Provisioner = {
         if (Date.now() > until) throw new InternalError(`Pods of cluster '${ref.name}' are still terminating in context '${context}': ${left.map((p) => p.metadata.name).join(', ')}.`, { hint: 'Retry sky down, or remove the record anyway: sky down --purge' })
         await Bun.sleep(100)
       }
+      rmSync(userKnownHostsFile(ref.nameOnCloud), { force: true })
       if (pods.length) o.log?.(`└── Deleted ${pods.length === 1 ? 'pod' : `${pods.length} pods`} of '${ref.name}' in context ${context}.`)
     } catch (e) {
       if (e instanceof InternalError) throw e
@@ -346,6 +354,21 @@ export const kubernetesProvisioner: Provisioner = {
     )
     return [...new Set(names.flat().filter(Boolean))]
   },
+}
+
+/** A command's stdout (the probe, the host key). */
+async function capture(run: KubeExecRunner, script: string): Promise<string> {
+  let out = ''
+  const dec = new TextDecoder()
+  const res = await run.exec(script, { onStdout: (b) => void (out += dec.decode(b, { stream: true })) })
+  if (res.code !== 0) throw new FatalProvisionError(`${run.label}: \`${script.slice(0, 60)}\` failed (${res.message ?? `exit ${res.code}`}).`, { infra: 'kubernetes' })
+  return out
+}
+
+function writeUserKnownHosts(nameOnCloud: string, lines: string[]): void {
+  const file = userKnownHostsFile(nameOnCloud)
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 })
+  writeFileSync(file, `${lines.join('\n')}\n`, { mode: 0o600 })
 }
 
 /** Until the worker's `sky _sshd` (started by its container once the runtime is there) listens. */
