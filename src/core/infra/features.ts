@@ -63,7 +63,7 @@ function explain(need: Need, infra: string): string {
     case 'storage':
       return `cannot mount cloud storage (${need.field}: ${need.what}): this build syncs only local paths to ${name}`
     case 'volumes':
-      return `cannot mount volumes (${need.field}: ${need.what}): volumes are Kubernetes volumes`
+      return `cannot mount volumes (${need.field}: ${need.what}): volumes are Kubernetes PersistentVolumeClaims, which this build does not mount yet`
   }
 }
 

@@ -29,7 +29,9 @@ describe('task features per infra', () => {
     expect(needs.map((n) => n.feature)).toEqual(['storage', 'storage', 'volumes'])
     expect(unsupportedReason(needs, 'local', {})).toContain('cannot mount cloud storage (file_mounts./data: s3://bucket/path)')
     expect(unsupportedReason(needs, 'aws', {})).toContain('cannot mount volumes')
-    expect(unsupportedReason(needs, 'kubernetes', {})).toBeUndefined()
+    // Kubernetes pods launch in this build, without bucket mounts or PVCs yet.
+    expect(unsupportedReason(needs, 'kubernetes', {})).toContain('cannot mount cloud storage')
+    expect(unsupportedReason(needs.filter((n) => n.feature === 'volumes'), 'kubernetes', {})).toContain('cannot mount volumes')
   })
 
   test('the optimizer rejects infra without the feature, with the reason, and plans elsewhere', () => {

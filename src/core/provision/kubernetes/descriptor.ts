@@ -20,8 +20,8 @@ export const kubernetes: InfraDescriptor = {
   regionsLabel: 'Allowed contexts',
   regionsNoun: 'Contexts',
   regionsAllowList: { key: 'allowed_contexts', ordered: true },
-  // Pods cannot be stopped (autodown only); ports through Services.
-  capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: true, containers: true, volumes: true, zones: false, images: true, disks: false, autostop: true },
+  // Pods cannot be stopped (autodown only); ports through Services; no bucket mounts or PVCs in this build.
+  capabilities: { stop: false, spot: false, multiNode: true, ports: true, gpus: true, storage: false, containers: true, volumes: false, zones: false, images: true, disks: false, autostop: true },
   label: (region) => (region ? `Kubernetes (${region})` : 'Kubernetes'),
   check: async (ctx) => (await import('./check')).checkKubernetes(ctx),
   liveNodes: async (check) => (await import('./capacity')).kubeLiveNodes(check.regions ?? []),
