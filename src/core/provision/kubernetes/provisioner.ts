@@ -17,13 +17,14 @@ import { apiStatus, describeFailure, kube, kubeFailure, type KubeClient } from '
 import { kubernetes, userKnownHostsFile } from './descriptor'
 import { KubeExecRunner, type PodTarget } from './exec-runner'
 import { gpuAffinityTerms } from './gpus'
-import { CLUSTER_LABEL, CONTAINER, NODE_SSH_PORT, podManifest, podName, RANK_LABEL } from './pod-spec'
+import { CLUSTER_LABEL, CONTAINER, NODE_SSH_PORT, podManifest, podName } from './pod-spec'
 import { parseQuantity, bytesToGiB } from './quantity'
 import { installRuntime, parseProbe, prepareRuntime, PROBE, type PodFacts } from './runtime'
 import { clusterKeyPair } from '../cloud-vm/keys'
 import { deleteServices, exposePorts, serviceEndpoints } from './services'
 import { settingsOf } from './settings'
 import { waitForPods, type PodObject } from './wait'
+import { createPod, GONE_WAIT_MS, listPods, nodeLabels, nodeStatuses, rankOf, selectorOf, unknownStatuses } from './pods'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { dirname } from 'node:path'
@@ -36,9 +37,7 @@ interface PodConnect extends PodTarget {
   hostKey?: string
 }
 
-const selectorOf = (nameOnCloud: string) => `${CLUSTER_LABEL}=${nameOnCloud}`
 const DELETE_GRACE_S = 5
-const GONE_WAIT_MS = 90_000
 
 function where(ref: Pick<ClusterRef, 'resources'>) {
   const s = settingsOf(ref.resources)
@@ -47,44 +46,6 @@ function where(ref: Pick<ClusterRef, 'resources'>) {
 
 async function client(context: string): Promise<KubeClient> {
   return kube(context)
-}
-
-async function listPods(c: KubeClient, namespace: string, nameOnCloud: string, signal?: AbortSignal): Promise<PodObject[]> {
-  const list = await c.request<{ items: PodObject[] }>('GET', `/api/v1/namespaces/${namespace}/pods`, { query: { labelSelector: selectorOf(nameOnCloud) }, signal })
-  return list.items
-}
-
-const rankOf = (p: PodObject) => Number(p.metadata.labels?.[RANK_LABEL] ?? NaN)
-
-/** Create one pod, or adopt the cluster's own pod of that name (an earlier attempt or a crash made it). */
-async function createPod(c: KubeClient, namespace: string, body: Record<string, unknown>, nameOnCloud: string, signal: AbortSignal): Promise<'created' | 'resumed'> {
-  const name = (body.metadata as { name: string }).name
-  const path = `/api/v1/namespaces/${namespace}/pods`
-  for (const until = Date.now() + GONE_WAIT_MS; ; ) {
-    try {
-      await c.request('POST', path, { body, signal })
-      return 'created'
-    } catch (e) {
-      if (apiStatus(e) !== 409) throw kubeFailure(e, c.context, `create pod ${name}`)
-    }
-    const have = await c.request<PodObject>('GET', `${path}/${name}`, { signal }).catch((e) => (apiStatus(e) === 404 ? null : Promise.reject(kubeFailure(e, c.context))))
-    if (have && have.metadata.labels?.[CLUSTER_LABEL] !== nameOnCloud) {
-      throw new FatalProvisionError(`Kubernetes context '${c.context}': a pod named ${name} already exists in namespace ${namespace} and does not belong to this cluster.`, { infra: 'kubernetes', region: c.context })
-    }
-    if (have && !have.metadata.deletionTimestamp) return 'resumed'
-    // Still terminating from an earlier teardown: wait until it is gone, then create it anew.
-    if (Date.now() > until) throw new CapacityError(`Kubernetes context '${c.context}': pod ${name} is still terminating.`, { infra: 'kubernetes', region: c.context, scope: 'region' })
-    await Bun.sleep(200)
-  }
-}
-
-async function nodeLabels(c: KubeClient, signal: AbortSignal): Promise<{ labels?: Record<string, string> }[]> {
-  const list = await c.request<{ items: { metadata?: { labels?: Record<string, string> } }[] }>('GET', '/api/v1/nodes', { signal }).catch((e) => {
-    // Listing nodes may be forbidden to namespace-scoped users: GPU pods then ask for the sky label.
-    if (apiStatus(e) === 403) return { items: [] }
-    throw kubeFailure(e, c.context, 'list nodes')
-  })
-  return list.items.map((n) => ({ labels: n.metadata?.labels }))
 }
 
 /** Write `text` to `path` in the pod, 0600, atomically. */
@@ -228,25 +189,36 @@ export const kubernetesProvisioner: Provisioner = {
   },
 
   async query(ref: ClusterRef): Promise<NodeStatus[]> {
-    const unknown = (reason: string) => Array.from({ length: ref.resources.numNodes }, (_, rank) => ({ id: podName(ref.nameOnCloud, rank), rank, state: 'unknown' as const, reason }))
-    let pods: PodObject[]
     try {
       const { context, namespace } = where(ref)
-      pods = await listPods(await client(context), namespace, ref.nameOnCloud)
+      return nodeStatuses(ref, await listPods(await client(context), namespace, ref.nameOnCloud))
     } catch (e) {
-      return unknown(describeFailure(e))
+      return unknownStatuses(ref, describeFailure(e))
     }
-    const byRank = new Map(pods.map((p) => [rankOf(p), p]))
-    return Array.from({ length: ref.resources.numNodes }, (_, rank): NodeStatus => {
-      const id = podName(ref.nameOnCloud, rank)
-      const p = byRank.get(rank)
-      if (!p) return { id, rank, state: 'terminated', reason: 'pod not found' }
-      if (p.metadata.deletionTimestamp) return { id, rank, state: 'terminated', reason: 'pod is being deleted' }
-      const phase = p.status?.phase
-      if (phase === 'Running') return { id, rank, state: 'running' }
-      if (phase === 'Pending') return { id, rank, state: 'pending', reason: p.status?.conditions?.find((x) => x.status === 'False')?.message ?? 'pending' }
-      return { id, rank, state: 'terminated', reason: `pod ${phase?.toLowerCase() ?? 'gone'}${p.status?.reason ? ` (${p.status.reason})` : ''}` }
-    })
+  },
+
+  /** Refresh of many clusters: one list of sky's pods per context and namespace. */
+  async queryMany(refs: ClusterRef[]): Promise<Map<string, NodeStatus[]>> {
+    const out = new Map<string, NodeStatus[]>()
+    const groups = new Map<string, ClusterRef[]>()
+    for (const ref of refs) {
+      const { context, namespace } = where(ref)
+      const k = `${context}\u0000${namespace}`
+      groups.set(k, [...(groups.get(k) ?? []), ref])
+    }
+    await Promise.all(
+      [...groups].map(async ([k, group]) => {
+        const [context, namespace] = k.split('\u0000') as [string, string]
+        try {
+          const c = await client(context)
+          const list = await c.request<{ items: PodObject[] }>('GET', `/api/v1/namespaces/${namespace}/pods`, { query: { labelSelector: CLUSTER_LABEL } })
+          for (const ref of group) out.set(ref.name, nodeStatuses(ref, list.items.filter((p) => p.metadata.labels?.[CLUSTER_LABEL] === ref.nameOnCloud)))
+        } catch (e) {
+          for (const ref of group) out.set(ref.name, unknownStatuses(ref, describeFailure(e)))
+        }
+      }),
+    )
+    return out
   },
 
   async stop(): Promise<void> {
