@@ -21,6 +21,14 @@ const servicesOf = (ctx: string, cluster: string): Obj[] => {
   const noc = podsOf(ctx, cluster)[0]?.metadata.labels?.['skypilot-cluster-name']
   return (k8s.context(ctx).cluster.store.list('services') as unknown as Obj[]).filter((s) => s.metadata.name.startsWith(`${cluster}-`) || (noc && s.metadata.labels?.['skypilot-cluster-name'] === noc))
 }
+/** The body at `url` once it answers 200 (a server starting in a pod). */
+function pageAt(url: string, timeoutMs = 30_000): Promise<string> {
+  return waitFor(async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) }).catch(() => null)
+    return res?.ok ? res.text() : false
+  }, timeoutMs, 100)
+}
+
 /** `sky launch` of a task file (written from `task`). */
 function launchTask(name: string, task: Record<string, unknown>, flags: string[] = []) {
   const yaml = join(h.dir, `${name}.yaml`)
@@ -139,10 +147,7 @@ describe('kubernetes', () => {
     // ssh -L: a port inside the pod, forwarded to this machine.
     const local = await freePort()
     const fwd = ssh(['-L', `${local}:127.0.0.1:8097`, 'k1', 'cd /tmp && (python3 -m http.server 8097 --bind 127.0.0.1 >/dev/null 2>&1 &) && sleep 8'])
-    const page = await waitFor(async () => {
-      const res = await fetch(`http://127.0.0.1:${local}/`, { signal: AbortSignal.timeout(1000) }).catch(() => null)
-      return res?.ok ? res.text() : false
-    }, 8_000, 100)
+    const page = await pageAt(`http://127.0.0.1:${local}/`, 8_000)
     expect(page).toContain('Directory listing')
     await fwd
   }, 180_000)
@@ -217,11 +222,7 @@ describe('kubernetes', () => {
     const address = /^8080: (\S+)$/m.exec(eps.stdout)![1]!
     const lb = servicesOf('cpu', 'web')[0]!.status!.loadBalancer.ingress[0].ip
     expect(address).toBe(`${lb}:8080`)
-    const body = await waitFor(async () => {
-      const res = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(2000) }).catch(() => null)
-      return res?.ok ? res.text() : false
-    }, 30_000, 200)
-    expect(body).toContain('served-from-pod')
+    expect(await pageAt(`http://${address}/`)).toContain('served-from-pod')
     expect((await h.sky(['down', '-y', 'web'], { timeoutMs: 60_000 })).code).toBe(0)
     expect(servicesOf('cpu', 'web')).toEqual([])
     expect(podsOf('cpu', 'web')).toEqual([])
@@ -243,11 +244,7 @@ describe('kubernetes', () => {
     const [pod] = podsOf('cpu', 'np')
     const address = (await h.sky(['status', '--endpoint', '8081', 'np'])).stdout.trim()
     expect(address).toBe(`${pod!.status!.hostIP}:${svc!.spec.ports[0].nodePort}`)
-    const body = await waitFor(async () => {
-      const res = await fetch(`http://${address}/`, { signal: AbortSignal.timeout(2000) }).catch(() => null)
-      return res?.ok ? res.text() : false
-    }, 30_000, 200)
-    expect(body).toContain('via-nodeport')
+    expect(await pageAt(`http://${address}/`)).toContain('via-nodeport')
     expect((await h.sky(['down', '-y', 'np'], { timeoutMs: 60_000 })).code).toBe(0)
     expect(servicesOf('cpu', 'np')).toEqual([])
   }, 180_000)

@@ -15,13 +15,14 @@
 // half through exec and records it, so both the head's agent and `ssh <cluster>` verify it. With
 // --listen, DIR/sshd.ready holds the address once the port is bound.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { Duplex } from 'node:stream'
 import { timingSafeEqual } from 'node:crypto'
 import type { AuthContext, Connection, ServerChannel, Session } from 'ssh2'
+import { createOnce } from '../../lib/create-once'
 
 interface Options {
   listen?: { host: string; port: number }
@@ -53,15 +54,7 @@ function hostKey(root: string, utils: typeof import('ssh2').utils): string {
   const path = join(root, 'ssh_host_ed25519_key')
   if (!existsSync(path)) {
     mkdirSync(root, { recursive: true, mode: 0o700 })
-    const tmp = `${path}.${process.pid}.tmp`
-    writeFileSync(tmp, utils.generateKeyPairSync('ed25519').private, { mode: 0o600 })
-    try {
-      linkSync(tmp, path)
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-    } finally {
-      rmSync(tmp, { force: true })
-    }
+    createOnce(path, utils.generateKeyPairSync('ed25519').private)
   }
   return readFileSync(path, 'utf8')
 }

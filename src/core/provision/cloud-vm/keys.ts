@@ -5,8 +5,9 @@
 // a second key made for that cluster alone (clusterKeyPair), so a compromised node holds no key to
 // any other cluster.
 import { createHash } from 'node:crypto'
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { createOnce } from '../../../lib/create-once'
 import { utils } from 'ssh2'
 import { paths } from '../../paths'
 import { newEd25519KeyPair } from '../../ssh/keygen'
@@ -28,19 +29,6 @@ function fingerprintOf(publicKey: string): string {
 export function userKeyDir(userHash: string): string {
   const safe = userHash.replace(/[^A-Za-z0-9_-]/g, '_') || 'default'
   return join(paths.home(), 'clients', safe, 'ssh')
-}
-
-/** Write `text` to `path` only if nothing is there yet (atomic: two launches never make two keys). */
-function createOnce(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  writeFileSync(tmp, text, { mode: 0o600 })
-  try {
-    linkSync(tmp, path)
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
-  } finally {
-    rmSync(tmp, { force: true })
-  }
 }
 
 /** The user's key pair, made on first use. */
