@@ -99,6 +99,13 @@ export class PodNetwork {
       ipSync(['netns', 'del', ns])
     }
     this.namespaces.clear()
+    // A deleted namespace goes (with its veth pair) only once its last process has died; delete the
+    // host ends now so nothing of this run is left when stop() returns.
+    const hostEnds = new RegExp(`^\\d+: (skk${this.id}h\\d+)@`)
+    for (const line of ipSync(['-o', 'link', 'show']).out.split('\n')) {
+      const m = hostEnds.exec(line)
+      if (m) ipSync(['link', 'del', m[1]!])
+    }
     ipSync(['link', 'del', this.bridge])
   }
 }
