@@ -331,9 +331,9 @@ describe('bad input', () => {
     expect(r.stderr).toContain('local')
   })
 
-  test('an infra with credentials but no provisioner in this build is not enabled, and launch falls back', async () => {
-    // Kubernetes contexts are found (sky check names them) but this build cannot provision on
-    // Kubernetes: it is not enabled, a launch pinned to it is refused, an ordered list falls back to local.
+  test('an infra whose credentials cannot be used is not enabled, and launch falls back', async () => {
+    // A Kubernetes context is found (sky check names it) but its kubeconfig entry is broken: the
+    // infra is not enabled, a launch pinned to it is refused, an ordered list falls back to local.
     const h2 = await tempHome()
     const kubeconfig = join(h2.dir, 'kubeconfig.yaml')
     writeFileSync(kubeconfig, 'apiVersion: v1\nkind: Config\ncurrent-context: lab\ncontexts:\n  - name: lab\n    context: {cluster: c1, user: u1}\nclusters: []\nusers: []\n')
@@ -341,7 +341,7 @@ describe('bad input', () => {
     try {
       const check = await h2.sky(['check'], { env })
       expect(check.stdout).toContain('Kubernetes: disabled')
-      expect(check.stdout).toContain('not supported by this build')
+      expect(check.stdout).toContain("no context can be used: lab: context 'lab' names cluster 'c1', which the kubeconfig does not define")
       const only = await h2.sky(['launch', '-y', '-c', 'kc', '--infra', 'k8s', '--', 'true'], { env })
       expect(only.code).toBe(3)
       expect(out(only)).toContain('kubernetes: not enabled')
