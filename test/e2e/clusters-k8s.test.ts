@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import YAML from 'yaml'
 import { freePort, tempHome, waitFor, type TempHome } from '../harness'
+import { jobLogs, launchedId, waitStatus } from '../harness/jobs'
 import { nodeSpecs, startKubeApi, type KubeHarness } from '../harness/k8s'
 
 let k8s: KubeHarness
@@ -65,7 +66,8 @@ beforeAll(async () => {
   h.env.KUBECONFIG = kubeconfig
   // An agent "minute" of one second, so autodown can be seen.
   h.env.SKY_AGENT_MINUTE_MS = '1000'
-  h.config('kubernetes:\n  allowed_contexts: [cpu, gpu-l4, gpu-h100, dead]\n')
+  // Managed jobs: the controller checks its clusters every half second.
+  h.config('kubernetes:\n  allowed_contexts: [cpu, gpu-l4, gpu-h100, dead]\njobs:\n  controller:\n    status_check_seconds: 0.5\n')
 }, 60_000)
 
 afterAll(async () => {
@@ -256,6 +258,19 @@ describe('kubernetes', () => {
     await waitFor(async () => !(await h.sky(['status', '--refresh'])).stdout.match(/^ad\s/m), 90_000, 1000)
     await waitFor(() => podsOf('cpu', 'ad').length === 0, 30_000)
   }, 150_000)
+
+  test('a managed job on Kubernetes: its cluster is a pod, the job SUCCEEDS, the pod is deleted after', async () => {
+    const r = await h.sky(['jobs', 'launch', '-n', 'kjob', '-y', '--async', '--infra', 'k8s/cpu', '--cpus', '0.5', '--', 'echo managed-in $(hostname)'], { timeoutMs: 60_000 })
+    expect(r.code).toBe(0)
+    const id = launchedId(r.stdout)
+    const jobPods = () => (k8s.context('cpu').cluster.store.list('pods') as unknown as Obj[]).filter((p) => p.metadata.labels?.['skypilot-display-name']?.startsWith('kjob-'))
+    const j = await waitStatus(h, id, 'SUCCEEDED', 120_000)
+    expect(j.cloud).toBe('kubernetes')
+    expect((await jobLogs(h, id)).text).toMatch(/\) managed-in kjob-\S+-head\n/)
+    // The job's cluster is taken down once it is done: no pod of it is left in the context.
+    await waitFor(() => jobPods().length === 0, 60_000)
+    expect((await h.sky(['status', '-u'])).stdout).not.toContain('kjob-')
+  }, 200_000)
 
   test('pods deleted behind sky’s back: the cluster is gone after a refresh', async () => {
     const [pod] = podsOf('cpu', 'k1')

@@ -16,7 +16,7 @@ import type { ImageConfig } from './containers'
 import type { Front, RequestRecord } from './http'
 import { writeKubeconfig, type KubeAuth, type KubeconfigEntry } from './kubeconfig'
 import { nodeSpecs, type NodeSpec } from './nodes'
-import { cleanupLeftovers, Sandboxes, type NetworkMode } from './sandbox'
+import { cleanupLeftovers, killTagged, Sandboxes, taggedProcesses, type NetworkMode } from './sandbox'
 import { serveCluster } from './server'
 import { makeTls, type TlsFiles } from './tls'
 
@@ -184,6 +184,14 @@ export async function startKubeApi(o: KubeHarnessOptions = {}): Promise<KubeHarn
       await Promise.all(fronts.map((f) => f.close()))
       stopSync()
       process.off('exit', stopSync)
+      // SIGKILL is sent, not yet acted on, when a loaded machine has not run the process since:
+      // wait (bounded) until this run's processes are gone, then remove what they may have written.
+      const deadline = Date.now() + 10_000
+      while (taggedProcesses().some((p) => p.tag.startsWith(`${id}:`)) && Date.now() < deadline) {
+        killTagged(`${id}:`)
+        await Bun.sleep(10)
+      }
+      rmSync(dir, { recursive: true, force: true })
     },
   }
   return h
