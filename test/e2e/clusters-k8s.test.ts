@@ -269,7 +269,7 @@ describe('kubernetes', () => {
     expect((await jobLogs(h, id)).text).toMatch(/\) managed-in kjob-\S+-head\n/)
     // The job's cluster is taken down once it is done: no pod of it is left in the context.
     await waitFor(() => jobPods().length === 0, 60_000)
-    expect((await h.sky(['status', '-u'])).stdout).not.toContain('kjob-')
+    await waitFor(async () => !(await h.sky(['status', '-u'])).stdout.includes('kjob-'), 30_000, 200)
   }, 200_000)
 
   test('pods deleted behind sky’s back: the cluster is gone after a refresh', async () => {
