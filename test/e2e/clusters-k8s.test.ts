@@ -71,6 +71,7 @@ beforeAll(async () => {
 }, 60_000)
 
 afterAll(async () => {
+  await h?.sky(['jobs', 'cancel', '-a', '-y'], { timeoutMs: 60_000 }).catch(() => {})
   await h?.sky(['down', '-a', '-y'], { timeoutMs: 60_000 }).catch(() => {})
   await h?.cleanup()
   await k8s?.stop()
