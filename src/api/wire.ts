@@ -110,6 +110,7 @@ export const Cluster = T.Object({
   accelerators: Nullable(T.Record(T.String(), T.Number(), { description: 'GPU name → count per node' })),
   ports: T.Array(T.String(), { description: 'Exposed ports and ranges, e.g. "8080", "9000-9002"' }),
   head_ip: Nullable(T.String()),
+  endpoints: T.Optional(T.Record(T.String(), T.String(), { description: 'Port → host:port where the infra published it (a Kubernetes Service); other ports are on head_ip' })),
 })
 export type Cluster = Static<typeof Cluster>
 

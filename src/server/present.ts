@@ -14,6 +14,7 @@ interface StoredResources {
   capacity?: NodeCapacity
   instanceType?: string | null
   ports?: string[]
+  endpoints?: Record<string, string>
 }
 
 export function toWireCluster(c: ClusterRecord): Cluster {
@@ -46,6 +47,7 @@ export function toWireCluster(c: ClusterRecord): Cluster {
     accelerators: cap?.gpus ? { [cap.gpus.name]: cap.gpus.count } : null,
     ports: r.ports ?? [],
     head_ip: headIp,
+    ...(r.endpoints && Object.keys(r.endpoints).length ? { endpoints: r.endpoints } : {}),
   }
 }
 

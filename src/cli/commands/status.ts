@@ -37,7 +37,7 @@ function showEndpoints(c: Cluster, port: number | undefined): void {
     throw new NotFoundError(`Cluster '${c.name}' exposes no ports.`, { hint: 'Open ports at launch with resources.ports in the task YAML, or --ports 8080.' })
   }
   // Where the infra published a port (a Kubernetes Service); else the head node's own address.
-  const published = (c.resources.endpoints as Record<string, string> | undefined) ?? {}
+  const published = c.endpoints ?? {}
   const at = (p: number) => published[String(p)] ?? `${host}:${p}`
   if (port !== undefined) {
     if (!ports.includes(port)) throw new NotFoundError(`Port ${port} is not exposed on cluster '${c.name}' (exposed: ${ports.join(', ')}).`)

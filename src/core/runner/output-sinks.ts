@@ -1,7 +1,7 @@
 // Output of a command run over an exec channel (SSH, Kubernetes exec): UTF-8-safe text forwarded
 // chunk by chunk or kept, and stderr with the wrapper's process-group marker line taken out
 // (remote-command.ts prints it first, so an abort can kill the whole group from another channel).
-import { PGID_MARKER } from './remote-command.ts'
+import { PGID_MARKER } from './remote-command'
 
 const MARKER = Buffer.from(PGID_MARKER)
 
