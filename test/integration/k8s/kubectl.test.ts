@@ -112,8 +112,11 @@ for (const bin of inventory.found) {
 
     test('exec -it gets a terminal of the client terminal size (kubectl run under script(1))', async () => {
       const cmd = `stty cols 100 rows 30; ${bin.path} --kubeconfig ${kubeconfig} --cache-dir ${work}/tty-${bin.version} exec -it ${name} -- sh -c 'tty; stty size; exit 4'`
-      const p = Bun.spawn(['script', '-qec', cmd, '/dev/null'], { stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' })
+      // script's input stays open (and empty) until the end: at end of input script types the
+      // terminal's EOF character, which a kubectl already in raw mode would send into the pod.
+      const p = Bun.spawn(['script', '-qec', cmd, '/dev/null'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe' })
       const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited])
+      void p.stdin.end()
       expect(out).toMatch(/\/dev\/pts\/\d+\r\n30 100\r\n/)
       expect(code).toBe(4)
     })
