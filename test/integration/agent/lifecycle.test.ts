@@ -1,6 +1,6 @@
 // Cancel, daemon crashes and restarts, log following, autostop.
 import { afterEach, describe, expect, test } from 'bun:test'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { layout } from '../../../src/core/agent/layout'
 import { afterLaterJob, BUN, daemonStepAfter, ENTRY, job, makeCluster, pidsWithArgs, pidsWithEnv, waitUntil, type TestCluster } from './harness'
@@ -42,9 +42,13 @@ describe('agent lifecycle', () => {
   test('cancel of a pending job: it never starts', async () => {
     c = await makeCluster({ capacity: { cpus: 1, memoryGb: 1, gpus: null } })
     await c.agent(['init'], c.spec)
-    const blocker = await c.submit(job('sleep 0.5', { demand: { cpus: 1 } }))
+    // The blocker holds the only CPU until the test lets it go, so the second job stays PENDING.
+    const release = join(c.homes[0]!, 'release-blocker')
+    const blocker = await c.submit(job(`while [ ! -f "${release}" ]; do sleep 0.05; done`, { demand: { cpus: 1 } }))
+    await c.waitStatus(blocker, ['RUNNING'])
     const pending = await c.submit(job('echo ran', { demand: { cpus: 1 } }))
     expect((await c.agent(['cancel', '--ids', String(pending)])).json.cancelled).toEqual([pending])
+    writeFileSync(release, '')
     await c.waitStatus(blocker, ['SUCCEEDED'])
     // A job submitted after it needs the same CPU and runs: the cancelled one was skipped, not just late.
     await afterLaterJob(c, { demand: { cpus: 1 } })
