@@ -54,6 +54,21 @@ export async function agentHealthWithRetries(handle: ClusterHandle, tries = 3, f
   return null
 }
 
+/**
+ * After `init` (which starts the daemon and returns), wait until the daemon has registered and
+ * answers healthy, up to `timeoutMs`: a busy node takes a while to start a process, and a restart
+ * that worked must not read as a failure.
+ */
+export async function agentReady(handle: ClusterHandle, timeoutMs = 15_000): Promise<AgentHealth | null> {
+  const deadline = Date.now() + timeoutMs
+  let last: AgentHealth | null = null
+  for (let pause = 50; ; pause = Math.min(pause * 2, 1000)) {
+    last = await agentHealth(handle).catch(() => null)
+    if (last?.ok || Date.now() + pause > deadline) return last
+    await Bun.sleep(pause)
+  }
+}
+
 /** Stop every job and the agent on the head (before stop/down); best effort when the node is gone. */
 export async function stopAllJobs(handle: ClusterHandle): Promise<void> {
   await withAgent(handle, (a) => a.call('stop-all')).catch(() => undefined)

@@ -15,7 +15,7 @@ import { provisionerFor } from '../provision/registry'
 import type { NodeStatus } from '../provision/types'
 import type { ClusterRecord } from '../state/clusters'
 import type { Store } from '../state/store'
-import { agentHealthWithRetries, installAgent, type AgentHealth } from './agent'
+import { agentHealthWithRetries, agentReady, installAgent, type AgentHealth } from './agent'
 import { withClusterLock } from './lock'
 import { handleOf, launchedOf, refOf } from './record'
 import { removeSshConfig } from './ssh-config'
@@ -93,7 +93,7 @@ async function refreshLocked(store: Store, name: string, o: RefreshOptions): Pro
   // Supervision: the agent died (or a launch died before installing it): start it again.
   try {
     await installAgent({ ...ref, handle })
-    const again = await agentHealthWithRetries(handle, 2)
+    const again = await agentReady(handle)
     if (again?.ok) {
       o.log?.(`Restarted the agent of cluster '${name}'.`)
       return set(store, c, 'UP', null)
