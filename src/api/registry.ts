@@ -9,10 +9,11 @@ import * as infra from './ops/infra'
 import * as jobs from './ops/jobs'
 import * as managedJobs from './ops/managed-jobs'
 import * as requests from './ops/requests'
+import * as serve from './ops/serve'
 import * as uploads from './ops/uploads'
 import * as users from './ops/users'
 
-export const resources = { clusters, jobs, managedJobs, catalog, infra, requests, users, uploads, dashboard } satisfies Record<string, Record<string, AnyDefinition>>
+export const resources = { clusters, jobs, managedJobs, serve, catalog, infra, requests, users, uploads, dashboard } satisfies Record<string, Record<string, AnyDefinition>>
 
 export const definitions: readonly AnyDefinition[] = Object.values(resources).flatMap((m) => Object.values(m) as AnyDefinition[])
 

@@ -7,6 +7,7 @@
 import { Type as T, type Static, type TLiteral, type TSchema, type TUnion } from '@sinclair/typebox'
 import { INFRA_NAMES } from '../core/infra/types'
 import { MANAGED_JOB_STATUSES, SCHEDULE_STATES } from '../core/jobs/types'
+import { REPLICA_STATUSES, SERVICE_STATUSES } from '../core/serve/status'
 
 const Nullable = <S extends TSchema>(s: S) => T.Union([s, T.Null()])
 const Seconds = (description: string) => T.Number({ description: `${description} (seconds since the epoch)` })
@@ -331,3 +332,68 @@ export const ManagedJobLogsResult = T.Object({
   exit_code: T.Integer({ description: "SkyPilot's exit code for the job's status" }),
 })
 export type ManagedJobLogsResult = Static<typeof ManagedJobLogsResult>
+
+// ---- services (sky serve ...) -----------------------------------------------------------------
+
+export const ServiceStatus = lit(SERVICE_STATUSES)
+export type ServiceStatus = Static<typeof ServiceStatus>
+export const ReplicaStatus = lit(REPLICA_STATUSES)
+export type ReplicaStatus = Static<typeof ReplicaStatus>
+
+/** One replica of a service (`replica_info` of `sky serve status -o json`). */
+export const ServeReplica = T.Object({
+  service_name: T.String(),
+  replica_id: T.Integer(),
+  version: T.Integer(),
+  status: ReplicaStatus,
+  cluster_name: T.String({ description: 'The replica cluster, <service>-<replica id>' }),
+  endpoint: Nullable(T.String({ description: 'Where the load balancer reaches the replica' })),
+  infra: Nullable(T.String()),
+  is_spot: T.Boolean(),
+  launched_at: Nullable(Seconds('Job submitted on the replica')),
+  failure: Nullable(T.String()),
+})
+export type ServeReplica = Static<typeof ServeReplica>
+
+/** A service as `sky serve status -o json` lists it. */
+export const Service = T.Object({
+  name: T.String(),
+  status: ServiceStatus,
+  user_name: T.String(),
+  endpoint: T.String({ description: 'http[s]://host:port of the load balancer' }),
+  uptime: Nullable(Seconds('First replica ready')),
+  version: T.Integer({ description: 'Current (latest) version' }),
+  active_versions: T.Array(T.Integer(), { description: 'Versions whose ready replicas take traffic' }),
+  load_balancing_policy: T.String(),
+  tls: T.Boolean(),
+  auth: T.Boolean({ description: 'Bearer tokens are required (service.auth)' }),
+  requested_resources_str: T.String(),
+  created_at: Seconds('Created'),
+  failure: Nullable(T.String()),
+  replica_info: T.Array(ServeReplica),
+})
+export type Service = Static<typeof Service>
+
+export const ServeUpResult = T.Object({ service_name: T.String(), endpoint: T.String() })
+export type ServeUpResult = Static<typeof ServeUpResult>
+export const ServeUpdateResult = T.Object({ service_name: T.String(), version: T.Integer() })
+export type ServeUpdateResult = Static<typeof ServeUpdateResult>
+export const ServeDownResult = T.Object({
+  removed: T.Array(T.String({ description: 'Services (or service/replica) removed' })),
+  still_shutting_down: T.Array(T.String()),
+})
+export type ServeDownResult = Static<typeof ServeDownResult>
+export const ServeLogsResult = T.Object({ exit_code: T.Integer() })
+export type ServeLogsResult = Static<typeof ServeLogsResult>
+export const ServeToken = T.Object({
+  name: T.String(),
+  hint: T.String({ description: 'The first characters of the token, not secret' }),
+  created_by: T.String(),
+  created_at: Seconds('Created'),
+  revoked_at: Nullable(Seconds('Revoked')),
+})
+export type ServeToken = Static<typeof ServeToken>
+export const ServeTokenCreated = T.Object({ service_name: T.String(), name: T.String(), token: T.String({ description: 'The secret, shown once' }), hint: T.String() })
+export type ServeTokenCreated = Static<typeof ServeTokenCreated>
+export const ServeTokenRevoked = T.Object({ revoked: T.String() })
+export type ServeTokenRevoked = Static<typeof ServeTokenRevoked>

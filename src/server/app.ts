@@ -15,6 +15,7 @@ import { managedJobRoutes } from './routes/managed-jobs'
 import { openApiRoutes } from './routes/openapi'
 import { pluginRoutes } from './routes/plugins'
 import { requestRoutes } from './routes/requests'
+import { serveRoutes } from './routes/serve'
 import { uploadRoutes } from './routes/uploads'
 import { sshProxyRoutes } from './routes/ssh-proxy'
 import { userRoutes } from './routes/users'
@@ -62,6 +63,7 @@ export function createApp(d: AppDeps) {
     .use(catalogRoutes(d))
     .use(infraRoutes(d))
     .use(managedJobRoutes(d))
+    .use(serveRoutes(d))
     .use(pluginRoutes(d))
     .use(userRoutes(d))
     .use(uploadRoutes(d))

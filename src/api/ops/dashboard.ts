@@ -4,7 +4,7 @@
 import { Type as T } from '@sinclair/typebox'
 import { defineEndpoint } from '../define'
 import { PageQuery } from '../schemas'
-import { Cluster, ManagedJobQueue, RequestPayload } from '../wire'
+import { Cluster, ManagedJobQueue, RequestPayload, Service } from '../wire'
 
 const impl = () => import('../../server/endpoints/dashboard')
 
@@ -48,6 +48,18 @@ export const dashboardJobs = defineEndpoint({
   input: T.Object({ all_users: T.Optional(T.Boolean()), limit: T.Optional(T.Integer({ minimum: 1, maximum: 5000, description: 'Newest jobs first, at most this many (default 500)' })) }),
   result: ManagedJobQueue,
   handler: async () => (await impl()).jobs,
+})
+
+export const dashboardServices = defineEndpoint({
+  name: 'dashboard.services',
+  route: '/api/dashboard/services',
+  method: 'GET',
+  tag: 'dashboard',
+  summary: 'Services with their versions and replicas, as sky serve status lists them.',
+  access: 'user',
+  input: T.Object({}),
+  result: T.Object({ services: T.Array(Service) }),
+  handler: async () => (await impl()).services,
 })
 
 export const dashboardLoginCode = defineEndpoint({

@@ -16,6 +16,7 @@ export const DESCRIPTIONS = {
   gpus: 'GPUs offered by your infra.',
   'show-gpus': 'Alias of sky gpus list.',
   jobs: 'Managed jobs: a cluster per task, recovered from preemption and failures.',
+  serve: 'Services: replicas behind a load balancer endpoint, autoscaled and updated in place.',
   ssh: 'Set up or clean SSH node pools (~/.sky/ssh_node_pools.yaml).',
   api: 'Manage the API server and its requests.',
   dashboard: 'Print the web dashboard URL and open it in a browser.',

@@ -40,6 +40,7 @@ export function rootCommand() {
       gpus: lazy(() => import('./gpus/index')),
       'show-gpus': lazy(() => import('./show-gpus')),
       jobs: lazy(() => import('./jobs/index')),
+      serve: lazy(() => import('./serve/index')),
       ssh: lazy(() => import('./ssh/index')),
       api: lazy(() => import('./api/index')),
       dashboard: lazy(() => import('./dashboard')),

@@ -74,6 +74,74 @@ const MANAGED_JOBS_INDEXES = [
   `CREATE UNIQUE INDEX IF NOT EXISTS managed_jobs_request ON managed_jobs (request_id)`,
 ]
 
+// Services (version 60): one row per service, one per version (its task YAML), one per replica
+// (a cluster named <service>-<id>), and the hashed bearer tokens of `service.auth`.
+const SERVICE_TABLES = [
+  `CREATE TABLE IF NOT EXISTS services (
+    name TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    user_name TEXT NOT NULL,
+    user_role TEXT,
+    workspace TEXT NOT NULL DEFAULT 'default',
+    status TEXT NOT NULL,
+    lb_host TEXT NOT NULL,
+    lb_port INTEGER NOT NULL,
+    current_version INTEGER NOT NULL DEFAULT 1,
+    active_versions TEXT NOT NULL DEFAULT '[]',
+    next_replica_id INTEGER NOT NULL DEFAULT 1,
+    down_requested INTEGER NOT NULL DEFAULT 0,
+    purge INTEGER NOT NULL DEFAULT 0,
+    uptime BIGINT,
+    autoscaler TEXT,
+    failure TEXT,
+    config TEXT,
+    request_id TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+  )`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS services_lb_port ON services (lb_host, lb_port)`,
+  `CREATE TABLE IF NOT EXISTS service_versions (
+    service TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    task_yaml TEXT NOT NULL,
+    mode TEXT NOT NULL DEFAULT 'rolling',
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (service, version)
+  )`,
+  `CREATE TABLE IF NOT EXISTS service_replicas (
+    service TEXT NOT NULL,
+    replica_id INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    cluster_name TEXT NOT NULL,
+    cluster_live INTEGER NOT NULL DEFAULT 0,
+    url TEXT,
+    cloud TEXT,
+    region TEXT,
+    is_spot INTEGER NOT NULL DEFAULT 0,
+    agent_job_id INTEGER,
+    network TEXT,
+    launched_at BIGINT,
+    first_ready_at BIGINT,
+    failing_since BIGINT,
+    remove_requested INTEGER NOT NULL DEFAULT 0,
+    failure TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (service, replica_id)
+  )`,
+  `CREATE TABLE IF NOT EXISTS service_tokens (
+    service TEXT NOT NULL,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    hint TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    revoked_at BIGINT,
+    PRIMARY KEY (service, name)
+  )`,
+]
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -258,6 +326,12 @@ export const migrations: Migration[] = [
       `CREATE TABLE IF NOT EXISTS managed_job_tasks (${MANAGED_JOB_TASKS_COLUMNS})`,
       ...MANAGED_JOBS_INDEXES,
     ],
+  },
+  // 60–69: services (issue 17). Times are epoch ms; JSON is TEXT.
+  {
+    version: 60,
+    name: 'services, their versions, replicas and endpoint tokens',
+    sql: SERVICE_TABLES,
   },
 ]
 

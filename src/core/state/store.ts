@@ -10,6 +10,7 @@ import { LeaseRepo } from './leases'
 import { ManagedJobRepo } from './managed-jobs'
 import { migrate } from './migrations'
 import { RequestRepo } from './requests'
+import { ServiceRepo } from './services'
 import { openSqlite } from './sqlite'
 import { UserRepo } from './users'
 
@@ -23,6 +24,7 @@ export interface Store {
   locks: LockRepo
   managedJobs: ManagedJobRepo
   leases: LeaseRepo
+  services: ServiceRepo
   close(): Promise<void>
 }
 
@@ -52,6 +54,7 @@ export async function openStore(loc: DbLocation = defaultDbLocation(), opts: { m
     locks: new LockRepo(db),
     managedJobs: new ManagedJobRepo(db),
     leases: new LeaseRepo(db),
+    services: new ServiceRepo(db),
     close: () => db.close(),
   }
 }

@@ -48,6 +48,11 @@ export async function jobs({ deps, who, request }: Ctx, q: { all_users?: boolean
   return jsonWithEtag(request, { jobs: rows.flatMap((j) => toWireManagedJob(j, now)), total, in_progress })
 }
 
+export async function services({ deps, request }: Ctx): Promise<Response> {
+  const { serveStatus } = await import('../../core/serve/service-ops')
+  return jsonWithEtag(request, { services: await serveStatus(deps.store) })
+}
+
 // Local server: `sky dashboard` asks for a one-time code (with the owner's token) and opens the
 // page with it in the URL fragment; the page trades it here for the token, once.
 export async function loginCode({ deps }: Ctx): Promise<{ code: string }> {

@@ -1,0 +1,130 @@
+// The persisted shape of a service (src/core/state/services.ts) and its wire form (snake_case,
+// seconds) as `sky serve status` and the dashboard read it.
+import type { AutoscalerState, UpdateMode } from './autoscaler'
+import type { ReplicaStatus, ServiceStatus } from './status'
+
+export interface ServiceRecord {
+  name: string
+  userId: string
+  userName: string
+  userRole: string | null
+  workspace: string
+  status: ServiceStatus
+  lbHost: string
+  lbPort: number
+  currentVersion: number
+  activeVersions: number[]
+  nextReplicaId: number
+  downRequested: boolean
+  purge: boolean
+  /** When the first replica became ready (epoch ms). */
+  uptime: number | null
+  autoscaler: AutoscalerState | null
+  failure: string | null
+  /** The client's config layers at `serve up` (applied to replica launches). */
+  config: Record<string, unknown> | null
+  requestId: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface ServiceVersion {
+  service: string
+  version: number
+  taskYaml: string
+  mode: UpdateMode
+  createdAt: number
+}
+
+/** Where a replica on local infra got its own network (netns/): enough to reach and remove it. */
+export type ReplicaNetworkRecord = Record<string, unknown> & { mode: 'netns' | 'userns'; tag: string; replicaId: number; port: number }
+
+export interface ReplicaRecord {
+  service: string
+  replicaId: number
+  version: number
+  status: ReplicaStatus
+  clusterName: string
+  /** The cluster may exist (launched or being launched, not yet torn down). */
+  clusterLive: boolean
+  url: string | null
+  cloud: string | null
+  region: string | null
+  isSpot: boolean
+  agentJobId: number | null
+  network: ReplicaNetworkRecord | null
+  /** When the replica's job was submitted: the initial delay counts from here. */
+  launchedAt: number | null
+  firstReadyAt: number | null
+  failingSince: number | null
+  removeRequested: boolean
+  failure: string | null
+  createdAt: number
+  updatedAt: number
+}
+
+export interface TokenRecord {
+  service: string
+  name: string
+  hash: string
+  hint: string
+  createdBy: string
+  createdAt: number
+  revokedAt: number | null
+}
+
+// ── Wire ─────────────────────────────────────────────────────────────────────────────────────
+
+export interface ReplicaWire {
+  service_name: string
+  replica_id: number
+  version: number
+  status: ReplicaStatus
+  cluster_name: string
+  endpoint: string | null
+  infra: string | null
+  is_spot: boolean
+  /** Seconds since the epoch. */
+  launched_at: number | null
+  failure: string | null
+}
+
+export interface ServiceWire {
+  name: string
+  status: ServiceStatus
+  user_name: string
+  endpoint: string
+  /** Seconds since the epoch when the first replica became ready; null before. */
+  uptime: number | null
+  version: number
+  active_versions: number[]
+  load_balancing_policy: string
+  tls: boolean
+  auth: boolean
+  requested_resources_str: string
+  created_at: number
+  failure: string | null
+  replica_info: ReplicaWire[]
+}
+
+const sec = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000))
+
+export function replicaToWire(r: ReplicaRecord): ReplicaWire {
+  return {
+    service_name: r.service,
+    replica_id: r.replicaId,
+    version: r.version,
+    status: r.status,
+    cluster_name: r.clusterName,
+    endpoint: r.url,
+    infra: r.cloud ? (r.region && r.region !== r.cloud ? `${r.cloud}/${r.region}` : r.cloud) : null,
+    is_spot: r.isSpot,
+    launched_at: sec(r.launchedAt),
+    failure: r.failure,
+  }
+}
+
+export function serviceEndpoint(s: Pick<ServiceRecord, 'lbHost' | 'lbPort'>, tls: boolean): string {
+  const host = s.lbHost === '0.0.0.0' ? '127.0.0.1' : s.lbHost
+  return `${tls ? 'https' : 'http'}://${host}:${s.lbPort}`
+}
