@@ -167,6 +167,14 @@ export class RequestRateAutoscaler {
     return selectForScaleDown(live, live.length - desired).map((r) => ({ op: 'scale_down' as const, replicaId: r.replicaId }))
   }
 
+  /**
+   * Between decisions (a replica just became ready during an update): the older replicas the
+   * rollover lets go now, without moving the target.
+   */
+  rollover(replicas: readonly ReplicaView[]): ScalingDecision[] {
+    return this.removeOutdated(replicas, this.state.target + this.policy.numOverprovision)
+  }
+
   private removeOutdated(replicas: readonly ReplicaView[], desired: number): ScalingDecision[] {
     const latest = this.state.latestVersion
     const old = replicas.filter((r) => r.version < latest && !isTerminal(r.status))

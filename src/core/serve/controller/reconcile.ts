@@ -75,8 +75,16 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
   // Autoscaling and version rollover, every decision interval.
   const autoscaler = autoscalerOf(l, svc, current)
   const views: ReplicaView[] = replicas.filter((r) => !r.removeRequested).map((r) => ({ replicaId: r.replicaId, version: r.version, status: r.status, isSpot: r.isSpot }))
-  if (now < l.nextDecisionAt) await replaceLost(d, rc, replicas, autoscaler.target + spec.replicaPolicy.numOverprovision, autoscaler.dump().latestEverReady || replicas.some((r) => r.version === current.version && r.firstReadyAt !== null))
-  else {
+  if (now < l.nextDecisionAt) {
+    await replaceLost(d, rc, replicas, autoscaler.target + spec.replicaPolicy.numOverprovision, autoscaler.dump().latestEverReady || replicas.some((r) => r.version === current.version && r.firstReadyAt !== null))
+    for (const dcs of autoscaler.rollover(views)) {
+      const r = replicas.find((x) => dcs.op === 'scale_down' && x.replicaId === dcs.replicaId)
+      if (!r || r.removeRequested) continue
+      log(`Update: replica ${r.replicaId} (version ${r.version}) is replaced by version ${current.version}.`)
+      await patchReplica(rc, r, { removeRequested: true, status: 'SHUTTING_DOWN' })
+      d.wake(name)
+    }
+  } else {
     const stats = await lbStats(serviceDir(name), l.statsSince)
     if (stats) {
       autoscaler.collectRequests(stats.requests)
@@ -124,7 +132,15 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
 async function replaceLost(d: ServeDeps, rc: ReplicaCtx, replicas: ReplicaRecord[], desired: number, everReady: boolean): Promise<void> {
   const latest = rc.svc.currentVersion
   const mine = replicas.filter((r) => r.version === latest && !r.removeRequested)
-  if (!everReady && mine.some((r) => isFailed(r.status))) return
+  if (!everReady && mine.some((r) => isFailed(r.status))) {
+    const why = `version ${latest} failed before any of its replicas became ready; scaling is paused until the service is updated`
+    if (rc.svc.failure !== why) {
+      rc.log(why)
+      await rc.store.services.update(rc.svc.name, { failure: why }, rc.fence)
+      rc.svc.failure = why
+    }
+    return
+  }
   const missing = desired - mine.filter((r) => !isTerminal(r.status)).length
   for (let i = 0; i < missing; i++) {
     const r = await d.store.services.addReplica(rc.svc.name, latest, rc.svc.name, false, rc.fence)
