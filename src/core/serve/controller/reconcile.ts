@@ -20,6 +20,9 @@ import { launchReplica, replicaGone, ServiceLeaseLost, teardownReplica, type Rep
 
 /** Replica launches in flight per service (SkyPilot's LAUNCHES_PER_SERVICE). */
 export const LAUNCHES_PER_SERVICE = 4
+/** Probe gap for a replica in its first FAST_PROBE_WINDOW_MS (then the spec's interval). */
+const FAST_PROBE_MS = 200
+const FAST_PROBE_WINDOW_MS = 60_000
 
 export interface ServeDeps {
   store: Store
@@ -121,7 +124,9 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
     if (status !== svc.status) log(`Service status: ${status}.`)
     if (!(await d.store.services.update(name, { status, uptime, activeVersions }, ctx.fence))) throw new ServiceLeaseLost(name)
   }
-  const probeMs = Math.min(...versions.map((v) => specOf(l, v).readinessProbe.intervalSeconds)) * 1000
+  let probeMs = Math.min(...versions.map((v) => specOf(l, v).readinessProbe.intervalSeconds)) * 1000
+  // A replica that just started is probed often, so it takes traffic soon after it listens.
+  if (replicas.some((r) => r.status === 'STARTING' && r.launchedAt !== null && Date.now() - r.launchedAt < FAST_PROBE_WINDOW_MS)) probeMs = Math.min(probeMs, FAST_PROBE_MS)
   return { requeueAfterMs: Math.max(100, Math.min(probeMs, l.nextDecisionAt - Date.now())) }
 }
 
