@@ -19,6 +19,8 @@ export interface SvcYaml {
   extraService?: string
   replicaPolicy?: string
   port?: number
+  /** resources.infra, e.g. ssh/my-pool. */
+  infra?: string
 }
 
 export function serviceYaml(h: TempHome, file: string, o: SvcYaml = {}): string {
@@ -32,8 +34,7 @@ ${count}
   load_balancing_policy: ${o.policy ?? 'round_robin'}
 ${o.extraService ?? ''}resources:
   ports: ${o.port ?? 8080}
-  cpus: 0.1
-run: exec ${process.execPath} ${REPLICA} ${o.port ?? 8080} ${o.label ?? 'v1'}-r$SKYPILOT_SERVE_REPLICA_ID 0.0.0.0
+${o.infra ? `  infra: ${o.infra}\n` : '  cpus: 0.1\n'}run: exec ${process.execPath} ${REPLICA} ${o.port ?? 8080} ${o.label ?? 'v1'}-r$SKYPILOT_SERVE_REPLICA_ID 0.0.0.0
 `
   const p = join(h.dir, file)
   writeFileSync(p, text)

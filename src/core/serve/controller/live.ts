@@ -18,6 +18,8 @@ export interface LiveService {
   statsSince: number
   /** The load balancer state last written (JSON), to write only changes. */
   lbWritten: string
+  /** replica id → no launch attempt before this (epoch ms): the infra that fits was busy. */
+  notBefore: Map<number, number>
   /** Aborts the background work (the service is shutting down, or no longer owned here). */
   abort: AbortController
 }
@@ -27,7 +29,7 @@ const live = new Map<string, LiveService>()
 export function liveOf(name: string): LiveService {
   let l = live.get(name)
   if (!l) {
-    l = { autoscaler: undefined, autoscalerVersion: 0, inflight: new Map(), specs: new Map(), nextDecisionAt: 0, statsSince: Date.now(), lbWritten: '', abort: new AbortController() }
+    l = { autoscaler: undefined, autoscalerVersion: 0, inflight: new Map(), specs: new Map(), nextDecisionAt: 0, statsSince: Date.now(), lbWritten: '', notBefore: new Map(), abort: new AbortController() }
     live.set(name, l)
   }
   return l

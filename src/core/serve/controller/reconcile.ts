@@ -23,6 +23,8 @@ export const LAUNCHES_PER_SERVICE = 4
 /** Probe gap for a replica in its first FAST_PROBE_WINDOW_MS (then the spec's interval). */
 const FAST_PROBE_MS = 200
 const FAST_PROBE_WINDOW_MS = 60_000
+/** A replica whose infra was busy (SSH hosts, Kubernetes nodes in use) is tried again after this. */
+const BUSY_RETRY_MS = 3_000
 
 export interface ServeDeps {
   store: Store
@@ -56,12 +58,13 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
       })
     } else if (r.removeRequested && !r.clusterLive) {
       await d.store.services.removeReplica(name, r.replicaId, ctx.fence)
-    } else if ((r.status === 'PENDING' || r.status === 'PROVISIONING') && launching() < LAUNCHES_PER_SERVICE) {
+    } else if ((r.status === 'PENDING' || r.status === 'PROVISIONING') && launching() < LAUNCHES_PER_SERVICE && (l.notBefore.get(r.replicaId) ?? 0) <= now) {
       const v = versions.find((x) => x.version === r.version) ?? current
       const onLocal = replicas.filter((o) => o.replicaId !== r.replicaId && o.cloud === 'local' && o.clusterLive && !isTerminal(o.status)).length
       background(d, l, rc, r, 'launch', async () => {
         try {
-          await launchReplica(rc, r, v.taskYaml, specOf(l, v), onLocal)
+          if ((await launchReplica(rc, r, v.taskYaml, specOf(l, v), onLocal)) === 'busy') l.notBefore.set(r.replicaId, Date.now() + BUSY_RETRY_MS)
+          else l.notBefore.delete(r.replicaId)
         } catch (e) {
           if ((e as { leaseLost?: boolean }).leaseLost || rc.signal.aborted) throw e
           log(`Replica ${r.replicaId} failed to launch: ${(e as Error).message}`)
@@ -127,7 +130,8 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
   let probeMs = Math.min(...versions.map((v) => specOf(l, v).readinessProbe.intervalSeconds)) * 1000
   // A replica that just started is probed often, so it takes traffic soon after it listens.
   if (replicas.some((r) => r.status === 'STARTING' && r.launchedAt !== null && Date.now() - r.launchedAt < FAST_PROBE_WINDOW_MS)) probeMs = Math.min(probeMs, FAST_PROBE_MS)
-  return { requeueAfterMs: Math.max(100, Math.min(probeMs, l.nextDecisionAt - Date.now())) }
+  const retries = [...l.notBefore.values()].map((t) => t - Date.now())
+  return { requeueAfterMs: Math.max(100, Math.min(probeMs, l.nextDecisionAt - Date.now(), ...retries)) }
 }
 
 /**
