@@ -11,12 +11,6 @@ export function emptyPage(title: string, message: string, hint: string): Page {
   }
 }
 
-export const servicesPage = emptyPage(
-  'Services',
-  'Services are not available in this version yet',
-  'Serving with replicas and a load balancer (<code>sky serve up</code>) comes in a later version.',
-)
-
 export const notFoundPage: Page = (main) => {
   main.innerHTML = `<div class="page-head"><h1>Not found</h1></div><div class="notice">No such page. <a href="/dashboard/clusters" data-link>Go to clusters</a></div>`
   return () => {}

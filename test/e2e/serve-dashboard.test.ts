@@ -1,0 +1,78 @@
+// The dashboard's Services page in headless Chromium against the compiled binary: a service
+// started from the CLI is listed with its version, endpoint and replicas; a replica's log and the
+// controller log stream; a replica terminated from the page is replaced; the service torn down
+// from the page is gone for the CLI too. Screenshots go to test-artifacts/dashboard/.
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import type { Browser, Page } from 'playwright-core'
+import { tempHome, type TempHome } from '../harness'
+import { launchBrowser, newPage, screenshot } from '../harness/browser'
+import { killLeftovers, readyCount, serveStatus, serviceYaml, waitService } from '../harness/serve'
+
+let browser: Browser
+let h: TempHome
+let page: Page
+let errors: string[]
+let close: () => Promise<void>
+
+beforeAll(async () => {
+  browser = await launchBrowser()
+  h = await tempHome()
+  expect((await h.sky(['api', 'start'])).code).toBe(0)
+  const p = await newPage(browser)
+  page = p.page
+  errors = p.errors
+  close = () => p.ctx.close()
+})
+afterAll(async () => {
+  await close?.()
+  await browser?.close()
+  await h.sky(['serve', 'down', '-a', '-y'], { timeoutMs: 60_000 })
+  killLeftovers(h)
+  await h.cleanup()
+})
+
+async function confirm(label: string) {
+  const dialog = page.locator('dialog[open]')
+  await dialog.waitFor()
+  expect(await dialog.locator('h2').innerText()).toContain(label)
+  await dialog.locator('[data-confirm]').click()
+}
+
+describe('Services page', () => {
+  test('lists a service with its replicas, streams logs, terminates a replica and tears the service down', async () => {
+    const url = (await h.sky(['dashboard', '--no-open'])).stdout.trim()
+    const code = /#code=([0-9a-f]+)$/.exec(url)?.[1]
+    await page.goto(code ? `${h.endpoint}/dashboard/services#code=${code}` : `${h.endpoint}/dashboard/services`)
+    await page.locator('.empty h3:has-text("No services yet")').waitFor()
+    expect((await h.sky(['serve', 'up', '-n', 'web', '-y', serviceYaml(h, 'web.yaml')])).code).toBe(0)
+    const s = await waitService(h, 'web', (x) => readyCount(x, 2))
+    const svcRow = page.locator('tr[data-key="s:web"]')
+    await svcRow.locator('.badge.st-ready').waitFor()
+    await page.locator('tr[data-key="r:web/2"] .badge.st-ready').waitFor()
+    expect(await svcRow.innerText()).toContain(s.endpoint)
+    expect(await svcRow.innerText()).toContain('2/2')
+    expect(await page.locator('[data-summary]').innerText()).toContain('1 service · 2 ready replicas')
+    await screenshot(page, 'services')
+
+    // A replica's output, then the controller log.
+    await page.locator('tr[data-key="r:web/1"] [data-logs="replica"]').click()
+    await page.waitForFunction(() => (document.querySelector('[data-log]')?.textContent ?? '').includes('listening 8080'))
+    await svcRow.locator('[data-logs="controller"]').click()
+    await page.waitForFunction(() => (document.querySelector('[data-log]')?.textContent ?? '').includes('Replica 1: STARTING → READY.'))
+
+    // Terminate replica 1 from the page: it goes, replica 3 takes its place.
+    await page.locator('[data-terminate="1"][data-svc="web"]').click()
+    await confirm('Terminate replica 1 of web?')
+    await page.locator('.toast.ok:has-text("Replica 1 of web terminated.")').waitFor({ timeout: 60_000 })
+    await page.locator('tr[data-key="r:web/3"] .badge.st-ready').waitFor({ timeout: 60_000 })
+    await page.locator('tr[data-key="r:web/1"]').waitFor({ state: 'detached' })
+
+    // Down from the page; the CLI agrees.
+    await svcRow.locator('[data-down="web"]').click()
+    await confirm('Tear down service web?')
+    await page.locator('.toast.ok:has-text("Service web removed.")').waitFor({ timeout: 60_000 })
+    await page.locator('.empty h3:has-text("No services yet")').waitFor()
+    expect(await serveStatus(h)).toEqual([])
+    expect(errors).toEqual([])
+  }, 150_000)
+})
