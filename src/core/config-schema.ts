@@ -156,6 +156,9 @@ export const CONFIG_SCHEMA: Rule = section({
     },
     true,
   ),
+  // Services (src/core/serve/service-ops.ts): where load balancers listen and how a deployed
+  // server names their endpoints; the controller runs in the API server.
+  serve: section({ load_balancer_host: value(str), endpoint_host: value(str), ...unsupportedKeys('controller') }, true),
   // Read by src/core/provision/aws/config.ts.
   aws: section(
     {
@@ -189,7 +192,7 @@ export const CONFIG_SCHEMA: Rule = section({
   ),
   ssh: section({ allowed_node_pools: value(strList), ...unsupportedKeys('pod_config', 'provision_timeout', 'context_configs', 'custom_metadata') }, true),
   ...unsupportedKeys(
-    'workspace', 'serve', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
+    'workspace', 'admin_policy', 'docker', 'nvidia_gpus', 'active_workspace', 'workspaces', 'workspace_config',
     'provision', 'rbac', 'logs', 'daemons', 'data', 'dashboard', 'metrics', 'azure', 'slurm', 'oci', 'vast', 'nebius', 'plugins',
   ),
 })
@@ -201,7 +204,7 @@ export const CONFIG_SCHEMA: Rule = section({
  * credentials go to the nodes, and the Compute endpoint is where the server's Google credentials
  * are sent.
  */
-export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity', 'gcp.ssh_proxy_command', 'gcp.remote_identity', 'gcp.compute_endpoint', 'testing']
+export const SERVER_ONLY_KEYS = ['api_server', 'allowed_clouds', 'workspaces', 'db', 'daemons', 'local', 'aws.ssh_proxy_command', 'aws.remote_identity', 'gcp.ssh_proxy_command', 'gcp.remote_identity', 'gcp.compute_endpoint', 'testing', 'serve.load_balancer_host', 'serve.endpoint_host']
 
 /** A copy of `tree` without the server-only keys. */
 export function withoutServerOnly<T extends Record<string, unknown>>(tree: T): T {

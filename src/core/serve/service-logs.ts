@@ -9,6 +9,8 @@ import { tailLogs } from '../clusters/jobs'
 import { ConflictError, NotFoundError, UsageError, ValidationError } from '../errors'
 import { readLbState, STATE_FILE } from './lb/state-file'
 import { createToken } from './lb/tokens'
+import { serviceSpecFromTask } from './spec'
+import { parseDag } from '../task/dag-parse'
 import { controllerLogPath, lbLogPath, serviceDir } from './controller/files'
 import { ownedService, type ServeCtx } from './service-ops'
 
@@ -90,6 +92,13 @@ async function waitLb(c: ServeCtx, name: string, hash: string, present: boolean)
   return false
 }
 
+/** Whether the service's current version has `service.auth`. */
+async function authOn(c: ServeCtx, name: string): Promise<boolean> {
+  const svc = await c.store.services.get(name)
+  const v = (await c.store.services.versions(name)).find((x) => x.version === svc?.currentVersion)
+  return !!v && !!serviceSpecFromTask(parseDag(v.taskYaml).tasks[0]!).auth
+}
+
 export async function tokenCreate(c: ServeCtx, b: { service_name: string; name?: string }): Promise<{ service_name: string; name: string; token: string; hint: string }> {
   const svc = await ownedService(c, b.service_name)
   const name = b.name ?? `token-${Math.random().toString(16).slice(2, 8)}`
@@ -99,7 +108,8 @@ export async function tokenCreate(c: ServeCtx, b: { service_name: string; name?:
     throw new ConflictError(`Service '${svc.name}' already has a token named '${name}'.`, { hint: `Revoke it first: sky serve token revoke ${svc.name} ${name}` })
   }
   c.wake(svc.name)
-  if (!(await waitLb(c, svc.name, t.hash, true))) c.log('The load balancer has not picked the token up yet (is service.auth set?).')
+  if (!(await authOn(c, svc.name))) c.log(`Service '${svc.name}' does not check tokens yet: add 'auth: true' to its service section (sky serve update).`)
+  else if (!(await waitLb(c, svc.name, t.hash, true))) c.log('The load balancer has not picked the token up yet; it will shortly.')
   return { service_name: svc.name, name, token: t.token, hint: t.hint }
 }
 
@@ -128,6 +138,6 @@ export async function tokenRevoke(c: ServeCtx, b: { service_name: string; name: 
   if (!tok) throw new NotFoundError(`Service '${svc.name}' has no token named '${b.name}'.`, { hint: `See its tokens with: sky serve token list ${svc.name}` })
   if (tok.revokedAt === null) await c.store.services.revokeToken(svc.name, b.name)
   c.wake(svc.name)
-  await waitLb(c, svc.name, tok.hash, false)
+  if (await authOn(c, svc.name)) await waitLb(c, svc.name, tok.hash, false)
   return { revoked: b.name }
 }

@@ -88,7 +88,7 @@ export async function serveUp(c: ServeCtx, b: { task: string; service_name?: str
   const deadline = Date.now() + 20_000
   while (!(await lbHealth(serviceDir(name))) && Date.now() < deadline && !c.signal.aborted) await Bun.sleep(20)
   const cur = (await c.store.services.get(name)) ?? svc
-  const endpoint = serviceEndpoint(cur, !!spec.tls)
+  const endpoint = serviceEndpoint(cur, !!spec.tls, configGet<string>('serve.endpoint_host'))
   c.log(`Service '${name}' is starting; endpoint: ${endpoint}`)
   return { service_name: name, endpoint }
 }
@@ -132,7 +132,7 @@ export async function serveStatus(store: Store, names?: string[]): Promise<Servi
         name: s.name,
         status: s.status,
         user_name: s.userName,
-        endpoint: serviceEndpoint(s, tls),
+        endpoint: serviceEndpoint(s, tls, configGet<string>('serve.endpoint_host')),
         uptime: s.uptime === null ? null : Math.floor(s.uptime / 1000),
         version: s.currentVersion,
         active_versions: s.activeVersions,

@@ -124,7 +124,11 @@ export function replicaToWire(r: ReplicaRecord): ReplicaWire {
   }
 }
 
-export function serviceEndpoint(s: Pick<ServiceRecord, 'lbHost' | 'lbPort'>, tls: boolean): string {
-  const host = s.lbHost === '0.0.0.0' ? '127.0.0.1' : s.lbHost
+/**
+ * The URL users reach the service at. A load balancer on every interface (a deployed server) is
+ * shown at `serve.endpoint_host` from the server's config when set (its public name).
+ */
+export function serviceEndpoint(s: Pick<ServiceRecord, 'lbHost' | 'lbPort'>, tls: boolean, publicHost?: string): string {
+  const host = s.lbHost === '0.0.0.0' ? (publicHost ?? '127.0.0.1') : s.lbHost
   return `${tls ? 'https' : 'http'}://${host}:${s.lbPort}`
 }

@@ -56,7 +56,7 @@ describe('config schema', () => {
   })
 
   test('validateLayer names the file in errors and in warnings', () => {
-    expect(validateLayer({ serve: {} }, '~/.sky/config.yaml')).toEqual(['~/.sky/config.yaml: serve is not supported by this build of sky; it is ignored.'])
+    expect(validateLayer({ docker: {} }, '~/.sky/config.yaml')).toEqual(['~/.sky/config.yaml: docker is not supported by this build of sky; it is ignored.'])
     try {
       validateLayer({ alowed_clouds: [] }, '~/.sky/config.yaml')
       throw new Error('expected an error')

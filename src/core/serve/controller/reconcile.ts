@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs'
 import { controllerLog, serviceDir } from './files'
 import { autoscalerOf, forgetLive, liveOf, specOf, type LiveService } from './live'
 import { lbStateFor, syncLb } from './lb-sync'
-import { launchReplica, replicaGone, ServiceLeaseLost, teardownReplica, type ReplicaCtx } from './replica-ops'
+import { launchReplica, replicaGone, ServiceLeaseLost, taskUsesSpot, teardownReplica, type ReplicaCtx } from './replica-ops'
 
 /** Replica launches in flight per service (SkyPilot's LAUNCHES_PER_SERVICE). */
 export const LAUNCHES_PER_SERVICE = 4
@@ -82,7 +82,7 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
   const autoscaler = autoscalerOf(l, svc, current)
   const views: ReplicaView[] = replicas.filter((r) => !r.removeRequested).map((r) => ({ replicaId: r.replicaId, version: r.version, status: r.status, isSpot: r.isSpot }))
   if (now < l.nextDecisionAt) {
-    await replaceLost(d, rc, replicas, autoscaler.target + spec.replicaPolicy.numOverprovision, autoscaler.dump().latestEverReady || replicas.some((r) => r.version === current.version && r.firstReadyAt !== null))
+    await replaceLost(d, rc, replicas, autoscaler.target + spec.replicaPolicy.numOverprovision, autoscaler.dump().latestEverReady || replicas.some((r) => r.version === current.version && r.firstReadyAt !== null), taskUsesSpot(current.taskYaml))
     for (const dcs of autoscaler.rollover(views)) {
       const r = replicas.find((x) => dcs.op === 'scale_down' && x.replicaId === dcs.replicaId)
       if (!r || r.removeRequested) continue
@@ -100,7 +100,7 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
     if (autoscaler.stalled && svc.failure !== autoscaler.stalled) log(autoscaler.stalled)
     for (const dcs of decisions) {
       if (dcs.op === 'scale_up') {
-        const r = await d.store.services.addReplica(name, svc.currentVersion, name, dcs.useSpot ?? false, ctx.fence)
+        const r = await d.store.services.addReplica(name, svc.currentVersion, name, dcs.useSpot ?? taskUsesSpot(current.taskYaml), ctx.fence)
         if (!r) throw new ServiceLeaseLost(name)
         log(`Scaling up: replica ${r.replicaId} (version ${r.version}).`)
         replicas.push(r)
@@ -138,7 +138,7 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
  * Between decisions: a replica of the current version that failed or was preempted is replaced
  * at once (the target does not change), unless the version never worked (scaling is paused then).
  */
-async function replaceLost(d: ServeDeps, rc: ReplicaCtx, replicas: ReplicaRecord[], desired: number, everReady: boolean): Promise<void> {
+async function replaceLost(d: ServeDeps, rc: ReplicaCtx, replicas: ReplicaRecord[], desired: number, everReady: boolean, spot: boolean): Promise<void> {
   const latest = rc.svc.currentVersion
   const mine = replicas.filter((r) => r.version === latest && !r.removeRequested)
   if (!everReady && mine.some((r) => isFailed(r.status))) {
@@ -152,7 +152,7 @@ async function replaceLost(d: ServeDeps, rc: ReplicaCtx, replicas: ReplicaRecord
   }
   const missing = desired - mine.filter((r) => !isTerminal(r.status)).length
   for (let i = 0; i < missing; i++) {
-    const r = await d.store.services.addReplica(rc.svc.name, latest, rc.svc.name, false, rc.fence)
+    const r = await d.store.services.addReplica(rc.svc.name, latest, rc.svc.name, spot, rc.fence)
     if (!r) throw new ServiceLeaseLost(rc.svc.name)
     rc.log(`Replacing a lost replica: replica ${r.replicaId} (version ${latest}).`)
     replicas.push(r)

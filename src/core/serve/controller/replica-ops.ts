@@ -48,9 +48,18 @@ function opsCtx(c: ReplicaCtx, r: ReplicaRecord): OpsCtx {
 }
 
 /** The version's task with the replica's environment. */
-export function replicaTask(taskYaml: string, replicaId: number): Task {
+export function replicaTask(taskYaml: string, replicaId: number, isSpot: boolean): Task {
   const task = parseDag(taskYaml).tasks[0]!
-  return { ...task, envs: { ...task.envs, SKYPILOT_SERVE_REPLICA_ID: String(replicaId) } }
+  const envs = { ...task.envs, SKYPILOT_SERVE_REPLICA_ID: String(replicaId) }
+  // A spot service's on-demand replicas (the fallback autoscaler's) launch without spot.
+  const spot = task.resources.candidates.some((c) => c.useSpot)
+  if (!spot || isSpot) return { ...task, envs }
+  return { ...task, envs, resources: { ...task.resources, candidates: task.resources.candidates.map((c) => ({ ...c, useSpot: false })) } }
+}
+
+/** Whether the version's replicas are spot by default. */
+export function taskUsesSpot(taskYaml: string): boolean {
+  return parseDag(taskYaml).tasks[0]!.resources.candidates.some((c) => c.useSpot)
 }
 
 export type LaunchOutcome = 'started' | 'busy' | 'failed'
@@ -62,7 +71,7 @@ export type LaunchOutcome = 'started' | 'busy' | 'failed'
  */
 export async function launchReplica(c: ReplicaCtx, r: ReplicaRecord, taskYaml: string, spec: ServiceSpec, siblingsOnLocal: number): Promise<LaunchOutcome> {
   await patch(c, r, { status: 'PROVISIONING', clusterLive: true })
-  const task = replicaTask(taskYaml, r.replicaId)
+  const task = replicaTask(taskYaml, r.replicaId, r.isSpot)
   const ops = opsCtx(c, r)
   c.log(`Launching replica ${r.replicaId} (cluster ${r.clusterName}).`)
   const res = await ensureCluster(ops, { name: r.clusterName, task, blocked: [], autodownMinutes: AUTODOWN_MINUTES })
