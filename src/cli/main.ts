@@ -10,7 +10,6 @@ type AnyCmd = CommandDef<ArgsDef>
 
 /** SkyPilot command groups users will type that this build does not have yet. */
 const NOT_IN_THIS_BUILD: Record<string, string> = {
-  serve: 'services',
   storage: 'storage buckets',
   volumes: 'volumes',
 }

@@ -248,9 +248,9 @@ describe('errors', () => {
     expect(r2.stderr).toContain("Unknown option '--refesh'")
     const r3 = await h.sky(['api', 'status', '-l', 'x'])
     expect(r3.code).toBe(2)
-    const r4 = await h.sky(['serve', 'status'])
+    const r4 = await h.sky(['storage', 'ls'])
     expect(r4.code).toBe(2)
-    expect(r4.stderr).toContain("'sky serve' (services) is not part of this build")
+    expect(r4.stderr).toContain("'sky storage' (storage buckets) is not part of this build")
   })
 
   test('--version and --help', async () => {
