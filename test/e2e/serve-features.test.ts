@@ -4,6 +4,7 @@
 // switches at once), the API server killed and restarted (the endpoint keeps serving, the
 // controller resumes), autoscaling up and down with short delays, and bad input.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pidAlive, tempHome, waitFor, type TempHome } from '../harness'
 import { get, killLeftovers, readyCount, serveStatus, serviceYaml, waitService } from '../harness/serve'
@@ -129,6 +130,18 @@ describe('sky serve features on local infra', () => {
     expect(s.replica_info.filter((r) => r.status === 'READY')).toHaveLength(1)
     await down('auto')
   }, 240_000)
+
+  test("the workdir is uploaded and synced to each replica; the replica runs from it", async () => {
+    const wd = join(h.dir, 'app')
+    mkdirSync(wd, { recursive: true })
+    writeFileSync(join(wd, 'server.ts'), "Bun.serve({ port: 8080, hostname: '0.0.0.0', fetch: () => new Response('from-workdir-' + process.env.SKYPILOT_SERVE_REPLICA_ID) })\n")
+    const yaml = join(h.dir, 'wd.yaml')
+    writeFileSync(yaml, `workdir: ${wd}\nservice:\n  readiness_probe: /\n  replicas: 1\nresources:\n  ports: 8080\n  cpus: 0.1\nrun: exec ${process.execPath} server.ts\n`)
+    const endpoint = await up('wd', yaml)
+    await waitService(h, 'wd', (x) => readyCount(x, 1))
+    expect(await get(endpoint + '/')).toEqual({ status: 200, body: 'from-workdir-1' })
+    await down('wd')
+  }, 90_000)
 
   test('bad input: field-named errors, exit 2, nothing recorded; names and ids checked', async () => {
     const bad = join(h.dir, 'bad.yaml')

@@ -9,6 +9,7 @@ import { resourcesSpecToString } from '../task/display'
 import { serializeDag } from '../task/serialize'
 import type { Task } from '../task/types'
 import type { UpdateMode } from './autoscaler'
+import type { UploadRefs } from '../uploads/sources'
 import { findLbPort, lbHealth } from './lb/control'
 import { serviceSpecFromTask } from './spec'
 import { replicaToWire, serviceEndpoint, type ServiceRecord, type ServiceWire } from './types'
@@ -60,7 +61,7 @@ export async function ownedService(c: ServeCtx, name: string): Promise<ServiceRe
   return svc
 }
 
-export async function serveUp(c: ServeCtx, b: { task: string; service_name?: string; override_skypilot_config?: Record<string, unknown> }): Promise<{ service_name: string; endpoint: string }> {
+export async function serveUp(c: ServeCtx, b: { task: string; service_name?: string; override_skypilot_config?: Record<string, unknown>; uploads?: UploadRefs }): Promise<{ service_name: string; endpoint: string }> {
   const task = serviceTask(b.task)
   const name = b.service_name ?? task.name ?? `sky-service-${Math.random().toString(16).slice(2, 6)}`
   checkServiceName(name)
@@ -77,6 +78,7 @@ export async function serveUp(c: ServeCtx, b: { task: string; service_name?: str
       lbHost: host,
       lbPort: port,
       taskYaml: serializeDag({ tasks: [{ ...task, name: task.name ?? name }] }, { redactSecrets: false }),
+      uploads: b.uploads ?? null,
       config: b.override_skypilot_config ?? null,
       requestId: c.requestId,
     })
@@ -93,14 +95,14 @@ export async function serveUp(c: ServeCtx, b: { task: string; service_name?: str
   return { service_name: name, endpoint }
 }
 
-export async function serveUpdate(c: ServeCtx, b: { task: string; service_name: string; mode?: UpdateMode }): Promise<{ service_name: string; version: number }> {
+export async function serveUpdate(c: ServeCtx, b: { task: string; service_name: string; mode?: UpdateMode; uploads?: UploadRefs }): Promise<{ service_name: string; version: number }> {
   const svc = await ownedService(c, b.service_name)
   if (svc.downRequested) throw new ConflictError(`Service '${svc.name}' is shutting down.`)
   const task = serviceTask(b.task)
   const mode = b.mode ?? 'rolling'
   if (mode !== 'rolling' && mode !== 'blue_green') throw new UsageError(`--mode must be rolling or blue_green, not '${mode}'.`)
   const yaml = serializeDag({ tasks: [{ ...task, name: task.name ?? svc.name }] }, { redactSecrets: false })
-  const version = await c.store.services.addVersion(svc.name, yaml, mode)
+  const version = await c.store.services.addVersion(svc.name, yaml, mode, b.uploads ?? null)
   c.wake(svc.name)
   c.log(`Updating service '${svc.name}' to version ${version} (${mode}).`)
   return { service_name: svc.name, version }

@@ -2,6 +2,7 @@
 // seconds) as `sky serve status` and the dashboard read it.
 import type { AutoscalerState, UpdateMode } from './autoscaler'
 import type { ReplicaStatus, ServiceStatus } from './status'
+import type { UploadRefs } from '../uploads/sources'
 
 export interface ServiceRecord {
   name: string
@@ -33,6 +34,8 @@ export interface ServiceVersion {
   version: number
   taskYaml: string
   mode: UpdateMode
+  /** What the client uploaded for this version (a deployed server syncs only that). */
+  uploads: UploadRefs | null
   createdAt: number
 }
 

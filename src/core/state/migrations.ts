@@ -333,6 +333,12 @@ export const migrations: Migration[] = [
     name: 'services, their versions, replicas and endpoint tokens',
     sql: SERVICE_TABLES,
   },
+  {
+    version: 61,
+    name: "service versions keep the client's uploads (workdir, file mounts)",
+    sql: [`ALTER TABLE service_versions ADD COLUMN uploads TEXT`],
+    postgres: [`ALTER TABLE service_versions ADD COLUMN IF NOT EXISTS uploads TEXT`],
+  },
 ]
 
 /** Replicas starting together on one PostgreSQL: the first migrates, the others wait for it. */

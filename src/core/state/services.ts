@@ -6,6 +6,7 @@ import type { ReplicaStatus, ServiceStatus } from '../serve/status'
 import type { ReplicaRecord, ServiceRecord, ServiceVersion, TokenRecord } from '../serve/types'
 import { isUniqueViolation, type Db, type Row, type SqlValue } from './db'
 import { fenceSql, type Fence } from './leases'
+import type { UploadRefs } from '../uploads/sources'
 
 const json = <T>(v: unknown, d: T): T => (typeof v === 'string' && v ? (JSON.parse(v) as T) : d)
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v))
@@ -108,6 +109,7 @@ export interface NewService {
   lbHost: string
   lbPort: number
   taskYaml: string
+  uploads?: UploadRefs | null
   config: Record<string, unknown> | null
   requestId: string | null
 }
@@ -129,7 +131,12 @@ export class ServiceRepo {
            VALUES (?, ?, ?, ?, 'CONTROLLER_INIT', ?, ?, ?, ?, ?, ?)`,
           [s.name, s.userId, s.userName, s.userRole, s.lbHost, s.lbPort, s.config ? JSON.stringify(s.config) : null, s.requestId, now, now],
         )
-        await t.run(`INSERT INTO service_versions (service, version, task_yaml, mode, created_at) VALUES (?, 1, ?, 'rolling', ?)`, [s.name, s.taskYaml, now])
+        await t.run(`INSERT INTO service_versions (service, version, task_yaml, mode, uploads, created_at) VALUES (?, 1, ?, 'rolling', ?, ?)`, [
+          s.name,
+          s.taskYaml,
+          s.uploads ? JSON.stringify(s.uploads) : null,
+          now,
+        ])
       })
     } catch (e) {
       if (!isUniqueViolation(e)) throw e
@@ -189,12 +196,19 @@ export class ServiceRepo {
   // ── Versions ───────────────────────────────────────────────────────────────────────────────
 
   /** Add the next version and make it current; returns its number. */
-  async addVersion(name: string, taskYaml: string, mode: UpdateMode): Promise<number> {
+  async addVersion(name: string, taskYaml: string, mode: UpdateMode, uploads: UploadRefs | null = null): Promise<number> {
     return this.db.tx(async (t) => {
       const row = await t.get<{ v: number }>(`SELECT current_version AS v FROM services WHERE name = ?`, [name])
       if (!row) throw new Error(`service '${name}' does not exist`)
       const version = Number(row.v) + 1
-      await t.run(`INSERT INTO service_versions (service, version, task_yaml, mode, created_at) VALUES (?, ?, ?, ?, ?)`, [name, version, taskYaml, mode, Date.now()])
+      await t.run(`INSERT INTO service_versions (service, version, task_yaml, mode, uploads, created_at) VALUES (?, ?, ?, ?, ?, ?)`, [
+        name,
+        version,
+        taskYaml,
+        mode,
+        uploads ? JSON.stringify(uploads) : null,
+        Date.now(),
+      ])
       await t.run(`UPDATE services SET current_version = ?, updated_at = ? WHERE name = ?`, [version, Date.now(), name])
       return version
     })
@@ -202,7 +216,14 @@ export class ServiceRepo {
 
   async versions(name: string): Promise<ServiceVersion[]> {
     const rows = await this.db.all<Row>(`SELECT * FROM service_versions WHERE service = ? ORDER BY version`, [name])
-    return rows.map((r) => ({ service: String(r.service), version: Number(r.version), taskYaml: String(r.task_yaml), mode: r.mode as UpdateMode, createdAt: Number(r.created_at) }))
+    return rows.map((r) => ({
+      service: String(r.service),
+      version: Number(r.version),
+      taskYaml: String(r.task_yaml),
+      mode: r.mode as UpdateMode,
+      uploads: json<UploadRefs | null>(r.uploads, null),
+      createdAt: Number(r.created_at),
+    }))
   }
 
   // ── Replicas ───────────────────────────────────────────────────────────────────────────────

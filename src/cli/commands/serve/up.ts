@@ -11,6 +11,7 @@ import { info, out } from '../../output'
 import { confirm } from '../../prompt'
 import { usefulServeCommands } from '../../render/serve'
 import { taskArgs } from '../../task-args'
+import { uploadForTask } from '../../uploads'
 
 export default defineCommand({
   meta: { name: 'up', description: 'Start a service: replicas of the task behind a load balancer endpoint.' },
@@ -33,7 +34,10 @@ export default defineCommand({
       if (!process.stdin.isTTY) throw new UsageError(`${q} — no terminal to ask on; pass -y to confirm.`)
       if (!(await confirm(q))) throw new UsageError('Aborted.')
     }
-    const r = await finish(await up({ task: yaml, service_name: name }, { client: sky() }), { async: !!args.async, name: 'sky.serve.up' })
+    const c = sky()
+    // Files come from this machine: the workdir and file mounts are uploaded first.
+    const uploads = await uploadForTask(c, task, { fileMounts: true })
+    const r = await finish(await up({ task: yaml, service_name: name, uploads }, { client: c }), { async: !!args.async, name: 'sky.serve.up' })
     if (!r) return
     out('⚙︎ Service registered.')
     out(`Service name: ${r.service_name}`)

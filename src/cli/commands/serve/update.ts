@@ -8,6 +8,7 @@ import { finish, sky } from '../../client'
 import { loadEntrypoint, taskYaml } from '../../entrypoint'
 import { out } from '../../output'
 import { confirm } from '../../prompt'
+import { uploadForTask } from '../../uploads'
 
 export default defineCommand({
   meta: { name: 'update', description: 'Update a service to a new version (rolling by default, or blue_green).' },
@@ -24,13 +25,15 @@ export default defineCommand({
     const mode = (args.mode as string | undefined) ?? 'rolling'
     if (mode !== 'rolling' && mode !== 'blue_green') throw new UsageError(`--mode must be rolling or blue_green, not '${mode}'.`)
     const yaml = taskYaml(loadEntrypoint(entry, args, rawArgs))
-    serviceTask(yaml)
+    const task = serviceTask(yaml)
     if (!args.yes) {
       const q = `Updating service '${name}' (${mode}). Proceed?`
       if (!process.stdin.isTTY) throw new UsageError(`${q} — no terminal to ask on; pass -y to confirm.`)
       if (!(await confirm(q))) throw new UsageError('Aborted.')
     }
-    const r = await finish(await update({ task: yaml, service_name: name, mode }, { client: sky() }), { async: !!args.async, name: 'sky.serve.update' })
+    const c = sky()
+    const uploads = await uploadForTask(c, task, { fileMounts: true })
+    const r = await finish(await update({ task: yaml, service_name: name, mode, uploads }, { client: c }), { async: !!args.async, name: 'sky.serve.update' })
     if (!r) return
     out(`✓ Service '${r.service_name}' is updating to version ${r.version} (${mode}).`)
     out(`Check the new replicas with: sky serve status ${r.service_name}`)

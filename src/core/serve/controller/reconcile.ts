@@ -63,7 +63,7 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
       const onLocal = replicas.filter((o) => o.replicaId !== r.replicaId && o.cloud === 'local' && o.clusterLive && !isTerminal(o.status)).length
       background(d, l, rc, r, 'launch', async () => {
         try {
-          if ((await launchReplica(rc, r, v.taskYaml, specOf(l, v), onLocal)) === 'busy') l.notBefore.set(r.replicaId, Date.now() + BUSY_RETRY_MS)
+          if ((await launchReplica(rc, r, v, specOf(l, v), onLocal)) === 'busy') l.notBefore.set(r.replicaId, Date.now() + BUSY_RETRY_MS)
           else l.notBefore.delete(r.replicaId)
         } catch (e) {
           if ((e as { leaseLost?: boolean }).leaseLost || rc.signal.aborted) throw e

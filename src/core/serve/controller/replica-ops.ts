@@ -15,7 +15,7 @@ import { isTerminal as jobTerminal } from '../../agent/types'
 import { createReplicaNetwork, destroyReplicaNetwork, detectIsolation, planReplicaNetwork, replicaUrl, wrapCommand, type ReplicaNetwork } from '../netns'
 import { destroyRootNetwork } from '../netns/root'
 import type { ServiceSpec } from '../spec'
-import type { ReplicaNetworkRecord, ReplicaRecord, ServiceRecord } from '../types'
+import type { ReplicaNetworkRecord, ReplicaRecord, ServiceRecord, ServiceVersion } from '../types'
 import { networkTag, serviceDir } from './files'
 
 /** Thrown when a fenced write finds that another server replica owns the service now. */
@@ -69,12 +69,12 @@ export type LaunchOutcome = 'started' | 'busy' | 'failed'
  * 'busy' means the infra that fits is in use now (try again later); 'failed' that the replica is
  * FAILED_PROVISION.
  */
-export async function launchReplica(c: ReplicaCtx, r: ReplicaRecord, taskYaml: string, spec: ServiceSpec, siblingsOnLocal: number): Promise<LaunchOutcome> {
+export async function launchReplica(c: ReplicaCtx, r: ReplicaRecord, v: ServiceVersion, spec: ServiceSpec, siblingsOnLocal: number): Promise<LaunchOutcome> {
   await patch(c, r, { status: 'PROVISIONING', clusterLive: true })
-  const task = replicaTask(taskYaml, r.replicaId, r.isSpot)
+  const task = replicaTask(v.taskYaml, r.replicaId, r.isSpot)
   const ops = opsCtx(c, r)
   c.log(`Launching replica ${r.replicaId} (cluster ${r.clusterName}).`)
-  const res = await ensureCluster(ops, { name: r.clusterName, task, blocked: [], autodownMinutes: AUTODOWN_MINUTES })
+  const res = await ensureCluster(ops, { name: r.clusterName, task, blocked: [], autodownMinutes: AUTODOWN_MINUTES, uploads: v.uploads })
   if (!res.ok) {
     if (res.kind === 'busy') {
       c.log(`Replica ${r.replicaId}: no place free now (${res.message}); trying again later.`)
