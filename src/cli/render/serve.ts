@@ -1,7 +1,7 @@
 // `sky serve status` tables in SkyPilot's layout (Services, then Service Replicas) and the
 // Useful Commands block `sky serve up` prints.
 import type { ReplicaStatus, ServiceStatus } from '../../core/serve/status'
-import type { ServiceWire } from '../../core/serve/types'
+import type { Service as ServiceWire } from '../../api/wire'
 import { color } from '../../lib/colors'
 import { renderTable } from '../../lib/table'
 import { relativeTime, shortDuration } from '../../lib/time'

@@ -5,6 +5,7 @@
 // tokens to the load balancer, and these calls return once it has them.
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
+import type { ServeToken } from '../../api/wire'
 import { tailLogs } from '../clusters/jobs'
 import { ConflictError, NotFoundError, UsageError, ValidationError } from '../errors'
 import { readLbState, STATE_FILE } from './lb/state-file'
@@ -113,15 +114,7 @@ export async function tokenCreate(c: ServeCtx, b: { service_name: string; name?:
   return { service_name: svc.name, name, token: t.token, hint: t.hint }
 }
 
-export interface TokenWire {
-  name: string
-  hint: string
-  created_by: string
-  created_at: number
-  revoked_at: number | null
-}
-
-export async function tokenList(c: ServeCtx, b: { service_name: string }): Promise<TokenWire[]> {
+export async function tokenList(c: ServeCtx, b: { service_name: string }): Promise<ServeToken[]> {
   const svc = await ownedService(c, b.service_name)
   return (await c.store.services.tokens(svc.name)).map((t) => ({
     name: t.name,

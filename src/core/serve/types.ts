@@ -1,5 +1,5 @@
-// The persisted shape of a service (src/core/state/services.ts) and its wire form (snake_case,
-// seconds) as `sky serve status` and the dashboard read it.
+// The persisted shape of a service (src/core/state/services.ts), and how a replica and an
+// endpoint read on the wire (src/api/wire.ts: snake_case, seconds).
 import type { AutoscalerState, UpdateMode } from './autoscaler'
 import type { ReplicaStatus, ServiceStatus } from './status'
 import type { UploadRefs } from '../uploads/sources'
@@ -78,41 +78,13 @@ export interface TokenRecord {
 
 // ── Wire ─────────────────────────────────────────────────────────────────────────────────────
 
-export interface ReplicaWire {
-  service_name: string
-  replica_id: number
-  version: number
-  status: ReplicaStatus
-  cluster_name: string
-  endpoint: string | null
-  infra: string | null
-  is_spot: boolean
-  /** Seconds since the epoch. */
-  launched_at: number | null
-  failure: string | null
-}
-
-export interface ServiceWire {
-  name: string
-  status: ServiceStatus
-  user_name: string
-  endpoint: string
-  /** Seconds since the epoch when the first replica became ready; null before. */
-  uptime: number | null
-  version: number
-  active_versions: number[]
-  load_balancing_policy: string
-  tls: boolean
-  auth: boolean
-  requested_resources_str: string
-  created_at: number
-  failure: string | null
-  replica_info: ReplicaWire[]
-}
+// The wire types are the API contract's (src/api/wire.ts); these names are what core code uses.
+export type { ServeReplica as ReplicaWire, Service as ServiceWire } from '../../api/wire'
+import type { ServeReplica } from '../../api/wire'
 
 const sec = (ms: number | null) => (ms === null ? null : Math.floor(ms / 1000))
 
-export function replicaToWire(r: ReplicaRecord): ReplicaWire {
+export function replicaToWire(r: ReplicaRecord): ServeReplica {
   return {
     service_name: r.service,
     replica_id: r.replicaId,

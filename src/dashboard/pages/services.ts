@@ -2,7 +2,9 @@
 // refreshed every few seconds; logs of a replica, the controller or the load balancer, live;
 // tear a service or one replica down through POST /serve/down, like the CLI.
 import { errorText, runAction } from '../lib/actions'
-import { call, cancelRequests, EtagJson, streamText, submit } from '../lib/api'
+import type { down, logs } from '../../api/ops/serve'
+import type { ServeReplica, Service as ServiceWire } from '../../api/wire'
+import { call, cancelRequests, EtagJson, streamText, submitOp } from '../lib/api'
 import { esc, qs, setHtml } from '../lib/dom'
 import { badge, plural, timeAgo } from '../lib/format'
 import { LogView } from '../lib/log-view'
@@ -11,32 +13,8 @@ import { patchRows, type Row } from '../lib/rows'
 import type { Page } from '../lib/router'
 import { shortDuration } from '../../lib/time'
 
-/** As GET /api/dashboard/services and POST /serve/status return them (core/serve/types.ts). */
-interface Replica {
-  replica_id: number
-  version: number
-  status: string
-  endpoint: string | null
-  infra: string | null
-  launched_at: number | null
-  failure: string | null
-}
-
-interface Service {
-  name: string
-  status: string
-  user_name: string
-  endpoint: string
-  uptime: number | null
-  version: number
-  active_versions: number[]
-  load_balancing_policy: string
-  auth: boolean
-  tls: boolean
-  requested_resources_str: string
-  failure: string | null
-  replica_info: Replica[]
-}
+type Service = ServiceWire
+type Replica = ServeReplica
 
 const GONE = new Set(['SHUTTING_DOWN', 'FAILED', 'FAILED_INITIAL_DELAY', 'FAILED_PROBING', 'FAILED_PROVISION', 'FAILED_CLEANUP', 'PREEMPTED', 'UNKNOWN'])
 
@@ -127,7 +105,7 @@ export const servicesPage: Page = (main) => {
     let finished = false
     void log.follow(
       async function* (signal) {
-        requestId = await submit('/serve/logs', { service_name: svc, target, replica_id: replica, follow: true }, signal)
+        requestId = await submitOp<typeof logs>('/serve/logs', { service_name: svc, target: target as 'replica' | 'controller' | 'load_balancer', replica_id: replica, follow: true }, signal)
         yield* streamText(`/api/stream?request_id=${encodeURIComponent(requestId)}`, signal)
         finished = true
       },
@@ -165,8 +143,8 @@ export const servicesPage: Page = (main) => {
         confirm: 'Tear down',
         danger: true,
         busy: `Tearing down service ${svc}…`,
-        done: (r: { removed: string[] }) => (r.removed.includes(svc) ? `Service ${svc} removed.` : `Service ${svc} is shutting down.`),
-        run: () => call<{ removed: string[] }>('/serve/down', { service_names: [svc] }),
+        done: (r) => (r.removed.includes(svc) ? `Service ${svc} removed.` : `Service ${svc} is shutting down.`),
+        run: () => call<typeof down>('/serve/down', { service_names: [svc] }),
         after: () => poller.refresh(),
       })
       return
@@ -179,7 +157,7 @@ export const servicesPage: Page = (main) => {
       danger: true,
       busy: `Terminating replica ${id}…`,
       done: `Replica ${id} of ${svc} terminated.`,
-      run: () => call('/serve/down', { service_names: [svc], replica_id: id }),
+      run: () => call<typeof down>('/serve/down', { service_names: [svc], replica_id: id }),
       after: () => poller.refresh(),
     })
   })

@@ -8,6 +8,7 @@ import * as infra from '../../../src/api/ops/infra'
 import * as requestOps_ from '../../../src/api/ops/requests'
 import * as dashboard from '../../../src/api/ops/dashboard'
 import * as managedJobs from '../../../src/api/ops/managed-jobs'
+import * as serveOps from '../../../src/api/ops/serve'
 import * as uploads from '../../../src/api/ops/uploads'
 import { SubmitResponse } from '../../../src/api/wire'
 import { definitions, requestOps, resources } from '../../../src/api/registry'
@@ -46,8 +47,9 @@ describe('definitions', () => {
     for (const group of ['clusters', 'jobs', 'catalog', 'infra', 'users'] as const) {
       for (const [key, def] of Object.entries(resources[group])) expect((sdk as Record<string, unknown>)[key]).toBe(def)
     }
-    // Managed jobs as a namespace, as SkyPilot's sky.jobs.
+    // Managed jobs as a namespace, as SkyPilot's sky.jobs; services as sky.serve.
     for (const [key, def] of Object.entries(resources.managedJobs)) expect((sdk.jobs as Record<string, unknown>)[key]).toBe(def)
+    for (const [key, def] of Object.entries(resources.serve)) expect((sdk.serve as Record<string, unknown>)[key]).toBe(def)
   })
 })
 
@@ -100,6 +102,8 @@ describe('answers conform to the definitions', () => {
     results.push([managedJobs.queue, finished])
     results.push([managedJobs.cancel, await c.get(await managedJobs.cancel({ job_ids: [launched.job_id] }, { client: c }))])
     results.push([managedJobs.logs, await c.get(await managedJobs.logs({ job_id: launched.job_id, follow: false }, { client: c }))])
+    // Services with replicas are checked against the schemas by the serve e2e tests (test/harness/serve.ts).
+    results.push([serveOps.status, await c.get(await serveOps.status({}, { client: c }))])
     for (const [def, value] of results) expect({ op: def.name, errors: mismatches(def.result, value) }).toEqual({ op: def.name, errors: [] })
     // Endpoints: the raw JSON answers.
     const [latest] = await requestOps_.apiStatus({ all_status: true, limit: 1 }, { client: c })
@@ -110,6 +114,7 @@ describe('answers conform to the definitions', () => {
       [dashboard.dashboardClusters, '/api/dashboard/clusters?all_users=true'],
       [dashboard.dashboardRequests, '/api/dashboard/requests'],
       [dashboard.dashboardJobs, '/api/dashboard/jobs?all_users=1'],
+      [dashboard.dashboardServices, '/api/dashboard/services'],
     ]
     expect(mismatches(uploads.uploadMissing.result, await uploads.uploadMissing({ blobs: [{ h: 'a'.repeat(64), s: 1 }] }, { client: c }))).toEqual([])
     for (const [def, path] of answers) {
