@@ -48,8 +48,9 @@ describe('sky serve on SSH hosts', () => {
     }
     expect(new Set(got)).toEqual(new Set(['v1-r1', 'v1-r2']))
     for (let i = 1; i < got.length; i++) expect(got[i]).not.toBe(got[i - 1])
-    // Replica 1 dies; the other serves meanwhile; a replacement takes the freed host.
-    expect((await get(endpoint + '/crash?who=v1-r1')).body).toBe('v1-r2 survived')
+    // Replica 1 SIGKILLs itself while holding a request (round robin brings it one of these; the
+    // request is retried on replica 2); a replacement takes the freed host.
+    for (let i = 0; i < 4; i++) expect((await get(endpoint + '/crash?who=v1-r1')).body).toBe('v1-r2 survived')
     await waitService(h, 'sshsvc', (x) => readyCount(x, 2) && x.replica_info.some((y) => y.replica_id === 3 && y.status === 'READY'), 150_000)
     const down = await h.sky(['serve', 'down', 'sshsvc', '-y'], { timeoutMs: 120_000 })
     expect(down.code).toBe(0)

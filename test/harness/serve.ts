@@ -2,9 +2,11 @@
 // (answers its label on GET /), `sky serve status -o json`, waiting for replica states, and a
 // cleanup that stops what a failed test may have left (load balancers by their pid files,
 // replica networks by the service's tag), never by a machine-wide pattern.
+import { createHash } from 'node:crypto'
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { ServiceWire } from '../../src/core/serve/types'
+import { Value } from '@sinclair/typebox/value'
+import { Service, type Service as ServiceWire } from '../../src/api/wire'
 import { pidAlive, ROOT, waitFor, type TempHome } from './index'
 
 export const REPLICA = join(ROOT, 'test/fixtures/serve/replica.ts')
@@ -41,10 +43,16 @@ ${o.infra ? `  infra: ${o.infra}\n` : '  cpus: 0.1\n'}run: exec ${process.execPa
   return p
 }
 
+/** `sky serve status -o json`, checked against the API contract's Service schema. */
 export async function serveStatus(h: TempHome, names: string[] = []): Promise<ServiceWire[]> {
   const r = await h.sky(['serve', 'status', ...names, '-o', 'json'])
   if (r.code !== 0) throw new Error(`serve status failed (${r.code}): ${r.stderr}`)
-  return JSON.parse(r.stdout) as ServiceWire[]
+  const list = JSON.parse(r.stdout) as ServiceWire[]
+  for (const s of list) {
+    const errors = [...Value.Errors(Service, s)].map((e) => `${e.path}: ${e.message}`)
+    if (errors.length) throw new Error(`service ${s.name} does not match the Service schema: ${errors.join('; ')}`)
+  }
+  return list
 }
 
 export async function waitService(h: TempHome, name: string, ok: (s: ServiceWire) => boolean, timeoutMs = 60_000): Promise<ServiceWire> {
@@ -68,6 +76,22 @@ export async function get(url: string, headers: Record<string, string> = {}): Pr
   } catch (e) {
     return { status: 0, body: (e as Error).message }
   }
+}
+
+/** The per-service tag in the names of its replica network namespaces (controller/files.ts). */
+export function networkTagOf(h: TempHome, service: string): string {
+  return createHash('sha256').update(`${h.dir}\u0000${service}`).digest('hex').slice(0, 7)
+}
+
+/**
+ * SIGKILL what runs in a local replica's network namespace (its server), from outside, by the
+ * PIDs `ip netns pids` lists for that one namespace. Returns how many were killed.
+ */
+export function killReplica(h: TempHome, service: string, replicaId: number): number {
+  const ns = `sky-${networkTagOf(h, service)}-r${replicaId}`
+  const pids = Bun.spawnSync(['ip', 'netns', 'pids', ns]).stdout.toString().split('\n').filter(Boolean).map(Number)
+  for (const pid of pids) process.kill(pid, 'SIGKILL')
+  return pids.length
 }
 
 /** Stop load balancers a failed test left running in this home (by their pid files). */

@@ -76,10 +76,17 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
 
   // Probe the replicas that run, all at once; a replica that stops answering leaves the rotation now.
   const probed = replicas.filter((r) => !l.inflight.has(r.replicaId) && !r.removeRequested && (r.status === 'STARTING' || r.status === 'READY' || r.status === 'NOT_READY') && r.url)
-  await Promise.all(probed.map((r) => probeReplica(rc, r, versions, l)))
+  const changes = (await Promise.all(probed.map((r) => probeReplica(rc, r, versions, l)))).filter((c) => c !== null)
+  const autoscaler = autoscalerOf(l, svc, current)
+  if (changes.length) {
+    // The load balancer learns first, so a replica shown READY is already in rotation (and one
+    // shown failing already out of it); then the statuses are recorded.
+    for (const { r, patch } of changes) Object.assign(r, patch)
+    await syncLb(d.store, svc, l, await lbStateFor(d.store, svc, spec, replicas, autoscaler.activeVersions(liveViewsOf(replicas))), ctx.fence, log)
+    for (const { r, patch } of changes) await patchReplica(rc, r, patch)
+  }
 
   // Autoscaling and version rollover, every decision interval.
-  const autoscaler = autoscalerOf(l, svc, current)
   const views: ReplicaView[] = replicas.filter((r) => !r.removeRequested).map((r) => ({ replicaId: r.replicaId, version: r.version, status: r.status, isSpot: r.isSpot }))
   if (now < l.nextDecisionAt) {
     await replaceLost(d, rc, replicas, autoscaler.target + spec.replicaPolicy.numOverprovision, autoscaler.dump().latestEverReady || replicas.some((r) => r.version === current.version && r.firstReadyAt !== null), taskUsesSpot(current.taskYaml))
@@ -117,8 +124,7 @@ export async function reconcileService(d: ServeDeps, name: string, ctx: Reconcil
   }
 
   // The load balancer and the service's status follow at once.
-  const liveViews = replicas.filter((r) => !r.removeRequested).map((r) => ({ replicaId: r.replicaId, version: r.version, status: r.status }))
-  const activeVersions = autoscaler.activeVersions(liveViews)
+  const activeVersions = autoscaler.activeVersions(liveViewsOf(replicas))
   await syncLb(d.store, svc, l, await lbStateFor(d.store, svc, spec, replicas, activeVersions), ctx.fence, log)
   const statuses = replicas.filter((r) => !r.removeRequested).map((r) => r.status)
   const status = deriveServiceStatus(undefined, statuses)
@@ -160,7 +166,7 @@ async function replaceLost(d: ServeDeps, rc: ReplicaCtx, replicas: ReplicaRecord
   }
 }
 
-async function patchReplica(rc: ReplicaCtx, r: ReplicaRecord, p: Parameters<Store['services']['updateReplica']>[2]): Promise<void> {
+async function patchReplica(rc: ReplicaCtx, r: ReplicaRecord, p: ReplicaPatch): Promise<void> {
   if (!(await rc.store.services.updateReplica(rc.svc.name, r.replicaId, p, rc.fence))) throw new ServiceLeaseLost(rc.svc.name)
   Object.assign(r, p)
 }
@@ -178,7 +184,12 @@ function background(d: ServeDeps, l: LiveService, rc: ReplicaCtx, r: ReplicaReco
   l.inflight.set(r.replicaId, { kind, done })
 }
 
-async function probeReplica(rc: ReplicaCtx, r: ReplicaRecord, versions: ServiceVersion[], l: LiveService): Promise<void> {
+const liveViewsOf = (replicas: ReplicaRecord[]) => replicas.filter((r) => !r.removeRequested).map((r) => ({ replicaId: r.replicaId, version: r.version, status: r.status }))
+
+type ReplicaPatch = Parameters<Store['services']['updateReplica']>[2]
+
+/** Probe one replica; returns the change to its row (null: none). */
+async function probeReplica(rc: ReplicaCtx, r: ReplicaRecord, versions: ServiceVersion[], l: LiveService): Promise<{ r: ReplicaRecord; patch: ReplicaPatch } | null> {
   const v = versions.find((x) => x.version === r.version) ?? versions[versions.length - 1]!
   const spec = specOf(l, v).readinessProbe
   const tracker = new ReadinessTracker(spec, r.launchedAt ?? r.createdAt)
@@ -196,9 +207,9 @@ async function probeReplica(rc: ReplicaCtx, r: ReplicaRecord, versions: ServiceV
     else if (isFailed(status)) failure = `readiness probe: ${result.error ?? 'failed'}`
   }
   const changed = status !== r.status || (tracker.firstReadyAt ?? null) !== r.firstReadyAt || (tracker.failingSince ?? null) !== r.failingSince
-  if (!changed) return
+  if (!changed) return null
   if (status !== r.status) rc.log(`Replica ${r.replicaId}: ${r.status} → ${status}${result.ok ? '' : ` (${failure ?? result.error})`}.`)
-  await patchReplica(rc, r, { status, firstReadyAt: tracker.firstReadyAt ?? null, failingSince: tracker.failingSince ?? null, failure })
+  return { r, patch: { status, firstReadyAt: tracker.firstReadyAt ?? null, failingSince: tracker.failingSince ?? null, failure } }
 }
 
 /** `serve down`: the endpoint stops first, then every replica goes; the rows go last. */
