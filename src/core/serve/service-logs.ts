@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { ServeToken } from '../../api/wire'
 import { tailLogs } from '../clusters/jobs'
 import { ConflictError, NotFoundError, UsageError, ValidationError } from '../errors'
+import { waitLbApplied } from './lb/control'
 import { readLbState, STATE_FILE } from './lb/state-file'
 import { createToken } from './lb/tokens'
 import { serviceSpecFromTask } from './spec'
@@ -87,7 +88,7 @@ async function waitLb(c: ServeCtx, name: string, hash: string, present: boolean)
   const deadline = Date.now() + 15_000
   while (Date.now() < deadline && !c.signal.aborted) {
     const s = existsSync(join(serviceDir(name), STATE_FILE)) ? readLbState(serviceDir(name)) : 'missing'
-    if (typeof s !== 'string' && (s.token_hashes ?? []).includes(hash) === present) return true
+    if (typeof s !== 'string' && (s.token_hashes ?? []).includes(hash) === present) return waitLbApplied(serviceDir(name), Math.max(0, deadline - Date.now()))
     await Bun.sleep(25)
   }
   return false

@@ -3,7 +3,7 @@
 // hashes of live tokens when `service.auth` is on), written whenever it changes, and the process
 // started when it is not running (also after a reboot). A port another program took meanwhile
 // moves the service to the next free one.
-import { ensureLbProcess, findLbPort, lbHealth } from '../lb/control'
+import { ensureLbProcess, findLbPort, lbHealth, waitLbApplied } from '../lb/control'
 import type { LbState } from '../lb/state-file'
 import type { ServiceSpec } from '../spec'
 import type { ReplicaRecord, ServiceRecord } from '../types'
@@ -38,6 +38,8 @@ export async function syncLb(store: Store, svc: ServiceRecord, l: LiveService, s
     try {
       await ensureLbProcess(dir, state)
       l.lbWritten = JSON.stringify(state)
+      // Recorded statuses follow the load balancer: wait (briefly) until it applied the change.
+      await waitLbApplied(dir, 1_000)
       return
     } catch (e) {
       const msg = (e as Error).message

@@ -9,12 +9,14 @@ import { pidAlive } from '../../../lib/proc'
 import { selfCommand } from '../../../lib/self-exec'
 import { LB_PORT_START } from '../constants'
 import type { LbEvent, ReplicaStats, RequestSample } from './balancer'
-import { CONTROL_SOCKET, LOG_FILE, PID_FILE, readLbState, writeLbState, type LbState } from './state-file'
+import { CONTROL_SOCKET, LOG_FILE, PID_FILE, readLbState, stateDigest, writeLbState, type LbState } from './state-file'
 
 export interface LbHealth {
   pid: number
   port: number
   service: string
+  /** Digest of the state the process applied last (stateDigest). */
+  applied?: string
 }
 
 export interface LbStats {
@@ -72,6 +74,23 @@ export async function ensureLbProcess(
     await Bun.sleep(10)
   }
   throw new Error(`load balancer for ${state.service} did not answer within ${opts.timeoutMs ?? 15_000} ms; see ${logPath}`)
+}
+
+/**
+ * Wait until the running process has applied what `<dir>/lb.json` holds now (it follows the file
+ * through inotify, within milliseconds). False when it did not within `timeoutMs` or is not running.
+ */
+export async function waitLbApplied(dir: string, timeoutMs = 2_000): Promise<boolean> {
+  const cur = readLbState(dir)
+  if (typeof cur === 'string') return false
+  const want = stateDigest(cur)
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const h = await lbHealth(dir)
+    if (h?.applied === want) return true
+    if (!h || Date.now() > deadline) return false
+    await Bun.sleep(5)
+  }
 }
 
 /** Change part of the state (replicas, tokens, policy...); the process applies it at once. */

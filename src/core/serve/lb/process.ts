@@ -1,14 +1,14 @@
 // `sky _serve-lb --dir <dir>`: the load balancer of one service as its own small process, so the
 // endpoint keeps serving while the API server restarts or upgrades. It reads `<dir>/lb.json`,
 // applies every change to it at once (inotify through fs.watch), and answers on a Unix socket
-// `<dir>/lb.sock` for the controller: GET /health, GET /stats?since=<epoch ms> (request counts per
+// `<dir>/lb.sock` for the controller: GET /health (with the digest of the state it applied), GET /stats?since=<epoch ms> (request counts per
 // second for the autoscaler, per-replica in-flight/ejected, recent events). SIGTERM drains
 // in-flight requests (up to 10 s) and exits.
 // `sky _serve-lb forward ...` is the port forwarder of rootless replica networks (netns/forward.ts).
 import { existsSync, rmSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { join } from 'node:path'
 import { LoadBalancer, type LbEvent } from './balancer'
-import { CONTROL_SOCKET, PID_FILE, readLbState, STATE_FILE, type LbState } from './state-file'
+import { CONTROL_SOCKET, PID_FILE, readLbState, STATE_FILE, stateDigest, type LbState } from './state-file'
 
 const DRAIN_MS = 10_000
 
@@ -113,7 +113,7 @@ export async function runServeLb(argv: string[]): Promise<number> {
     unix: sock,
     fetch(req) {
       const url = new URL(req.url)
-      if (url.pathname === '/health') return Response.json({ pid: process.pid, port: lb.port, service: state.service })
+      if (url.pathname === '/health') return Response.json({ pid: process.pid, port: lb.port, service: state.service, applied: stateDigest(state) })
       if (url.pathname === '/stats') {
         const since = Number(url.searchParams.get('since') ?? 0)
         return Response.json({ requests: lb.requestSamples(since), replicas: lb.replicas(), events: events.filter((e) => e.at >= since) })

@@ -28,6 +28,11 @@ export interface LbState {
   replicas: ReplicaTarget[]
 }
 
+/** A short digest of a state: the process reports the one it applied (GET /health `applied`). */
+export function stateDigest(s: LbState): string {
+  return Bun.hash(JSON.stringify(s)).toString(36)
+}
+
 export function writeLbState(dir: string, state: LbState): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 })
   const file = join(dir, STATE_FILE)
