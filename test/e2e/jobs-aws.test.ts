@@ -5,6 +5,8 @@
 // #RECOVERIES >= 1; a capacity failure in one zone moves the job's cluster to the next zone. As
 // root the file runs a second time inside a loopback-only network namespace.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describeInstances, ec2Query } from '../harness/aws/ec2-raw'
 import { startAwsWorld, type AwsWorld } from '../harness/aws/world'
 import { tempHome, waitFor, type TempHome } from '../harness'
@@ -26,6 +28,17 @@ if (netns.ok && !INSIDE) {
       (await describeInstances(world.peer.moto.endpoint, 'us-east-1')).filter((i) => i.tags['skypilot-display-name'] === cluster)
     const live = async (cluster: string) => (await instances(cluster)).filter((i) => i.state !== 'terminated' && i.state !== 'shutting-down')
     const anyOf = async (cluster: string) => (await instances(cluster)).length
+
+    /** The agents' own logs on every test host (for a failure's story). */
+    const agentLogs = () =>
+      world.hosts.hosts
+        .map((x) => {
+          const d = join(x.home, '.sky-runtime')
+          if (!existsSync(d)) return ''
+          const logs = readdirSync(d, { recursive: true }).map(String).filter((f) => f.endsWith('.log'))
+          return logs.map((f) => `--- ${x.name}:${f}\n${readFileSync(join(d, f), 'utf8').slice(-2500)}`).join('\n')
+        })
+        .join('\n')
 
     beforeAll(async () => {
       world = await startAwsWorld({ hosts: 4 })
@@ -70,7 +83,7 @@ if (netns.ok && !INSIDE) {
       await world.power.sweep()
       const done = await waitStatus(h, id, ['SUCCEEDED', 'FAILED', 'FAILED_NO_RESOURCE', 'FAILED_CONTROLLER', 'CANCELLED'], 240_000)
       // On a failure, the reason and the controller's log of this job are in the diff.
-      const story = done.status === 'SUCCEEDED' ? '' : (await jobLogs(h, id, ['--controller'])).text
+      const story = done.status === 'SUCCEEDED' ? '' : `${(await jobLogs(h, id, ['--controller'])).text}\n${(await jobLogs(h, id)).text}\n${agentLogs()}`
       expect({ status: done.status, reason: done.failure_reason, story }).toEqual({ status: 'SUCCEEDED', reason: null, story: '' })
       expect(done.recovery_count).toBeGreaterThanOrEqual(1)
       // A second instance was made for the same cluster name, and both are gone now.

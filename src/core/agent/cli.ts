@@ -53,9 +53,11 @@ export async function runAgent(argv: string[], io: AgentIO = defaultIO()): Promi
       case 'stop-all':
         return await json(await cmdStopAll(ctx))
       case 'daemon':
+        ignoreWakesUntilReady()
         return await runDaemon(root)
       case 'host': {
         if (!args.values.dir) throw new UsageError('host needs --dir.')
+        ignoreWakesUntilReady()
         const { runHost } = await import('./host')
         return await runHost(resolve(args.values.dir))
       }
@@ -66,4 +68,14 @@ export async function runAgent(argv: string[], io: AgentIO = defaultIO()): Promi
     await io.stdout(JSON.stringify({ error: err.toWire() }) + '\n')
     return err.exitCode || 1
   }
+}
+
+/**
+ * A daemon (or host) is woken with SIGUSR1 as soon as its pid is recorded (the daemon row, the
+ * host's lock file), which happens before it installs its own handler: without a listener the
+ * signal's default action would kill it (a job submitted at that moment stayed PENDING). The
+ * daemon scans once it is ready, so a wake that arrives before then loses nothing.
+ */
+function ignoreWakesUntilReady(): void {
+  process.on('SIGUSR1', () => {})
 }
