@@ -160,10 +160,15 @@ describe('flags SkyPilot scripts use', () => {
     expect(help.stdout).toMatch(/ENTRYPOINT/i)
   })
 
-  test('status: --no-show-* accepted, --ip needs one cluster, --endpoints / --endpoint PORT', async () => {
+  test('status: managed jobs and services after the clusters, --no-show-* hide them, --ip needs one cluster, --endpoints / --endpoint PORT', async () => {
+    const all = await h.sky(['status'])
+    expect(all.code).toBe(0)
+    expect(all.stdout).toMatch(/^Clusters\n(.+\n)+\nManaged jobs\nNo in-progress managed jobs.\n\nServices\nNo live services.\n$/)
     const s = await h.sky(['status', '--no-show-managed-jobs', '--no-show-services', '--no-show-pools'])
     expect(s.code).toBe(0)
     expect(s.stdout).toContain('p1')
+    expect(s.stdout).not.toContain('Managed jobs')
+    expect(s.stdout).not.toContain('Services')
     const ip = await h.sky(['status', '--ip'])
     expect(ip.code).toBe(2)
     expect(ip.stderr).toContain('No cluster specified. Please specify an existing cluster to show its IP address.')

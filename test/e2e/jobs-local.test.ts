@@ -263,6 +263,26 @@ describe('cancel in each state', () => {
     const d = launchedId(out(await c.sky(['jobs', 'launch', '-y', '-d', '-n', 'third', 'echo third'])))
     await waitStatus(c, a, 'RUNNING', 60_000)
     expect((await jobOf(c, b))!.status).toBe('PENDING')
+    // sky status: after the clusters, the in-progress managed jobs (newest first) and the services.
+    const st = await c.sky(['status'])
+    expect(st.code).toBe(0)
+    expect(st.stdout).toMatch(new RegExp(String.raw`^Clusters\n(.+\n)*runner-${a}\s+.*\sUP\s.*\n\nManaged jobs\nIn progress tasks: 2 PENDING, 1 RUNNING\nID\s+TASK\s+NAME\s+REQUESTED\s+SUBMITTED\s+TOT\. DURATION\s+JOB DURATION\s+#RECOVERIES\s+STATUS\n`))
+    const rows = st.stdout.split('Managed jobs\n')[1]!.split('\n\n')[0]!.split('\n').slice(2)
+    expect(rows.map((l) => l.split(/\s+/)[0])).toEqual([String(d), String(b), String(a)])
+    expect(rows[0]).toMatch(new RegExp(`^${d}\\s+-\\s+third\\s+1x\\[CPU:1\\+\\]\\s+.*\\sPENDING$`))
+    expect(rows[2]).toMatch(new RegExp(`^${a}\\s+-\\s+runner\\s+.*\\sRUNNING$`))
+    expect(st.stdout).toEndWith('\n\nServices\nNo live services.\n')
+    expect(st.stderr).toContain('* 3 managed jobs are in progress. To see all managed jobs: sky jobs queue')
+    // -u adds the USER column; --no-show-managed-jobs hides the section; -o json is the cluster list only.
+    expect((await c.sky(['status', '-u'])).stdout).toMatch(/\nManaged jobs\nIn progress tasks: .*\nID\s+TASK\s+NAME\s+USER\s+REQUESTED\s/)
+    const hidden = await c.sky(['status', '--no-show-managed-jobs'])
+    expect(hidden.stdout).not.toContain('Managed jobs')
+    expect(hidden.stdout).toContain('Services\nNo live services.')
+    expect(hidden.stderr).not.toContain('sky jobs queue')
+    const json = JSON.parse((await c.sky(['status', '-o', 'json'])).stdout) as { name: string }[]
+    expect(json.map((x) => x.name)).toEqual([`runner-${a}`])
+    // Named clusters: only the clusters, as SkyPilot.
+    expect((await c.sky(['status', `runner-${a}`])).stdout).not.toContain('Managed jobs')
     // A follower of the waiting job's logs: a request that would wait a long time.
     const follower = c.spawn(['jobs', 'logs', String(b)])
     await waitFor(async () => (await authedFetch(`${c.endpoint}/api/status`).then((r) => r.json()) as { name: string }[]).some((r) => r.name === 'sky.jobs.logs'), 20_000)
@@ -295,6 +315,9 @@ describe('cancel in each state', () => {
     expect((await jobOf(c, e))!.status).toBe('CANCELLED')
     expect((await jobOf(c, f))!.status).toBe('CANCELLED')
     expect(hasLocalCluster(c, `e-${e}`)).toBe(false)
+    const none = await c.sky(['status'])
+    expect(none.stdout).toContain('\n\nManaged jobs\nNo in-progress managed jobs.\n')
+    expect(none.stderr).not.toContain('sky jobs queue')
   }, 180_000)
 
   test('the scheduler starts waiting jobs by priority, then in submission order', async () => {

@@ -59,6 +59,16 @@ describe('sky serve on local infra', () => {
     const clusters = await h.sky(['status'])
     expect(clusters.stdout).toContain(`${SVC}-1`)
     expect(clusters.stdout).toContain(`${SVC}-2`)
+    // ... and after them (and the managed jobs), the Services table with a hint to the full status.
+    expect(clusters.stdout).toMatch(/\n\nManaged jobs\nNo in-progress managed jobs.\n\nServices\nNAME\s+VERSION\s+UPTIME\s+STATUS\s+REPLICAS\s+ENDPOINT\n/)
+    expect(clusters.stdout).toMatch(new RegExp(`\nServices\n.+\n${SVC}\\s+1\\s+\\S+\\s+READY\\s+2/2\\s+${endpoint}\n$`))
+    expect(clusters.stderr).toContain('* To see detailed service status: sky serve status -v')
+    const noServices = await h.sky(['status', '--no-show-services'])
+    expect(noServices.stdout).not.toContain('Services')
+    expect(noServices.stdout).toContain(`${SVC}-1`)
+    expect(noServices.stderr).not.toContain('sky serve status')
+    const json = JSON.parse((await h.sky(['status', '-o', 'json'])).stdout) as { name: string }[]
+    expect(json.map((c) => c.name)).toEqual(expect.arrayContaining([`${SVC}-1`, `${SVC}-2`]))
   }, 90_000)
 
   test('round robin alternates the replicas; SKYPILOT_SERVE_REPLICA_ID is set', async () => {
@@ -154,7 +164,9 @@ describe('sky serve on local infra', () => {
       srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()))
     })
     expect((await h.sky(['serve', 'status'])).stdout).toContain('No live services.')
-    expect((await h.sky(['status'])).stdout).toContain('No existing clusters.')
+    const after = await h.sky(['status'])
+    expect(after.stdout).toContain('No existing clusters.')
+    expect(after.stdout).toEndWith('\n\nServices\nNo live services.\n')
     const tag = networkTagOf(h, SVC)
     const netns = Bun.spawnSync(['ip', 'netns', 'list']).stdout.toString()
     expect(netns).not.toContain(`sky-${tag}-`)

@@ -1,13 +1,18 @@
-// sky status: clusters (yours, or everyone's with -u), as a table or JSON; or one cluster's head
-// IP (--ip) or exposed ports (--endpoints, --endpoint PORT).
+// sky status: clusters (yours, or everyone's with -u), as a table or JSON, followed (as a table,
+// with no cluster names) by your in-progress managed jobs and the services, fetched at the same
+// time as the clusters; or one cluster's head IP (--ip) or exposed ports (--endpoints, --endpoint PORT).
 import { defineCommand } from 'citty'
+import type { RequestId } from '../../api/define'
 import { NotFoundError, UsageError } from '../../core/errors'
 import { status as statusOp } from '../../api/ops/clusters'
+import { queue as managedJobsQueue } from '../../api/ops/managed-jobs'
+import { status as serveStatus } from '../../api/ops/serve'
 import type { Cluster } from '../../api/wire'
 import { allUsersArg, outputArg, outputFormat, positionals, verboseArg } from '../args'
-import { finish } from '../client'
-import { out, printJson } from '../output'
+import { finish, sky } from '../client'
+import { info, out, printJson } from '../output'
 import { renderClusterTable } from '../render/clusters'
+import { failedSection, managedJobsSection, servicesSection, STATUS_MANAGED_JOBS, type Section } from '../render/status-sections'
 import { DESCRIPTIONS } from './descriptions'
 
 /** `8000-8002` → 8000, 8001, 8002. */
@@ -47,6 +52,16 @@ function showEndpoints(c: Cluster, port: number | undefined): void {
   for (const p of ports) out(`${p}: ${at(p)}`)
 }
 
+/**
+ * Submit a section's request now and settle it into the section (a failed query prints its reason
+ * in place of the table, as SkyPilot does, and never fails `sky status`).
+ */
+function section<T>(submit: () => Promise<RequestId<T>>, render: (r: T) => Section, heading: string, what: string): Promise<Section> {
+  return submit()
+    .then((id) => sky().get<T>(id))
+    .then(render, (e: unknown) => failedSection(heading, what, e))
+}
+
 export default defineCommand({
   meta: { name: 'status', description: DESCRIPTIONS.status },
   args: {
@@ -55,8 +70,8 @@ export default defineCommand({
     ip: { type: 'boolean', description: "Print only the head node's IP (one cluster)." },
     endpoints: { type: 'boolean', description: "Print the cluster's exposed ports as PORT: HOST:PORT lines (one cluster)." },
     endpoint: { type: 'string', description: 'Print the endpoint of one exposed port (one cluster).' },
-    'show-managed-jobs': { type: 'boolean', default: true, description: 'Show managed jobs (none in this build; --no-show-managed-jobs accepted).' },
-    'show-services': { type: 'boolean', default: true, description: 'Show services (none in this build; --no-show-services accepted).' },
+    'show-managed-jobs': { type: 'boolean', default: true, description: 'Show in-progress managed jobs after the clusters (--no-show-managed-jobs hides them).' },
+    'show-services': { type: 'boolean', default: true, description: 'Show services after the clusters (--no-show-services hides them).' },
     'show-pools': { type: 'boolean', default: true, description: 'Show pools (none in this build; --no-show-pools accepted).' },
     ...allUsersArg,
     ...verboseArg,
@@ -76,7 +91,16 @@ export default defineCommand({
       }
       one(names, property === 'ip' ? 'IP address' : 'endpoint(s)', property === 'ip' ? '--ip' : property === 'endpoints' ? '--endpoints' : '--endpoint <port>')
     }
-    const id = await statusOp({ cluster_names: names.length ? names : undefined, all_users: !!args['all-users'], refresh: !!args.refresh })
+    const allUsers = !!args['all-users']
+    // The clusters' request goes first: it alone starts (or replaces) a local server and meets a
+    // login error. The sections' requests follow at once and run beside it on the server.
+    const id = await statusOp({ cluster_names: names.length ? names : undefined, all_users: allUsers, refresh: !!args.refresh })
+    // As SkyPilot: the extra sections only in the table view of all clusters.
+    const sections = !property && fmt === 'table' && !names.length
+    const jobs = sections && args['show-managed-jobs']
+      ? section(() => managedJobsQueue({ all_users: allUsers, skip_finished: true, limit: STATUS_MANAGED_JOBS }, { client: sky() }), (q) => managedJobsSection(q, { allUsers }), 'Managed jobs', 'managed jobs')
+      : undefined
+    const services = sections && args['show-services'] ? section(() => serveStatus({}, { client: sky() }), (s) => servicesSection(s), 'Services', 'services') : undefined
     const clusters = (await finish(id)) ?? []
     if (property) {
       const c = clusters.find((x) => x.name === names[0])
@@ -92,6 +116,10 @@ export default defineCommand({
     for (const n of names) {
       if (!n.includes('*') && !clusters.some((c) => c.name === n)) out(`Cluster '${n}' not found.`)
     }
-    out(renderClusterTable(clusters, { allUsers: !!args['all-users'], verbose: !!args.verbose }))
+    out(renderClusterTable(clusters, { allUsers, verbose: !!args.verbose }))
+    const shown = (await Promise.all([jobs, services])).filter((x): x is Section => !!x)
+    for (const s of shown) out(`\n${s.text}`)
+    const hints = shown.flatMap((s) => (s.hint ? [s.hint] : []))
+    if (hints.length) info(`\n${hints.join('\n')}`)
   },
 })

@@ -2,6 +2,7 @@
 // queue table.
 import { describe, expect, test } from 'bun:test'
 import { renderJobsTable, inProgressLine } from '../../../src/cli/render/jobs'
+import { managedJobsSection, servicesSection } from '../../../src/cli/render/status-sections'
 import { nameDag, requestedResources, taskClusterName } from '../../../src/core/jobs/naming'
 import { planRecovery, recoveryPolicy, restartDecision } from '../../../src/core/jobs/recovery'
 import { validateJobDag } from '../../../src/core/jobs/submit'
@@ -121,5 +122,20 @@ describe('queue table', () => {
     expect(renderJobsTable([rec({})], { allUsers: false, now }).split('\n')[0]).toBe('ID  TASK  NAME   REQUESTED  SUBMITTED   TOT. DURATION  JOB DURATION  #RECOVERIES  STATUS')
     expect(inProgressLine({ RUNNING: 2, PENDING: 1 })).toBe('In progress tasks: 1 PENDING, 2 RUNNING')
     expect(inProgressLine({})).toBeUndefined()
+  })
+
+  test('the sky status section: the latest in-progress jobs, a hint with how many there are in all', () => {
+    const running = (id: number) => rec({ job_id: id, job_name: `j${id}`, task_name: `j${id}`, status: 'RUNNING', end_at: null })
+    const five = [7, 6, 5, 4, 3].map(running)
+    const cut = managedJobsSection({ jobs: five, total: 7, in_progress: { RUNNING: 7 } }, { allUsers: false, now })
+    const lines = cut.text.split('\n')
+    expect(lines.slice(0, 3)).toEqual(['Managed jobs', 'In progress tasks: 7 RUNNING', 'ID  TASK  NAME  REQUESTED  SUBMITTED   TOT. DURATION  JOB DURATION  #RECOVERIES  STATUS'])
+    expect(lines.slice(3).map((l) => l.split(' ')[0])).toEqual(['7', '6', '5', '4', '3'])
+    expect(cut.hint).toBe('* 7 managed jobs are in progress (5 latest ones shown). To see all managed jobs: sky jobs queue')
+    const one = managedJobsSection({ jobs: [running(1)], total: 1, in_progress: { RUNNING: 1 } }, { allUsers: true, now })
+    expect(one.text.split('\n')[2]).toStartWith('ID  TASK  NAME  USER  REQUESTED')
+    expect(one.hint).toBe('* 1 managed job is in progress. To see all managed jobs: sky jobs queue')
+    expect(managedJobsSection({ jobs: [], total: 0, in_progress: {} }, { allUsers: false })).toEqual({ text: 'Managed jobs\nNo in-progress managed jobs.' })
+    expect(servicesSection([])).toEqual({ text: 'Services\nNo live services.' })
   })
 })
