@@ -1,7 +1,7 @@
 // Who may do what: the one place the server's access rules live. Routes check an operation's
 // `access` with canCall; `sky status`, `sky api status` and the dashboard's lists take their
-// filters from here; cluster operations and request management check objects with canActOn* /
-// canSeeRequest. A local (not deployed) server's only user is an admin.
+// filters from here; cluster, managed-job and service operations and request management check
+// objects with canActOn* / canSeeRequest. A local (not deployed) server's only user is an admin.
 import { PermissionDeniedError } from './errors'
 
 export interface Principal {
@@ -76,4 +76,17 @@ export function checkActOnManagedJobs(jobs: { jobId: number; userId: string; use
 /** Cancelling every user's managed jobs (`sky jobs cancel -u`) is for admins. */
 export function checkCancelAllManagedJobs(p: Principal): void {
   if (!isAdmin(p)) throw new PermissionDeniedError("Only an admin may cancel every user's managed jobs (-u).")
+}
+
+/**
+ * Owners and admins may change a service: update it, take it (or a replica) down, manage its
+ * tokens, read its logs. Any user may list every service (`sky serve status`, as in SkyPilot).
+ */
+export function canActOnService(s: { userId: string }, p: Principal): boolean {
+  return s.userId === p.id || isAdmin(p)
+}
+
+export function checkActOnService(s: { name: string; userId: string; userName: string }, p: Principal): void {
+  if (canActOnService(s, p)) return
+  throw new PermissionDeniedError(`Service '${s.name}' belongs to user '${s.userName}'; only they or an admin may change it.`)
 }

@@ -1,7 +1,8 @@
 // `sky serve up / update / down / status` on the server (run in request worker threads): check
 // the YAML (nothing is recorded when it is invalid), record the service or its next version,
 // wake its controller, and for down wait (a while) until the controller has removed it.
-import { ConflictError, NotFoundError, PermissionDeniedError, UsageError, ValidationError } from '../errors'
+import { canActOnService, checkActOnService } from '../access'
+import { ConflictError, NotFoundError, UsageError, ValidationError } from '../errors'
 import { configGet } from '../config'
 import type { Store } from '../state/store'
 import { parseDag } from '../task/dag-parse'
@@ -57,7 +58,7 @@ function lbHost(): string {
 export async function ownedService(c: ServeCtx, name: string): Promise<ServiceRecord> {
   const svc = await c.store.services.get(name)
   if (!svc) throw new NotFoundError(`Service '${name}' does not exist.`, { hint: 'See your services with: sky serve status' })
-  if (svc.userId !== c.user.id && c.user.role !== 'admin') throw new PermissionDeniedError(`Service '${name}' belongs to user '${svc.userName}'; only they or an admin may change it.`)
+  checkActOnService(svc, c.user)
   return svc
 }
 
@@ -172,7 +173,7 @@ export async function serveDown(c: ServeCtx, b: { service_names?: string[]; all?
     return { removed: gone ? [`${svc.name}/${r.replicaId}`] : [], still_shutting_down: gone ? [] : [`${svc.name}/${r.replicaId}`] }
   }
   let targets: ServiceRecord[]
-  if (b.all) targets = (await c.store.services.list()).filter((s) => s.userId === c.user.id || c.user.role === 'admin')
+  if (b.all) targets = (await c.store.services.list()).filter((s) => canActOnService(s, c.user))
   else if (b.service_names?.length) targets = await Promise.all(b.service_names.map((n) => ownedService(c, n)))
   else throw new UsageError('Give service names, or -a for all of your services.')
   for (const s of targets) {
