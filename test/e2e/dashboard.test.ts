@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { tempHome, waitFor, type TempHome } from '../harness'
 import { localSandbox, type LocalSandbox } from '../harness/sandbox'
-import { launchBrowser, newPage, screenshot } from '../harness/browser'
+import { confirmDialog, launchBrowser, newPage, screenshot } from '../harness/browser'
 
 let browser: Browser
 beforeAll(async () => {
@@ -30,13 +30,7 @@ async function dashboardLink(h: TempHome, path: string): Promise<string> {
   return `${h.endpoint}/dashboard/${path}#code=${code}`
 }
 
-/** Confirm the open dialog with its main button. */
-async function confirm(page: Page, label: string) {
-  const dialog = page.locator('dialog[open]')
-  await dialog.waitFor()
-  expect(await dialog.locator('h2').innerText()).toContain(label)
-  await dialog.locator('[data-confirm]').click()
-}
+const confirm = confirmDialog
 
 describe('local API server', () => {
   let h: TempHome

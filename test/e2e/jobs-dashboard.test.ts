@@ -5,29 +5,22 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
-import { tempHome, waitFor, type TempHome } from '../harness'
-import { launchBrowser, newPage, screenshot } from '../harness/browser'
+import type { Page } from 'playwright-core'
+import { waitFor, type TempHome } from '../harness'
+import { confirmDialog, dashboardSession, screenshot, type DashboardSession } from '../harness/browser'
 import { jobOf, launchedId, waitStatus } from '../harness/jobs'
 
-let browser: Browser
+let s: DashboardSession
 let h: TempHome
 let page: Page
 let errors: string[]
-let close: () => Promise<void>
 
 beforeAll(async () => {
-  browser = await launchBrowser()
-  h = await tempHome()
-  expect((await h.sky(['api', 'start'])).code).toBe(0)
-  const p = await newPage(browser)
-  page = p.page
-  errors = p.errors
-  close = () => p.ctx.close()
+  s = await dashboardSession()
+  ;({ h, page, errors } = s)
 })
 afterAll(async () => {
-  await close?.()
-  await browser?.close()
+  await s?.close()
   await h.sky(['jobs', 'cancel', '-a', '-y'], { timeoutMs: 60_000 })
   await h.cleanup()
 })
@@ -88,10 +81,7 @@ describe('Jobs page', () => {
     await page.locator('dialog[open] [data-cancel]').click()
     expect((await jobOf(h, ticker))!.status).toBe('RUNNING')
     await row.locator(`[data-cancel="${ticker}"]`).click()
-    const dialog = page.locator('dialog[open]')
-    await dialog.waitFor()
-    expect(await dialog.locator('h2').innerText()).toContain(`Cancel managed job ${ticker}?`)
-    await dialog.locator('[data-confirm]').click()
+    await confirmDialog(page, `Cancel managed job ${ticker}?`)
     await page.locator(`.toast.ok:has-text("Managed job ${ticker} cancelled.")`).waitFor()
     await row.locator('.badge.st-cancelled').waitFor()
     await waitFor(async () => (await jobOf(h, ticker))?.status === 'CANCELLED')

@@ -3,40 +3,28 @@
 // controller log stream; a replica terminated from the page is replaced; the service torn down
 // from the page is gone for the CLI too. Screenshots go to test-artifacts/dashboard/.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import type { Browser, Page } from 'playwright-core'
-import { tempHome, type TempHome } from '../harness'
-import { launchBrowser, newPage, screenshot } from '../harness/browser'
+import type { Page } from 'playwright-core'
+import type { TempHome } from '../harness'
+import { confirmDialog, dashboardSession, screenshot, type DashboardSession } from '../harness/browser'
 import { killLeftovers, readyCount, serveStatus, serviceYaml, waitService } from '../harness/serve'
 
-let browser: Browser
+let s: DashboardSession
 let h: TempHome
 let page: Page
 let errors: string[]
-let close: () => Promise<void>
 
 beforeAll(async () => {
-  browser = await launchBrowser()
-  h = await tempHome()
-  expect((await h.sky(['api', 'start'])).code).toBe(0)
-  const p = await newPage(browser)
-  page = p.page
-  errors = p.errors
-  close = () => p.ctx.close()
+  s = await dashboardSession()
+  ;({ h, page, errors } = s)
 })
 afterAll(async () => {
-  await close?.()
-  await browser?.close()
+  await s?.close()
   await h.sky(['serve', 'down', '-a', '-y'], { timeoutMs: 60_000 })
   killLeftovers(h)
   await h.cleanup()
 })
 
-async function confirm(label: string) {
-  const dialog = page.locator('dialog[open]')
-  await dialog.waitFor()
-  expect(await dialog.locator('h2').innerText()).toContain(label)
-  await dialog.locator('[data-confirm]').click()
-}
+const confirm = (label: string) => confirmDialog(page, label)
 
 describe('Services page', () => {
   test('lists a service with its replicas, streams logs, terminates a replica and tears the service down', async () => {

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
-import { ROOT } from './index'
+import { ROOT, tempHome, type TempHome } from './index'
 
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome-stable', 'google-chrome']
 const FIXED = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/lib/chromium/chromium', '/snap/bin/chromium']
@@ -48,4 +48,42 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(ARTIFACTS, `${name}.png`)
   await page.screenshot({ path, fullPage: true })
   return path
+}
+
+/** Wait for the open dialog, check its title, and press its main button. */
+export async function confirmDialog(page: Page, label: string): Promise<void> {
+  const dialog = page.locator('dialog[open]')
+  await dialog.waitFor()
+  const title = await dialog.locator('h2').innerText()
+  if (!title.includes(label)) throw new Error(`dialog says "${title}", expected "${label}"`)
+  await dialog.locator('[data-confirm]').click()
+}
+
+/** What the dashboard e2e files share: Chromium, a temporary home with its API server, one page. */
+export interface DashboardSession {
+  browser: Browser
+  h: TempHome
+  page: Page
+  /** Console errors and uncaught page errors so far. */
+  errors: string[]
+  /** Close the page and the browser (the caller cleans up `h` after its own teardown). */
+  close(): Promise<void>
+}
+
+export async function dashboardSession(): Promise<DashboardSession> {
+  const browser = await launchBrowser()
+  const h = await tempHome()
+  const started = await h.sky(['api', 'start'])
+  if (started.code !== 0) throw new Error(`sky api start failed (${started.code}): ${started.stderr}`)
+  const p = await newPage(browser)
+  return {
+    browser,
+    h,
+    page: p.page,
+    errors: p.errors,
+    close: async () => {
+      await p.ctx.close()
+      await browser.close()
+    },
+  }
 }
