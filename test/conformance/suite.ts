@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { failureOf } from '../../src/core/provision/errors'
+import { bareResources } from '../../src/core/provision/handle'
 import { clusterTags, nameOnCloud } from '../../src/core/provision/naming'
 import { descriptor, provisionerFor } from '../../src/core/provision/registry'
 import type { ClusterHandle, ClusterRef, LaunchedResources, Provisioner } from '../../src/core/provision/types'
@@ -30,27 +31,7 @@ export interface ConformancePeer {
 }
 
 /** Launched resources with nothing asked for but `numNodes` nodes in `region` of `infra`. */
-export function baseResources(infra: string, region: string, numNodes: number): LaunchedResources {
-  return {
-    infra,
-    region,
-    zone: null,
-    instanceType: null,
-    useSpot: false,
-    numNodes,
-    cpus: 0,
-    memoryGb: 0,
-    accelerators: null,
-    diskSizeGb: null,
-    diskTier: null,
-    networkTier: null,
-    imageId: null,
-    ports: [],
-    labels: {},
-    hosts: null,
-    hourlyPrice: 0,
-  }
-}
+export const baseResources = (infra: string, region: string, numNodes: number): LaunchedResources => bareResources(infra, region, numNodes)
 
 const USER = 'c0ffee42'
 const noop = () => {}

@@ -1,7 +1,7 @@
 // The cluster row as the operations see it: who may act on it, its handle in the v2 shape, the
 // ClusterRef a provisioner takes, and the intent row written before any provider call.
 import { NotFoundError, PermissionDeniedError } from '../errors'
-import { normalizeHandle } from '../provision/handle'
+import { bareResources, normalizeHandle } from '../provision/handle'
 import { nameOnCloud as makeNameOnCloud } from '../provision/naming'
 import type { ClusterHandle, ClusterRef, LaunchedResources } from '../provision/types'
 import type { ClusterRecord } from '../state/clusters'
@@ -30,25 +30,13 @@ export function handleOf(c: ClusterRecord): ClusterHandle {
 export function launchedOf(c: ClusterRecord): LaunchedResources {
   if (c.launched) return c.launched
   const h = c.handle ? handleOf(c) : null
+  // No hosts: a v1 handle reaches its nodes itself (resume and teardown use it, not host names).
   return {
-    infra: h?.infra ?? c.infra.cloud,
-    region: h?.region ?? c.infra.region ?? c.infra.cloud,
-    zone: h?.zone ?? c.infra.zone ?? null,
+    ...bareResources(h?.infra ?? c.infra.cloud, h?.region ?? c.infra.region ?? c.infra.cloud, c.numNodes, h?.zone ?? c.infra.zone ?? null),
     instanceType: h?.instanceType ?? null,
-    useSpot: false,
-    numNodes: c.numNodes,
     cpus: h?.capacity.cpus ?? 0,
     memoryGb: h?.capacity.memoryGb ?? 0,
     accelerators: h?.capacity.gpus ?? null,
-    diskSizeGb: null,
-    diskTier: null,
-    networkTier: null,
-    imageId: null,
-    ports: [],
-    labels: {},
-    // A v1 handle reaches its nodes itself (resume and teardown use it, not host names).
-    hosts: null,
-    hourlyPrice: 0,
   }
 }
 

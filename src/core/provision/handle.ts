@@ -1,5 +1,5 @@
 // Helpers every infra shares for handles: what a client may see, and the capability table.
-import type { Capabilities, ClusterHandle } from './types'
+import type { Capabilities, ClusterHandle, LaunchedResources } from './types'
 
 /** The handle without each node's `connect` (server-side reach, passwords included) or provider data. */
 export function withoutConnect(h: ClusterHandle): Record<string, unknown> {
@@ -48,4 +48,31 @@ export function configList(config: Record<string, unknown> | undefined, section:
   const s = config?.[section]
   const v = s && typeof s === 'object' ? (s as Record<string, unknown>)[key] : undefined
   return Array.isArray(v) ? v.map(String) : undefined
+}
+
+/**
+ * Launched resources that ask for nothing but `numNodes` nodes in `region` (and `zone`) of
+ * `infra`: what a provider look-up by tag needs (release on the node, clusters recorded before
+ * launched resources existed), and the base that tests fill in.
+ */
+export function bareResources(infra: string, region: string, numNodes: number, zone: string | null = null): LaunchedResources {
+  return {
+    infra,
+    region,
+    zone,
+    instanceType: null,
+    useSpot: false,
+    numNodes,
+    cpus: 0,
+    memoryGb: 0,
+    accelerators: null,
+    diskSizeGb: null,
+    diskTier: null,
+    networkTier: null,
+    imageId: null,
+    ports: [],
+    labels: {},
+    hosts: null,
+    hourlyPrice: 0,
+  }
 }

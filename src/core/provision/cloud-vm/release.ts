@@ -4,7 +4,8 @@
 // them, exactly as the API server would; exit 0 when done, 1 with the reason on stderr.
 import { toSkyError } from '../../errors'
 import { provisionerFor } from '../registry'
-import type { ClusterRef, LaunchedResources } from '../types'
+import { bareResources } from '../handle'
+import type { ClusterRef } from '../types'
 
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`)
@@ -12,25 +13,7 @@ function flag(args: string[], name: string): string | undefined {
 }
 
 export function releaseRef(infra: string, region: string, nameOnCloud: string, numNodes: number, zone: string | null = null): ClusterRef {
-  const resources: LaunchedResources = {
-    infra,
-    region,
-    zone,
-    instanceType: null,
-    useSpot: false,
-    numNodes,
-    cpus: 0,
-    memoryGb: 0,
-    accelerators: null,
-    diskSizeGb: null,
-    diskTier: null,
-    networkTier: null,
-    imageId: null,
-    ports: [],
-    labels: {},
-    hosts: null,
-    hourlyPrice: 0,
-  }
+  const resources = bareResources(infra, region, numNodes, zone)
   return { name: nameOnCloud, nameOnCloud, resources, handle: null }
 }
 
