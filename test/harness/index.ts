@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { parse, stringify } from 'yaml'
 import { TEST_HOME_MARKER } from '../../src/core/testing'
 import { pidAlive } from '../../src/lib/proc'
+import { acquireLock } from '../../src/lib/lock'
 export { pidAlive }
 
 export const ROOT = resolve(import.meta.dir, '../..')
@@ -33,14 +34,24 @@ export function ensureBinary(): Promise<void> {
   binaryChecked ??= (async () => {
     if (process.env.SKY_BIN) return
     const head = Bun.spawnSync(['git', '-C', ROOT, 'rev-parse', '--short', 'HEAD']).stdout.toString().trim()
-    if (existsSync(SKY_BIN)) {
+    const fresh = () => {
+      if (!existsSync(SKY_BIN)) return false
       const version = Bun.spawnSync([SKY_BIN, '--version'], { env: { PATH: process.env.PATH ?? '' } }).stdout.toString()
       const built = statSync(SKY_BIN).mtimeMs
       const inputs = Math.max(newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'package.json')).mtimeMs, statSync(join(ROOT, 'scripts/build.ts')).mtimeMs)
-      if (head && version.includes(`(commit ${head})`) && inputs <= built) return
+      return !!head && version.includes(`(commit ${head})`) && inputs <= built
     }
-    const b = Bun.spawnSync([process.execPath, join(ROOT, 'scripts/build.ts')], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
-    if (b.exitCode !== 0) throw new Error(`building ${SKY_BIN} failed:\n${b.stderr.toString()}`)
+    if (fresh()) return
+    // Test files run side by side (scripts/test.ts): one builds, the others wait and use it.
+    const release = await acquireLock(join(ROOT, 'dist', '.build.lock'), 300_000)
+    if (!release) throw new Error(`timed out waiting for another test process to build ${SKY_BIN}`)
+    try {
+      if (fresh()) return
+      const b = Bun.spawnSync([process.execPath, join(ROOT, 'scripts/build.ts')], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' })
+      if (b.exitCode !== 0) throw new Error(`building ${SKY_BIN} failed:\n${b.stderr.toString()}`)
+    } finally {
+      release()
+    }
   })()
   return binaryChecked
 }
