@@ -46,6 +46,8 @@ export interface KubectlResult {
 
 export interface Kubectl {
   bin: KubectlBinary
+  /** This kubectl's own --cache-dir (and HOME), made for it: the caller removes it when done. */
+  cacheDir: string
   run(args: string[], o?: { stdin?: string | Uint8Array; env?: Record<string, string>; timeoutMs?: number; cwd?: string }): Promise<KubectlResult>
 }
 
@@ -54,6 +56,7 @@ export function kubectl(bin: KubectlBinary, kubeconfig: string, baseEnv: Record<
   const cacheDir = mkdtempSync(join(tmpdir(), `sky-kubectl-${bin.version}-`))
   return {
     bin,
+    cacheDir,
     async run(args, o = {}) {
       const p = Bun.spawn([bin.path, '--kubeconfig', kubeconfig, '--cache-dir', cacheDir, ...args], {
         cwd: o.cwd,
