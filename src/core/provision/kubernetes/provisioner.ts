@@ -331,9 +331,11 @@ export const kubernetesProvisioner: Provisioner = {
 /** A command's stdout (the probe, the host key). */
 async function capture(run: KubeExecRunner, script: string): Promise<string> {
   let out = ''
+  let err = ''
   const dec = new TextDecoder()
-  const res = await run.exec(script, { onStdout: (b) => void (out += dec.decode(b, { stream: true })) })
-  if (res.code !== 0) throw new FatalProvisionError(`${run.label}: \`${script.slice(0, 60)}\` failed (${res.message ?? `exit ${res.code}`}).`, { infra: 'kubernetes' })
+  const errDec = new TextDecoder()
+  const res = await run.exec(script, { onStdout: (b) => void (out += dec.decode(b, { stream: true })), onStderr: (b) => void (err = (err + errDec.decode(b, { stream: true })).slice(-2000)) })
+  if (res.code !== 0) throw new FatalProvisionError(`${run.label}: \`${script.slice(0, 60)}\` failed (${res.message ?? `exit ${res.code}`})${err.trim() ? `: ${err.trim().split('\n').slice(-3).join(' | ')}` : ''}.`, { infra: 'kubernetes' })
   return out
 }
 
