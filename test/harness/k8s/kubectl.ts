@@ -3,8 +3,7 @@
 // package's dispatcher) and the builds at /usr/lib/google-cloud-sdk/bin/kubectl.1.NN. Each run
 // pins one binary and gets its own --cache-dir.
 import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 
 export interface KubectlBinary {
   /** "1.20", "1.27", ... */
@@ -46,14 +45,15 @@ export interface KubectlResult {
 
 export interface Kubectl {
   bin: KubectlBinary
-  /** This kubectl's own --cache-dir (and HOME), made for it: the caller removes it when done. */
+  /** This kubectl's own --cache-dir (and HOME), made beside the kubeconfig (removed with its directory). */
   cacheDir: string
   run(args: string[], o?: { stdin?: string | Uint8Array; env?: Record<string, string>; timeoutMs?: number; cwd?: string }): Promise<KubectlResult>
 }
 
 /** A kubectl bound to one binary, one kubeconfig and its own cache dir. */
 export function kubectl(bin: KubectlBinary, kubeconfig: string, baseEnv: Record<string, string> = {}): Kubectl {
-  const cacheDir = mkdtempSync(join(tmpdir(), `sky-kubectl-${bin.version}-`))
+  // Beside the kubeconfig: the test server's directory (or the test's own), removed with it.
+  const cacheDir = mkdtempSync(join(dirname(kubeconfig), `kubectl-${bin.version}-cache-`))
   return {
     bin,
     cacheDir,
