@@ -3,6 +3,7 @@
 // controller log stream; a replica terminated from the page is replaced; the service torn down
 // from the page is gone for the CLI too. Screenshots go to test-artifacts/dashboard/.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { readFileSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import type { TempHome } from '../harness'
 import { confirmDialog, dashboardSession, screenshot, type DashboardSession } from '../harness/browser'
@@ -54,6 +55,17 @@ describe('Services page', () => {
     await page.locator('.toast.ok:has-text("Replica 1 of web terminated.")').waitFor({ timeout: 60_000 })
     await page.locator('tr[data-key="r:web/3"] .badge.st-ready').waitFor({ timeout: 60_000 })
     await page.locator('tr[data-key="r:web/1"]').waitFor({ state: 'detached' })
+
+    // Update from the page (rolling): version 2 serves, as the CLI sees it.
+    const v2 = readFileSync(serviceYaml(h, 'web-v2.yaml', { label: 'v2' }), 'utf8')
+    await svcRow.locator('[data-update="web"]').click()
+    await page.locator('dialog[open] textarea[name="task"]').fill(v2)
+    await page.locator('dialog[open] select[name="mode"]').selectOption('rolling')
+    await page.locator('dialog[open] button[value="ok"]').click()
+    await page.locator('.toast.ok:has-text("Service web is updating to version 2 (rolling).")').waitFor({ timeout: 60_000 })
+    const updated = await waitService(h, 'web', (x) => x.active_versions.join(',') === '2' && readyCount(x, 2), 120_000)
+    expect(updated.version).toBe(2)
+    await svcRow.locator('td.mono:has-text("2")').first().waitFor()
 
     // Down from the page; the CLI agrees.
     await svcRow.locator('[data-down="web"]').click()

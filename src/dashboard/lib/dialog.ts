@@ -59,7 +59,7 @@ export function formDialog(title: string, fieldsHtml: string, submitLabel: strin
       back?.focus?.()
     })
     d.showModal()
-    ;(d.querySelector('input, select') as HTMLElement | null)?.focus()
+    ;(d.querySelector('input, select, textarea') as HTMLElement | null)?.focus()
   })
 }
 

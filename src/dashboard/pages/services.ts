@@ -2,7 +2,9 @@
 // refreshed every few seconds; logs of a replica, the controller or the load balancer, live;
 // tear a service or one replica down through POST /serve/down, like the CLI.
 import { errorText, runAction } from '../lib/actions'
-import type { down, logs } from '../../api/ops/serve'
+import type { down, logs, update } from '../../api/ops/serve'
+import { formDialog } from '../lib/dialog'
+import { toast } from '../lib/toast'
 import type { ServeReplica, Service as ServiceWire } from '../../api/wire'
 import { call, cancelRequests, EtagJson, streamText, submitOp } from '../lib/api'
 import { esc, qs, setHtml } from '../lib/dom'
@@ -37,6 +39,7 @@ function serviceRow(s: Service): Row {
       `<td><div class="actions">
         <button type="button" class="btn btn-sm btn-ghost" data-logs="controller" data-svc="${esc(s.name)}">Controller</button>
         <button type="button" class="btn btn-sm btn-ghost" data-logs="load_balancer" data-svc="${esc(s.name)}">LB log</button>
+        ${s.status === 'SHUTTING_DOWN' ? '' : `<button type="button" class="btn btn-sm" data-update="${esc(s.name)}" aria-label="Update service ${esc(s.name)}">Update</button>`}
         ${s.status === 'SHUTTING_DOWN' ? '' : `<button type="button" class="btn btn-sm btn-danger" data-down="${esc(s.name)}" aria-label="Tear down service ${esc(s.name)}">Down</button>`}
       </div></td>`,
     ].join(''),
@@ -132,10 +135,11 @@ export const servicesPage: Page = (main) => {
 
   main.addEventListener('click', (e) => {
     const t = e.target as HTMLElement
-    const b = t.closest<HTMLElement>('[data-logs],[data-down],[data-terminate]')
+    const b = t.closest<HTMLElement>('[data-logs],[data-down],[data-terminate],[data-update]')
     if (!b) return
-    const svc = b.dataset.svc ?? b.dataset.down!
+    const svc = b.dataset.svc ?? b.dataset.down ?? b.dataset.update!
     if (b.dataset.logs) return openLog(svc, b.dataset.logs, b.dataset.replica ? Number(b.dataset.replica) : undefined)
+    if (b.dataset.update) return void updateService(svc, () => poller.refresh())
     if (b.dataset.down) {
       void runAction({
         title: `Tear down service ${svc}?`,
@@ -165,5 +169,31 @@ export const servicesPage: Page = (main) => {
   return () => {
     poller.stop()
     log?.stop()
+  }
+}
+
+/**
+ * `sky serve update` from the page: the new service YAML (pasted; a workdir on the user's machine
+ * needs the CLI, which uploads it) and the mode, sent through POST /serve/update like the CLI.
+ */
+async function updateService(svc: string, after: () => void): Promise<void> {
+  const form = await formDialog(
+    `Update service ${svc}`,
+    `<label class="field">New service YAML<textarea name="task" rows="14" required spellcheck="false" aria-label="New service YAML"></textarea></label>
+     <label class="field">Mode<select name="mode" aria-label="Update mode"><option value="rolling">rolling</option><option value="blue_green">blue_green</option></select></label>`,
+    'Update',
+  )
+  const task = String(form?.get('task') ?? '').trim()
+  if (!form || !task) return
+  const mode = form.get('mode') === 'blue_green' ? 'blue_green' : 'rolling'
+  const t = toast('info', `Updating service ${svc}…`)
+  try {
+    const r = await call<typeof update>('/serve/update', { task, service_name: svc, mode })
+    t.update('ok', `Service ${svc} is updating to version ${r.version} (${mode}).`)
+  } catch (e) {
+    const { title, body } = errorText(e)
+    t.update('error', title, body)
+  } finally {
+    after()
   }
 }
