@@ -45,31 +45,24 @@ export async function finish<T>(id: RequestId<T>, o: FinishOptions = {}): Promis
     info(`⚙︎ Request submitted; it runs in the background.\n${requestHints(c, id)}`)
     return undefined
   }
-  const ac = new AbortController()
-  let interrupted = false
-  const onSigint = () => {
-    if (interrupted) process.exit(130)
-    interrupted = true
-    ac.abort()
-  }
-  process.on('SIGINT', onSigint)
+  const ctrl = ctrlC()
   try {
     if (o.stream) {
       try {
         const write = o.write ?? ((s: string) => void process.stdout.write(s))
-        for await (const s of c.stream(id, { signal: ac.signal })) write(s)
+        for await (const s of c.stream(id, { signal: ctrl.signal })) write(s)
       } catch (e) {
-        if (!interrupted) throw e
+        if (!ctrl.interrupted) throw e
       }
     }
-    if (interrupted) throw new InterruptedError('Interrupted.')
+    if (ctrl.interrupted) throw new InterruptedError('Interrupted.')
     const result = await Promise.race([
       c.get<T>(id),
-      new Promise<never>((_, rej) => ac.signal.addEventListener('abort', () => rej(new InterruptedError('Interrupted.')))),
+      new Promise<never>((_, rej) => ctrl.signal.addEventListener('abort', () => rej(new InterruptedError('Interrupted.')))),
     ])
     return result
   } catch (e) {
-    if (interrupted) {
+    if (ctrl.interrupted) {
       if (o.cancelOnInterrupt) {
         await apiCancel({ request_ids: [id] }, { client: c }).catch(() => undefined)
         throw new InterruptedError('')
@@ -79,6 +72,23 @@ export async function finish<T>(id: RequestId<T>, o: FinishOptions = {}): Promis
     }
     throw e
   } finally {
-    process.off('SIGINT', onSigint)
+    ctrl.dispose()
+  }
+}
+
+/** Ctrl+C while a command waits: the first aborts `signal` (the caller says what that means), a second exits 130. */
+export function ctrlC(): { signal: AbortSignal; readonly interrupted: boolean; dispose(): void } {
+  const ac = new AbortController()
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(130)
+    ac.abort()
+  }
+  process.on('SIGINT', onSigint)
+  return {
+    signal: ac.signal,
+    get interrupted() {
+      return ac.signal.aborted
+    },
+    dispose: () => void process.off('SIGINT', onSigint),
   }
 }

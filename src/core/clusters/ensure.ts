@@ -11,6 +11,7 @@ import { blockFor, renderPlan, type BlockedResource, type Candidate } from '../o
 import { failureOf, type ProvisionFailureInfo } from '../provision/errors'
 import { hasProvisioner } from '../provision/registry'
 import { checkClusterCanRun } from '../infra/features'
+import { pause } from '../pause'
 import { infraDisplayName, infraLabel } from '../infra/types'
 import type { ClusterRecord } from '../state/clusters'
 import type { Resources, Task } from '../task/types'
@@ -49,20 +50,6 @@ export interface EnsureResult {
   blocked: BlockedResource[]
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new CancelledError('Request was cancelled.'))
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(t)
-      reject(new CancelledError('Request was cancelled.'))
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
 
 function where(c: { infra: string; region: string }, zone: string | null): string {
   return infraLabel(c.infra, c.region, zone)
@@ -166,7 +153,7 @@ async function provisionNew(ctx: OpsContext, req: EnsureRequest, blocked: Blocke
         })
       }
       ctx.log(`↺ Nothing is available now; retrying in ${Math.round(backoff / 1000)} s (--retry-until-up).`)
-      await abortableSleep(backoff, ctx.signal)
+      await pause(backoff, ctx.signal)
       backoff = Math.min(backoff * 2, 300_000)
       blocked.splice(0, blocked.length, ...lasting)
       continue

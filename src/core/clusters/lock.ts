@@ -3,7 +3,8 @@
 // or on several replicas — never provision, start or tear down the same cluster at once. The
 // owner is the request id (a request re-run after a crash takes its own lock back at once); the
 // lease is renewed while the work runs, so a dead holder's lock expires by itself.
-import { CancelledError, ConflictError } from '../errors'
+import { ConflictError } from '../errors'
+import { pause } from '../pause'
 import type { Store } from '../state/store'
 
 export const LOCK_LEASE_MS = 30_000
@@ -23,20 +24,6 @@ export interface LockOptions {
 /** Locks this thread holds, so an operation that calls another under the same owner does not wait on itself. */
 const held = new Map<string, number>()
 
-function abortable(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError('Request was cancelled.'))
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(t)
-      reject(new CancelledError('Request was cancelled.'))
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
 
 /**
  * Run `fn` holding cluster `name`'s lock. With `wait: false`, returns undefined when someone else
@@ -63,7 +50,7 @@ export async function withClusterLock<T>(store: Store, name: string, o: LockOpti
       if (cur && cur.owner !== o.owner) o.log?.(`⚙︎ Waiting for cluster '${name}': ${cur.purpose} (${cur.owner.slice(0, 8)}) is working on it.`)
       told = true
     }
-    await abortable(wait + Math.floor(Math.random() * 50), o.signal)
+    await pause(wait + Math.floor(Math.random() * 50), o.signal)
   }
   held.set(key, 1)
   let lost = false

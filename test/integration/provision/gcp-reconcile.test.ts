@@ -11,6 +11,7 @@ import { clusterTags, nameOnCloud } from '../../../src/core/provision/naming'
 import { provisionerFor } from '../../../src/core/provision/registry'
 import type { LaunchedResources } from '../../../src/core/provision/types'
 import { openStore, type Store } from '../../../src/core/state/store'
+import { waitFor } from '../../harness'
 import { setEnv } from '../../harness/cloud/env'
 import { createGceServer, type GceServer } from '../../harness/gce/server'
 
@@ -78,7 +79,8 @@ test('deletes only the clusters this server made and has no record of, with thei
   expect((await reconcileOrphans(store, ['gcp']))[0]!.terminated).toEqual([])
 }, 60_000)
 
+/** The instance's statuses once the first is RUNNING (or whatever they are at the deadline, for the assertion). */
 async function waitRunning(onCloud: string): Promise<string[]> {
-  for (let i = 0; i < 100 && statusOf(onCloud)[0] !== 'RUNNING'; i++) await Bun.sleep(20)
+  await waitFor(() => statusOf(onCloud)[0] === 'RUNNING', 5_000, 20).catch(() => undefined)
   return statusOf(onCloud)
 }

@@ -3,7 +3,7 @@
 import { InterruptedError } from '../../../core/errors'
 import { logs } from '../../../api/ops/managed-jobs'
 import { apiCancel } from '../../../api/ops/requests'
-import { sky } from '../../client'
+import { ctrlC, sky } from '../../client'
 import { info } from '../../output'
 
 export interface FollowOptions {
@@ -18,21 +18,14 @@ export interface FollowOptions {
 export async function followJob(o: FollowOptions): Promise<number> {
   const c = sky()
   const id = await logs({ job_id: o.jobId, name: o.name, follow: o.follow, controller: o.controller, tail: o.tail }, { client: c })
-  const ac = new AbortController()
-  let interrupted = false
-  const onSigint = () => {
-    if (interrupted) process.exit(130)
-    interrupted = true
-    ac.abort()
-  }
-  process.on('SIGINT', onSigint)
+  const ctrl = ctrlC()
   try {
     try {
-      for await (const s of c.stream(id, { signal: ac.signal })) process.stdout.write(s)
+      for await (const s of c.stream(id, { signal: ctrl.signal })) process.stdout.write(s)
     } catch (e) {
-      if (!interrupted) throw e
+      if (!ctrl.interrupted) throw e
     }
-    if (interrupted) {
+    if (ctrl.interrupted) {
       await apiCancel({ request_ids: [id] }, { client: c }).catch(() => {})
       const job = o.jobId ?? o.name ?? ''
       info(`\n⚙︎ Stopped following; the managed job keeps running.\n├── To stream its logs again: sky jobs logs ${job}\n└── To cancel it: sky jobs cancel ${o.jobId ?? `-n ${o.name}`}`)
@@ -41,6 +34,6 @@ export async function followJob(o: FollowOptions): Promise<number> {
     const r = await c.get(id)
     return r.exit_code
   } finally {
-    process.off('SIGINT', onSigint)
+    ctrl.dispose()
   }
 }

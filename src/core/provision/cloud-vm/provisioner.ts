@@ -22,7 +22,8 @@ import { serverId } from './server-id'
 import { setupVmRuntime } from './setup'
 import { vmConnectOf, vmRunner, type VmConnect } from './ssh'
 import { alive, statusByRank } from './states'
-import { backoff, pause } from './wait'
+import { pause } from '../../pause'
+import { backoff } from './wait'
 
 /** A cluster's tagged instances in one region, as orphan reconciliation sees them. */
 export interface TaggedCluster {

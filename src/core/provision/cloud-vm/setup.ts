@@ -10,7 +10,8 @@ import type { ClusterHandle, NodeHandle, OpOptions } from '../types'
 import type { CloudVmDriver } from './driver'
 import { ensureClusterKey, installRuntime, RUNTIME, writeNodeRelease } from './runtime'
 import { vmConnectOf, vmRunner } from './ssh'
-import { backoff, pause } from './wait'
+import { pause } from '../../pause'
+import { backoff } from './wait'
 
 const SSH_WAIT_MS = 5 * 60_000
 /** Keys refused for this long after the node first answered: cloud-init is done, the key is wrong. */
